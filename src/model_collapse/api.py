@@ -1,0 +1,128 @@
+"""The Python API: ``model_collapse.run(config) -> Result``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from model_collapse.config import (
+    Config,
+    apply_overrides,
+    config_from_dict,
+    config_to_dict,
+    read_toml,
+)
+from model_collapse.errors import UserInputError
+from model_collapse.registry import did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+
+def preset_names() -> list[str]:
+    """Bundled presets: ``model-collapse run NAME``."""
+    folder = resources.files("model_collapse") / "presets"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def load_config(source: Config | dict[str, Any] | str | Path,
+                overrides: list[str] | None = None) -> Config:
+    """A config from a Config, a dict, a TOML path or a preset name, plus ``--set`` overrides."""
+    if isinstance(source, Config):
+        raw: dict[str, Any] = config_to_dict(source)
+    elif isinstance(source, dict):
+        raw = source
+    else:
+        path = Path(source)
+        if path.suffix == ".toml" or path.exists():
+            raw = read_toml(path)
+        elif str(source) in preset_names():
+            folder = resources.files("model_collapse") / "presets"
+            raw = read_toml(Path(str(folder / f"{source}.toml")))
+        else:
+            names = preset_names()
+            raise UserInputError(
+                f"'{source}' is neither a config file nor a preset;"
+                f"{did_you_mean(str(source), names)} presets: {', '.join(names)}"
+            )
+    return config_from_dict(apply_overrides(raw, overrides or []))
+
+
+@dataclass
+class Result:
+    """A finished run: its config, its metrics (one row per seed and generation), its folder."""
+
+    config: Config
+    metrics: pd.DataFrame
+    directory: Path | None = None
+
+    def plot(self, metrics: list[str] | None = None) -> Figure:
+        """One panel per metric: median over seeds, 95% band of seeds, mean dashed."""
+        from model_collapse.plots import _pyplot, draw_metric, draw_theory, has_theory
+
+        names = metrics or list(self.metrics.columns[2:])
+        plt = _pyplot()
+        fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
+        generations = int(self.metrics["generation"].max()) + 1
+        for ax, name in zip(axes[0], names, strict=True):
+            draw_metric(ax, self.metrics, name)
+            if has_theory(self.config, name, self.config.source.dim):
+                draw_theory(ax, self.config, name, generations)
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        return fig
+
+
+def read_metrics(text: str) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_csv(io.StringIO(text))
+
+
+def run(config: Config | dict[str, Any] | str | Path, out: str | Path | None = None,
+        overrides: list[str] | None = None,
+        on_generation: Callable[[int], None] | None = None) -> Result:
+    """Run an experiment; with ``out``, write (or resume) a run directory and its figures.
+
+    Parameters
+    ----------
+    config : a Config, a dict of sections, a TOML path or a preset name.
+    out : the run directory; None keeps everything in memory.
+    overrides : ``section.key=value`` strings, as ``--set`` takes them.
+    on_generation : called after each completed generation (for progress bars).
+    """
+    from model_collapse.loop import run_loop
+
+    resolved = load_config(config, overrides)
+    directory = Path(out) if out is not None else None
+    store = run_loop(resolved, directory, on_generation)
+    result = Result(resolved, read_metrics(store.metrics_text()), directory)
+    if directory is not None:
+        write_figures(result)
+    return result
+
+
+def write_figures(result: Result) -> list[Path]:
+    """The figures of a run directory, from its metrics.csv and config."""
+    from model_collapse.plots import plot_metrics
+
+    assert result.directory is not None
+    dim = result.config.source.dim
+    if result.config.source.name == "moons":
+        dim = 2
+    return plot_metrics(result.metrics, result.config, result.directory / "figures", dim)
+
+
+def open_run(directory: str | Path) -> Result:
+    """Read a run directory written by :func:`run`."""
+    folder = Path(directory)
+    if not (folder / "config.toml").exists() or not (folder / "metrics.csv").exists():
+        raise UserInputError(f"{folder} is not a run directory: no config.toml and metrics.csv")
+    config = config_from_dict(read_toml(folder / "config.toml"))
+    return Result(config, read_metrics((folder / "metrics.csv").read_text()), folder)

@@ -1,0 +1,53 @@
+"""Checks of a whole config against its source, family and regime, before anything runs."""
+
+from __future__ import annotations
+
+from model_collapse.config import Config
+from model_collapse.errors import UserInputError
+from model_collapse.families.base import Family
+from model_collapse.regimes.base import Regime, real_share
+from model_collapse.rng import stream
+from model_collapse.sources.base import RealData
+
+
+def check_run(config: Config, family: Family, regime: Regime, real: RealData) -> None:
+    """Refuse combinations that cannot run, with one line naming the key to change."""
+    f, name = config.family, config.family.name
+    if f.exact and not family.exact:
+        raise UserInputError(
+            f"family '{name}' has no exact sufficient-statistics path; set family.exact = false"
+        )
+    if f.exact and config.regime.name == "accumulate-subsample" and name == "gaussian":
+        raise UserInputError(
+            "regime 'accumulate-subsample' has no exact path for the gaussian family; "
+            "set family.exact = false"
+        )
+    if config.sampling.bias != 1.0 and not family.bias:
+        raise UserInputError(
+            f"sampling.bias applies to the gaussian and gmm families, not '{name}'; "
+            "set sampling.bias = 1"
+        )
+    _check_sizes(config, family, real)
+    k = real_share(config)
+    if config.regime.name == "mix" and k > real.train.shape[1]:
+        raise UserInputError(
+            f"regime 'mix' takes {k} real samples a generation but source.n_train is "
+            f"{real.train.shape[1]}; lower regime.real_fraction or raise source.n_train"
+        )
+    if config.regime.name == "fresh" and k > 0 and config.experiment.generations > 1:
+        # Asks for the last generation's fresh rows: refuses now if the data run out then.
+        real.fresh(config.experiment.generations - 1, k, stream(0, "regime", 0))
+
+
+def _check_sizes(config: Config, family: Family, real: RealData) -> None:
+    dim = real.train.shape[2]
+    need = family.min_samples(config, dim)
+    sizes = {"source.n_train": real.train.shape[1], "sampling.n": config.sampling.n}
+    if config.regime.name == "accumulate-subsample":
+        sizes["regime.size"] = config.regime.size or config.sampling.n
+    for key, value in sizes.items():
+        if value < need:
+            raise UserInputError(
+                f"family '{config.family.name}' needs at least {need} samples per training set "
+                f"in {dim} dimension{'s' if dim > 1 else ''}, got {key} = {value}; raise {key}"
+            )

@@ -1,0 +1,72 @@
+"""The family contract (a Protocol in scikit-learn's shape) and the registry of families."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, Self, runtime_checkable
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.registry import Registry
+from model_collapse.sources.base import Kind, RealData
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A generative model fitted to every seed at once.
+
+    ``__init__`` stores hyperparameters only; ``fit`` learns state (attributes ending in
+    ``_``) from data of shape (S, n, d), seeds first, and returns the fitted model.
+    """
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        """Fit one model per seed to ``data`` (S, n, d) or its sufficient statistics."""
+        ...
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` samples per seed: shape (S, n, d)."""
+        ...
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """The learned state as named arrays (what a checkpoint stores)."""
+        ...
+
+    def set_state(self, state: dict[str, np.ndarray]) -> Self:
+        """Restore learned state saved by :meth:`get_state`."""
+        ...
+
+
+@runtime_checkable
+class HasMoments(Protocol):
+    """A continuous model whose mean (S, d) and covariance (S, d, d) are known."""
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@runtime_checkable
+class SamplesStatistics(Protocol):
+    """A model with an exact sufficient-statistics path (no samples materialised)."""
+
+    def sample_stats(self, n: int, rng: np.random.Generator) -> Any:
+        """Draw the sufficient statistics of ``n`` samples per seed from their exact law."""
+        ...
+
+
+@dataclass(frozen=True)
+class Family:
+    """A registered family: the data kind it models and how to build an unfitted model.
+
+    ``min_samples(config)`` is the smallest training set the family can fit.
+    """
+
+    kind: Kind
+    make: Callable[[Config, RealData], Model]
+    min_samples: Callable[[Config, int], int]
+    description: str
+    exact: bool = False  # offers the sufficient-statistics path (family.exact = true)
+    bias: bool = False  # honours sampling.bias (covariance scaled by lambda)
+
+
+FAMILIES: Registry[Family] = Registry("family")

@@ -1,0 +1,74 @@
+"""Categorical family: the exact MLE of the counts, batched over seeds, with an exact path.
+
+Refitting a categorical to its own samples is Wright-Fisher drift: a category that draws
+no sample is lost for good.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.data import CategoricalStats
+from model_collapse.families.base import FAMILIES, Family
+from model_collapse.sources.base import RealData
+
+
+def sample_categories(probs: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n category indices per seed from probs (S, K) by inverse CDF: shape (S, n)."""
+    seeds, k = probs.shape
+    cdf = np.cumsum(probs, axis=1)
+    cdf /= cdf[:, -1:]
+    u = rng.random((seeds, n))
+    # One searchsorted over all seeds: seed s lives in the interval [s, s + 1).
+    offset = np.arange(seeds, dtype=float)[:, None]
+    flat = np.searchsorted((cdf + offset).ravel(), (u + offset).ravel(), side="right")
+    return np.minimum(flat.reshape(seeds, n) - k * np.arange(seeds)[:, None], k - 1)
+
+
+class CategoricalModel:
+    """Category probabilities per seed, the MLE ``probs_ = counts / n``.
+
+    Parameters
+    ----------
+    categories : number of categories K.
+    """
+
+    def __init__(self, categories: int) -> None:
+        self.categories = categories
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        stats = (data if isinstance(data, CategoricalStats)
+                 else CategoricalStats.from_samples(data, self.categories))
+        self.probs_ = stats.counts[:, : self.categories] / stats.count
+        return self
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return sample_categories(self.probs_, n, rng)[..., None]
+
+    def sample_stats(self, n: int, rng: np.random.Generator) -> CategoricalStats:
+        return CategoricalStats(n, rng.multinomial(n, self.probs_))
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {"probs_": self.probs_}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> Self:
+        self.probs_ = state["probs_"]
+        return self
+
+
+def _make(config: Config, real: RealData) -> CategoricalModel:
+    return CategoricalModel(real.categories)
+
+
+FAMILIES.register("categorical")(
+    Family(
+        kind="categorical",
+        make=_make,
+        min_samples=lambda config, dim: 1,
+        description="categorical, exact MLE of the counts (family.exact)",
+        exact=True,
+    )
+)

@@ -1,0 +1,162 @@
+"""Gaussian mixture family: EM run for every seed at once as batched array computations.
+
+The updates are those of scikit-learn's GaussianMixture (same reg_covar, tolerance on the
+change of the mean log-likelihood, same order of E and M steps); a seed whose EM has
+converged is frozen while the others go on, so each seed ends where a lone fit would.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+from scipy.special import logsumexp
+
+from model_collapse.config import Config
+from model_collapse.families.base import FAMILIES, Family
+from model_collapse.families.categorical import sample_categories
+from model_collapse.rng import random_subsets
+from model_collapse.sources.base import RealData
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+def component_log_density(x: np.ndarray, means: np.ndarray, covs: np.ndarray) -> np.ndarray:
+    """log N(x | means_k, covs_k) for x (S, n, d), means (S, k, d), covs (S, k, d, d): (S, n, k)."""
+    chol = np.linalg.cholesky(covs)  # (S, k, d, d)
+    inv_chol = np.linalg.inv(chol)
+    diff = x[:, :, None, :] - means[:, None, :, :]  # (S, n, k, d)
+    y = np.einsum("skij,snkj->snki", inv_chol, diff)
+    log_det = 2 * np.log(np.diagonal(chol, axis1=2, axis2=3)).sum(-1)  # (S, k)
+    d = x.shape[2]
+    return -0.5 * (d * LOG_2PI + log_det[:, None, :] + (y**2).sum(-1))
+
+
+def mixture_log_density(x: np.ndarray, weights: np.ndarray, means: np.ndarray,
+                        covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample mixture log density (S, n) and log responsibilities (S, n, k)."""
+    weighted = component_log_density(x, means, covs) + np.log(weights)[:, None, :]
+    log_norm = logsumexp(weighted, axis=2)
+    return log_norm, weighted - log_norm[..., None]
+
+
+def m_step(x: np.ndarray, resp: np.ndarray, diagonal: bool, reg_covar: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights (S, k), means (S, k, d), covariances (S, k, d, d) from responsibilities."""
+    nk = resp.sum(axis=1) + 10 * np.finfo(float).eps  # (S, k)
+    means = np.einsum("snk,snd->skd", resp, x) / nk[..., None]
+    diff = x[:, :, None, :] - means[:, None, :, :]  # (S, n, k, d)
+    eye = np.eye(x.shape[2])
+    if diagonal:
+        var = np.einsum("snk,snkd->skd", resp, diff**2) / nk[..., None] + reg_covar
+        covs = var[..., None] * eye
+    else:
+        covs = np.einsum("snk,snkd,snke->skde", resp, diff, diff) / nk[..., None, None]
+        covs = covs + reg_covar * eye
+    return nk / x.shape[1], means, covs
+
+
+class GMMModel:
+    """A k-component Gaussian mixture per seed, fitted by EM.
+
+    Parameters
+    ----------
+    components : number of mixture components k.
+    covariance : "full" or "diag".
+    max_iter, tol, reg_covar : as in scikit-learn's GaussianMixture.
+    bias : sampling bias lambda; components are sampled with covariance ``bias * cov``.
+    """
+
+    def __init__(self, components: int = 2, covariance: str = "full", max_iter: int = 100,
+                 tol: float = 1e-3, reg_covar: float = 1e-6, bias: float = 1.0) -> None:
+        self.components = components
+        self.covariance = covariance
+        self.max_iter = max_iter
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.bias = bias
+
+    def initial_parameters(self, x: np.ndarray, rng: np.random.Generator
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Uniform weights, k distinct data points as means, the data covariance for each."""
+        seeds, n, d = x.shape
+        rows = random_subsets(rng, seeds, n, self.components)
+        means = np.take_along_axis(x, rows[..., None], axis=1)
+        centred = x - x.mean(axis=1, keepdims=True)
+        cov = np.einsum("snd,sne->sde", centred, centred) / n + self.reg_covar * np.eye(d)
+        if self.covariance == "diag":
+            cov = np.diagonal(cov, axis1=1, axis2=2)[..., None] * np.eye(d)
+        covs = np.repeat(cov[:, None], self.components, axis=1)
+        return np.full((seeds, self.components), 1.0 / self.components), means, covs
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        x = np.asarray(data, dtype=float)
+        return self.fit_from(x, *self.initial_parameters(x, rng))
+
+    def fit_from(self, x: np.ndarray, weights: np.ndarray, means: np.ndarray,
+                 covs: np.ndarray) -> Self:
+        """Run EM on x (S, n, d) from the given initial parameters."""
+        active = np.ones(x.shape[0], dtype=bool)
+        bound = np.full(x.shape[0], -np.inf)
+        self.n_iter_ = np.zeros(x.shape[0], dtype=int)
+        for _ in range(self.max_iter):
+            log_norm, log_resp = mixture_log_density(x[active], weights[active],
+                                                     means[active], covs[active])
+            new_bound = log_norm.mean(axis=1)
+            w, m, c = m_step(x[active], np.exp(log_resp), self.covariance == "diag",
+                             self.reg_covar)
+            weights[active], means[active], covs[active] = w, m, c
+            self.n_iter_[active] += 1
+            converged = np.abs(new_bound - bound[active]) < self.tol
+            bound[active] = new_bound
+            active[np.flatnonzero(active)[converged]] = False
+            if not active.any():
+                break
+        self.weights_, self.means_, self.covariances_ = weights, means, covs
+        self.lower_bound_ = bound
+        return self
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Mean log-likelihood of x (S, n, d) per seed."""
+        return mixture_log_density(x, self.weights_, self.means_, self.covariances_)[0].mean(1)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        seeds, k, d = self.means_.shape
+        component = sample_categories(self.weights_, n, rng)  # (S, n)
+        z = rng.standard_normal((seeds, n, d))
+        chol = np.linalg.cholesky(self.bias * self.covariances_)  # (S, k, d, d)
+        pick = np.arange(seeds)[:, None], component
+        return np.asarray(self.means_[pick] + np.einsum("snij,snj->sni", chol[pick], z))
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        mean = np.einsum("sk,skd->sd", self.weights_, self.means_)
+        centred = self.means_ - mean[:, None, :]
+        between = np.einsum("sk,skd,ske->sde", self.weights_, centred, centred)
+        return mean, np.einsum("sk,skde->sde", self.weights_, self.covariances_) + between
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {"weights_": self.weights_, "means_": self.means_,
+                "covariances_": self.covariances_}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> Self:
+        self.weights_ = state["weights_"]
+        self.means_ = state["means_"]
+        self.covariances_ = state["covariances_"]
+        return self
+
+
+def _make(config: Config, real: RealData) -> GMMModel:
+    f = config.family
+    return GMMModel(f.components, f.covariance, f.max_iter, f.tol, f.reg_covar, config.sampling.bias)
+
+
+FAMILIES.register("gmm")(
+    Family(
+        kind="continuous",
+        make=_make,
+        min_samples=lambda config, dim: max(config.family.components,
+                                            dim + 1 if config.family.covariance == "full" else 2),
+        bias=True,
+        description="Gaussian mixture by EM (family.components, covariance full|diag)",
+    )
+)

@@ -1,0 +1,72 @@
+"""Linear regression with Gaussian noise on a fixed design (Gerstgrasser et al. 2024).
+
+Rows are ``[x_1 .. x_d, y]``. The design X is generation 0's real features and never
+changes; each generation's labels are drawn from the previous generation's fit,
+``y = X w_hat + sigma_hat * N(0, 1)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.families.base import FAMILIES, Family
+from model_collapse.sources.base import RealData
+
+
+class LinearModel:
+    """Ordinary least squares per seed plus the noise level of its residuals.
+
+    Parameters
+    ----------
+    design : (S, m, d) the fixed design whose labels each generation samples.
+    estimator : "mle" divides the residual sum of squares by n, "unbiased" by n - d.
+    """
+
+    def __init__(self, design: np.ndarray, estimator: str = "mle") -> None:
+        self.design = design
+        self.estimator = estimator
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        x, y = data[..., :-1], data[..., -1]
+        gram = np.einsum("snd,sne->sde", x, x)
+        self.coef_ = np.linalg.solve(gram, np.einsum("snd,sn->sd", x, y)[..., None])[..., 0]
+        residual = y - np.einsum("snd,sd->sn", x, self.coef_)
+        dof = x.shape[1] - (x.shape[2] if self.estimator == "unbiased" else 0)
+        self.noise_ = np.sqrt((residual**2).sum(axis=1) / dof)  # (S,)
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predictions for x (m, d) or (S, m, d): shape (S, m)."""
+        if x.ndim == 2:
+            return np.asarray(self.coef_ @ x.T)
+        return np.einsum("snd,sd->sn", x, self.coef_)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        seeds, m, _ = self.design.shape
+        x = self.design[:, np.arange(n) % m]  # the fixed design, repeated if n > m
+        y = self.predict(x) + self.noise_[:, None] * rng.standard_normal((seeds, n))
+        return np.concatenate([x, y[..., None]], axis=2)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {"coef_": self.coef_, "noise_": self.noise_}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> Self:
+        self.coef_, self.noise_ = state["coef_"], state["noise_"]
+        return self
+
+
+def _make(config: Config, real: RealData) -> LinearModel:
+    return LinearModel(real.train[..., :-1], config.family.estimator)
+
+
+FAMILIES.register("linear")(
+    Family(
+        kind="regression",
+        make=_make,
+        min_samples=lambda config, dim: dim,  # more rows than features
+        description="linear regression with Gaussian noise on a fixed design (Gerstgrasser 2024)",
+    )
+)

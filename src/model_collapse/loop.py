@@ -1,0 +1,69 @@
+"""The generational loop: build the training set, fit, sample, measure, checkpoint.
+
+Read it top to bottom: everything else in the package is called from here by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from model_collapse.checks import check_run
+from model_collapse.config import Config
+from model_collapse.families import FAMILIES, Model
+from model_collapse.metrics import METRICS, Snapshot, choose_metrics, make_reference
+from model_collapse.regimes import REGIMES, Regime
+from model_collapse.rng import stream
+from model_collapse.sources import load_real_data
+from model_collapse.store import RunStore
+
+
+def generate(model: Any, config: Config, regime: Regime, generation: int
+             ) -> tuple[np.ndarray | None, Any]:
+    """The generation's samples (None on the exact path) and what the next regime step uses."""
+    rng = stream(config.experiment.seed, "sample", generation)
+    if config.family.exact:  # sufficient statistics of exactly the share the regime takes
+        return None, model.sample_stats(regime.synthetic_share(config), rng)
+    samples = model.sample(config.sampling.n, rng)
+    return samples, samples
+
+
+def run_loop(config: Config, store_dir: Any = None,
+             on_generation: Callable[[int], None] | None = None) -> RunStore:
+    """Run every generation of ``config`` for all seeds at once; resume where a run stopped."""
+    family = FAMILIES.get(config.family.name)
+    regime = REGIMES.get(config.regime.name)
+    real = load_real_data(config, family.kind)
+    check_run(config, family, regime, real)
+    reference = make_reference(config, real)
+    new_model: Callable[[], Model] = lambda: family.make(config, real)  # noqa: E731
+    names = choose_metrics(config, reference, new_model(), config.family.exact)
+    store = RunStore(store_dir, config, names)
+    start = store.open()
+    root = config.experiment.seed
+
+    # On resume, rebuild the synthetic sets the regime needs from the saved models.
+    needed = range(start) if regime.keeps_history else range(max(start - 1, 0), start)
+    if start >= config.experiment.generations:
+        needed = range(0)
+    history = [generate(new_model().set_state(store.load_model_state(t)), config, regime, t)[1]
+               for t in needed]
+
+    for generation in range(start, config.experiment.generations):
+        if generation == 0:
+            train = real.train
+        else:
+            train = regime.training_set(config, generation, real, history,
+                                        stream(root, "regime", generation))
+        model = new_model().fit(train, stream(root, "fit", generation))
+        samples, synthetic = generate(model, config, regime, generation)
+        snapshot = Snapshot(model, samples)
+        values = {name: METRICS.get(name).compute(reference, snapshot) for name in names}
+        store.append(generation, values, model.get_state(), keep_models=regime.keeps_history)
+        history = [*history, synthetic] if regime.keeps_history else [synthetic]
+        if on_generation is not None:
+            on_generation(generation)
+    store.finish()
+    return store

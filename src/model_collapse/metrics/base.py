@@ -1,0 +1,61 @@
+"""The metric contract: one number per seed and generation, and the registry of metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.registry import Registry
+from model_collapse.sources.base import Kind, RealData
+
+
+@dataclass
+class Reference:
+    """What every generation is compared with, computed once per run.
+
+    ``mean`` and ``cov`` are the true moments where the source knows them, else the real
+    test data's. ``cache`` holds sorted projections and quantiles that metrics reuse.
+    """
+
+    real: RealData
+    config: Config
+    mean: np.ndarray | None = None
+    cov: np.ndarray | None = None
+    probs: np.ndarray | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One generation as the metrics see it: the fitted model and what it generated.
+
+    ``synthetic`` is (S, n, d), or None on the exact sufficient-statistics path.
+    """
+
+    model: Any
+    synthetic: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registered metric.
+
+    ``applies(reference, model, exact)`` says whether it can be computed for this run;
+    ``compute(reference, snapshot)`` returns one value per seed, shape (S,).
+    """
+
+    kinds: tuple[Kind, ...]
+    compute: Callable[[Reference, Snapshot], np.ndarray]
+    applies: Callable[[Reference, Any, bool], bool]
+    description: str
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def always(reference: Reference, model: Any, exact: bool) -> bool:
+    return True

@@ -1,0 +1,159 @@
+"""Metrics for continuous data: moments, Wasserstein distance, tail mass, KL to the truth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtr
+
+from model_collapse.families.base import HasMoments
+from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot
+from model_collapse.rng import stream
+from model_collapse.sources.truths import GaussianTruth
+
+TAIL = 0.01  # the real 1% and 99% quantiles bound the tails
+
+
+def model_moments(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (S, d) and covariance (S, d, d) of the model, or of its samples."""
+    if isinstance(snapshot.model, HasMoments):
+        return snapshot.model.moments()
+    x = snapshot.synthetic
+    assert x is not None  # only models with moments run without samples
+    centred = x - x.mean(axis=1, keepdims=True)
+    return x.mean(axis=1), np.einsum("snd,sne->sde", centred, centred) / x.shape[1]
+
+
+def projections(ref: Reference) -> np.ndarray:
+    """Unit directions (d, L) for sliced distances; the identity in 1-D."""
+    if "directions" not in ref.cache:
+        d = ref.real.test.shape[1]
+        if d == 1:
+            ref.cache["directions"] = np.ones((1, 1))
+        else:
+            rng = stream(ref.config.experiment.seed, "metric", -1)
+            v = rng.standard_normal((d, ref.config.metrics.projections))
+            ref.cache["directions"] = v / np.linalg.norm(v, axis=0)
+    return np.asarray(ref.cache["directions"])
+
+
+def mean_error(ref: Reference, snap: Snapshot) -> np.ndarray:
+    mean, _ = model_moments(snap)
+    return np.asarray(np.linalg.norm(mean - ref.mean, axis=1))
+
+
+def variance_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
+    _, cov = model_moments(snap)
+    assert ref.cov is not None
+    return np.asarray(np.trace(cov, axis1=1, axis2=2) / np.trace(ref.cov))
+
+
+def _quantile_grid(ref: Reference, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interval widths and indices into sorted samples (n) and sorted test data (m).
+
+    Both quantile functions are steps, on i/n and j/m; on the union of those grids both
+    are constant, so W1 = sum over intervals of width * |x_(i) - t_(j)| exactly.
+    """
+    key = f"grid{n}"
+    if key not in ref.cache:
+        m = len(ref.real.test)
+        edges = np.union1d(np.arange(1, n + 1) / n, np.arange(1, m + 1) / m)
+        widths = np.diff(edges, prepend=0.0)
+        mids = edges - widths / 2
+        ref.cache[key] = (widths, np.floor(mids * n).astype(int), np.floor(mids * m).astype(int))
+    return ref.cache[key]  # type: ignore[no-any-return]
+
+
+def wasserstein(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """W1 between generated samples and the real test data (sliced over directions in d-D)."""
+    if snap.synthetic is None:
+        return _gaussian_wasserstein(ref, snap)
+    directions = projections(ref)
+    if "test_sorted" not in ref.cache:
+        ref.cache["test_sorted"] = np.sort(ref.real.test @ directions, axis=0).T  # (L, m)
+    test_sorted = ref.cache["test_sorted"]
+    widths, i, j = _quantile_grid(ref, snap.synthetic.shape[1])
+    result = np.empty(snap.synthetic.shape[0])
+    for start in range(0, len(result), 64):  # bounded memory: 64 seeds at a time
+        x = np.sort(snap.synthetic[start : start + 64] @ directions, axis=1)  # (s, n, L)
+        gap = np.abs(np.swapaxes(x, 1, 2)[:, :, i] - test_sorted[None, :, j])  # (s, L, grid)
+        result[start : start + 64] = (gap @ widths).mean(axis=1)
+    return result
+
+
+def _expected_abs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """E|a + b Z| for Z ~ N(0, 1), b >= 0."""
+    b = np.maximum(b, 1e-300)
+    return np.asarray(b * np.sqrt(2 / np.pi) * np.exp(-0.5 * (a / b) ** 2) + a * (1 - 2 * ndtr(-a / b)))
+
+
+def _gaussian_wasserstein(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Exact sliced W1 between the Gaussian model and the Gaussian truth (exact path)."""
+    mean, cov = model_moments(snap)
+    directions = projections(ref)
+    assert ref.mean is not None and ref.cov is not None
+    model_sd = np.sqrt(np.einsum("dl,sde,el->sl", directions, cov, directions))
+    true_sd = np.sqrt(np.einsum("dl,de,el->l", directions, ref.cov, directions))
+    gap = (mean - ref.mean) @ directions  # (S, L)
+    return np.asarray(_expected_abs(gap, np.abs(model_sd - true_sd)).mean(axis=1))
+
+
+def tail_mass_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Share of generated mass beyond the real 1% and 99% quantiles, over 0.02 (1 = intact)."""
+    if snap.synthetic is None:
+        assert ref.mean is not None and ref.cov is not None
+        mean, cov = model_moments(snap)
+        true_sd = np.sqrt(np.diag(ref.cov))
+        low, high = ref.mean - 2.3263478740408408 * true_sd, ref.mean + 2.3263478740408408 * true_sd
+        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        share = ndtr((low - mean) / sd) + ndtr((mean - high) / sd)  # (S, d)
+        return np.asarray(share.mean(axis=1) / (2 * TAIL))
+    if "tails" not in ref.cache:
+        ref.cache["tails"] = np.quantile(ref.real.test, [TAIL, 1 - TAIL], axis=0)  # (2, d)
+    low, high = ref.cache["tails"]
+    x = snap.synthetic
+    outside = (x < low) | (x > high)  # (S, n, d)
+    return np.asarray(outside.mean(axis=(1, 2)) / (2 * TAIL))
+
+
+def kl_true(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """KL(truth || model) between Gaussians, in nats: the extra log-loss on real data."""
+    mean, cov = model_moments(snap)
+    assert ref.mean is not None and ref.cov is not None
+    d = len(ref.mean)
+    chol = np.linalg.cholesky(cov)
+    inv = np.linalg.inv(cov)
+    diff = mean - ref.mean
+    log_det_model = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    log_det_true = np.linalg.slogdet(ref.cov)[1]
+    trace = np.einsum("sij,ji->s", inv, ref.cov)
+    quad = np.einsum("si,sij,sj->s", diff, inv, diff)
+    return np.asarray(0.5 * (trace + quad - d + log_det_model - log_det_true))
+
+
+def _has_moments(ref: Reference, model: Any, exact: bool) -> bool:
+    return True
+
+
+def _gaussian_truth_if_exact(ref: Reference, model: Any, exact: bool) -> bool:
+    return not exact or isinstance(ref.real.truth, GaussianTruth)
+
+
+def _gaussian_pair(ref: Reference, model: Any, exact: bool) -> bool:
+    from model_collapse.families.gaussian import GaussianModel
+
+    return isinstance(ref.real.truth, GaussianTruth) and isinstance(model, GaussianModel)
+
+
+METRICS.register("mean_error")(Metric(("continuous",), mean_error, _has_moments,
+                                      "distance from the model's mean to the true (or test) mean"))
+METRICS.register("variance_ratio")(Metric(("continuous",), variance_ratio, _has_moments,
+                                          "trace of the model covariance over the true (or test) one"))
+METRICS.register("wasserstein")(Metric(("continuous",), wasserstein, _gaussian_truth_if_exact,
+                                       "W1 to the real test data (exact 1-D, sliced d-D)"))
+METRICS.register("tail_mass_ratio")(Metric(("continuous",), tail_mass_ratio,
+                                           _gaussian_truth_if_exact,
+                                           "generated share beyond the real 1%/99% quantiles / 0.02"))
+METRICS.register("kl_true")(Metric(("continuous",), kl_true, _gaussian_pair,
+                                   "KL(truth || model), closed form for Gaussian truth and model"))

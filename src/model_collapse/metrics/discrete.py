@@ -1,0 +1,66 @@
+"""Metrics for categorical models (support, entropy, KL, heterozygosity) and regression."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot, always
+
+
+def _probs(snap: Snapshot) -> np.ndarray:
+    return np.asarray(snap.model.probs_)
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    safe = np.where(p > 0, p, 1.0)
+    return np.asarray(-(p * np.log(safe)).sum(axis=-1))
+
+
+def support_fraction(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Share of the real support that the model still gives positive probability."""
+    assert ref.probs is not None
+    real = ref.probs > 0
+    return np.asarray((_probs(snap)[:, real] > 0).sum(axis=1) / real.sum())
+
+
+def entropy_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
+    assert ref.probs is not None
+    return _entropy(_probs(snap)) / _entropy(ref.probs)
+
+
+def kl(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """KL(model || real) in nats: finite while the model stays inside the real support.
+
+    The other direction is infinite from the first lost category on, which says nothing
+    about how far collapse has gone.
+    """
+    assert ref.probs is not None
+    q = _probs(snap)
+    p = np.broadcast_to(ref.probs, q.shape)
+    with np.errstate(divide="ignore"):
+        terms = np.where(q > 0, q * (np.log(np.where(q > 0, q, 1.0)) - np.log(p)), 0.0)
+    return np.asarray(terms.sum(axis=1))
+
+
+def heterozygosity_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """(1 - sum q^2) / (1 - sum p^2): Wright-Fisher drift shrinks it by (1 - 1/n) a generation."""
+    assert ref.probs is not None
+    return np.asarray((1 - (_probs(snap) ** 2).sum(axis=1)) / (1 - (ref.probs**2).sum()))
+
+
+def test_error(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Mean squared error of the model's predictions on the real test rows."""
+    test = ref.real.test
+    residual = test[:, -1] - snap.model.predict(test[:, :-1])  # (S, m)
+    return np.asarray((residual**2).mean(axis=1))
+
+
+for _name, _fn, _text in [
+    ("support_fraction", support_fraction, "share of real categories the model still generates"),
+    ("entropy_ratio", entropy_ratio, "model entropy over the real entropy"),
+    ("kl", kl, "KL(model || real distribution), nats"),
+    ("heterozygosity_ratio", heterozygosity_ratio, "(1 - sum q^2) / (1 - sum p^2), Wright-Fisher"),
+]:
+    METRICS.register(_name)(Metric(("categorical",), _fn, always, _text))
+METRICS.register("test_error")(Metric(("regression",), test_error, always,
+                                      "mean squared error on the real test rows"))

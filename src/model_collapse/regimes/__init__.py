@@ -1,0 +1,6 @@
+"""Regimes; importing this package registers the built-in ones."""
+
+from model_collapse.regimes import builtin
+from model_collapse.regimes.base import REGIMES, Regime, real_share
+
+__all__ = ["REGIMES", "Regime", "builtin", "real_share"]

@@ -1,0 +1,103 @@
+"""Real data: the contract every source meets, and the registry of sources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from model_collapse.config import Config, SourceConfig
+from model_collapse.errors import UserInputError
+from model_collapse.registry import Registry
+from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, stream
+
+Kind = Literal["continuous", "categorical", "regression"]
+
+
+class Truth(Protocol):
+    """A ground truth that can be sampled; densities and moments where known.
+
+    ``mean`` and ``cov`` are None where no closed form exists; ``probs`` is set for
+    categorical truths only.
+    """
+
+    dim: int
+    mean: np.ndarray | None  # (d,)
+    cov: np.ndarray | None  # (d, d)
+
+    def sample(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        """Draw samples of shape ``(*shape, d)``."""
+        ...
+
+
+@dataclass(frozen=True)
+class RealData:
+    """The real (human) data of one run, with a leading seed axis on the training set.
+
+    Attributes
+    ----------
+    kind : data kind: continuous vectors, category indices or regression rows ``[x, y]``.
+    train : (S, n_train, d) generation 0's training set per seed.
+    test : (m, d) held-out real data shared by all seeds.
+    truth : the true distribution, or None for user data.
+    fresh : draws (S, k, d) real rows never used before, for generation ``t``.
+    categories : number of categories K (categorical kind only).
+    """
+
+    kind: Kind
+    train: np.ndarray
+    test: np.ndarray
+    truth: Truth | None
+    fresh: Callable[[int, int, np.random.Generator], np.ndarray]
+    categories: int = 0
+
+
+@dataclass(frozen=True)
+class Source:
+    """A registered source: the data kinds it offers and how to load it."""
+
+    kinds: tuple[Kind, ...]
+    load: Callable[[Config, Kind], RealData]
+    description: str
+
+
+SOURCES: Registry[Source] = Registry("source")
+
+
+def truth_source(kind: Kind, description: str) -> Callable[[Callable[[SourceConfig], Truth]],
+                                                           Callable[[SourceConfig], Truth]]:
+    """Register a ground truth: train and test sets are drawn from it."""
+
+    def wrap(make_truth: Callable[[SourceConfig], Truth]) -> Callable[[SourceConfig], Truth]:
+        def load(config: Config, wanted: Kind) -> RealData:
+            truth = make_truth(config.source)
+            root, seeds = config.experiment.seed, config.experiment.seeds
+            n_train = config.source.n_train or config.sampling.n
+            train = truth.sample((seeds, n_train), stream(root, "source", SOURCE_TRAIN))
+            test = truth.sample((config.source.n_test,), stream(root, "source", SOURCE_TEST))
+
+            def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
+                return truth.sample((seeds, k), rng)
+
+            categories = int(getattr(truth, "categories", 0))
+            return RealData(kind, train, test, truth, fresh, categories)
+
+        name = make_truth.__name__.removeprefix("make_")
+        SOURCES.register(name)(Source((kind,), load, description))
+        return make_truth
+
+    return wrap
+
+
+def load_real_data(config: Config, kind: Kind) -> RealData:
+    """Load the configured source as data of ``kind``, refusing a mismatch."""
+    source = SOURCES.get(config.source.name)
+    if kind not in source.kinds:
+        offers = " or ".join(source.kinds)
+        raise UserInputError(
+            f"source '{config.source.name}' gives {offers} data but family "
+            f"'{config.family.name}' needs {kind} data; choose another source.name or family.name"
+        )
+    return source.load(config, kind)

@@ -1,0 +1,132 @@
+"""The user's own numeric data: CSV, NPY/NPZ or Parquet, split into train and test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.errors import UserInputError
+from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
+from model_collapse.sources.base import SOURCES, Kind, RealData, Source
+
+
+def _read_table(path: Path) -> tuple[np.ndarray, list[str]]:
+    """Read a file into a (rows, columns) array of any dtype and its column names."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            array = np.load(path, allow_pickle=False)
+            return array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1), []
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                names = list(archive.keys())
+                if len(names) != 1 and "data" not in names:
+                    raise UserInputError(
+                        f"{path} holds arrays {', '.join(names)}; keep one or name it 'data'"
+                    )
+                array = archive["data" if "data" in names else names[0]]
+            return array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1), []
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            frame = pd.read_csv(path, sep=None, engine="python")
+            if all(_is_number(str(c)) for c in frame.columns):  # no header row
+                frame = pd.read_csv(path, sep=None, engine="python", header=None)
+        else:
+            raise UserInputError(f"{path}: unknown file type '{suffix}'; use .csv, .npy, .npz or .parquet")
+    except FileNotFoundError:
+        raise UserInputError(f"data file not found: {path}") from None
+    except pd.errors.EmptyDataError:
+        raise UserInputError(f"{path} is empty: it holds no data rows") from None
+    except (ValueError, OSError) as err:
+        if isinstance(err, UserInputError):
+            raise
+        raise UserInputError(f"cannot read {path}: {str(err).splitlines()[0]}") from None
+    return frame.to_numpy(), [str(c) for c in frame.columns]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_numeric(path: Path) -> np.ndarray:
+    """A (rows, columns) float array; refuses empty, non-numeric, NaN or infinite data."""
+    table, names = _read_table(path)
+    if table.size == 0:
+        raise UserInputError(f"{path} is empty: it holds no data rows")
+    try:
+        data = table.astype(float)
+    except (ValueError, TypeError):
+        row, col = next((r, c) for r, c in np.ndindex(table.shape) if not _is_number(str(table[r, c])))
+        name = names[col] if names else str(col)
+        raise UserInputError(
+            f"{path} has a non-numeric value {table[row, col]!r} (row {row + 1}, column {name}); "
+            "keep numeric columns only"
+        ) from None
+    bad = ~np.isfinite(data)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        name = names[col] if names else str(col)
+        raise UserInputError(
+            f"{path} has NaN or infinite values (first at row {row + 1}, column {name}); "
+            "remove or impute them"
+        )
+    return data
+
+
+def _as_kind(data: np.ndarray, kind: Kind, path: Path) -> tuple[np.ndarray, int]:
+    if kind == "categorical":
+        if data.shape[1] != 1 or (data != np.round(data)).any() or data.min() < 0:
+            raise UserInputError(
+                f"{path}: the categorical family needs one column of category indices 0, 1, 2, ..."
+            )
+        return data.astype(np.int64), int(data.max()) + 1
+    if kind == "regression" and data.shape[1] < 2:
+        raise UserInputError(f"{path}: the linear family needs feature columns and a last target column")
+    return data, 0
+
+
+def load_file(config: Config, kind: Kind) -> RealData:
+    cfg = config.source
+    if not cfg.path:
+        raise UserInputError("source 'file' needs source.path (a .csv, .npy, .npz or .parquet file)")
+    path = Path(cfg.path).expanduser()
+    data, categories = _as_kind(read_numeric(path), kind, path)
+    order = stream(config.experiment.seed, "source", SOURCE_TEST).permutation(len(data))
+    n_test = max(1, round(cfg.test_fraction * len(data))) if cfg.test_fraction < 1 else len(data)
+    test, pool = data[order[:n_test]], data[order[n_test:]]
+    n_train, seeds = cfg.n_train or config.sampling.n, config.experiment.seeds
+    if n_train > len(pool):
+        raise UserInputError(
+            f"{path}: source.n_train = {n_train} but only {len(pool)} rows are left for training "
+            f"after the test split; set source.n_train <= {len(pool)} or lower source.test_fraction"
+        )
+    # Each seed sees its own random order of the training rows: generation 0 takes the
+    # first n_train, the fresh regime takes never-used rows from the rest, in order.
+    rows = random_subsets(stream(config.experiment.seed, "source", SOURCE_TRAIN), seeds,
+                          len(pool), len(pool))
+    train = pool[rows[:, :n_train]]
+
+    def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        start = n_train + (generation - 1) * k
+        if start + k > len(pool):
+            raise UserInputError(
+                f"{path}: the fresh regime needs {k} new real rows at generation {generation} "
+                f"but only {len(pool)} training rows exist; use fewer generations, a smaller "
+                "regime.real_fraction, or a larger file"
+            )
+        return pool[rows[:, start : start + k]]
+
+    return RealData(kind, train, test, None, fresh, categories)
+
+
+SOURCES.register("file")(Source(("continuous", "categorical", "regression"), load_file,
+                                "your numeric data: source.path = .csv, .npy, .npz or .parquet"))

@@ -1,0 +1,66 @@
+"""Closed forms that the figures draw beside the simulation.
+
+Gaussian, 1-D, replace: generation 0 is fitted on n0 real samples and every later
+generation on n samples it drew itself. With the MLE variance the ratio to the true
+variance is a product of independent chi-square(k - 1) / k factors (k = n0, then n);
+with the unbiased estimator the divisor is k - 1. Categorical, replace, exact MLE:
+Wright-Fisher drift, E[1 - sum p^2] shrinks by (1 - 1/k) a generation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import digamma, polygamma
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class VarianceTheory:
+    """Per generation g: E[ratio], E[log ratio], Var[log ratio], Var[ratio]."""
+
+    mean: np.ndarray
+    mean_log: np.ndarray
+    var_log: np.ndarray
+    var: np.ndarray
+
+    def typical(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """exp(E log): what the median seed follows, with a 95% band for one seed."""
+        half = Z95 * np.sqrt(self.var_log)
+        return np.exp(self.mean_log), np.exp(self.mean_log - half), np.exp(self.mean_log + half)
+
+    def mean_band(self, seeds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """E[ratio] with a 95% band for the mean over ``seeds`` seeds."""
+        half = Z95 * np.sqrt(self.var / seeds)
+        return self.mean, self.mean - half, self.mean + half
+
+
+def gaussian_variance_theory(generations: int, n: int, n0: int | None = None,
+                             estimator: str = "mle") -> VarianceTheory:
+    """Closed forms for variance_ratio of the 1-D Gaussian chain under replace."""
+    sizes = np.full(generations, n, dtype=float)
+    sizes[0] = n if n0 is None else n0
+    divisor = sizes - 1 if estimator == "unbiased" else sizes
+    dof = sizes - 1
+    # chi2(k) / c: E = k / c, E[x^2] = k (k + 2) / c^2, E log = digamma(k / 2) + ln(2 / c),
+    # Var log = trigamma(k / 2).
+    mean = np.cumprod(dof / divisor)
+    second = np.cumprod(dof * (dof + 2) / divisor**2)
+    mean_log = np.cumsum(digamma(dof / 2) + np.log(2 / divisor))
+    var_log = np.cumsum(polygamma(1, dof / 2))
+    return VarianceTheory(mean, mean_log, var_log, second - mean**2)
+
+
+def expected_log_variance_ratio(generation: int, n: int, estimator: str = "mle") -> float:
+    """(g + 1) (digamma((n - 1) / 2) + ln(2 / n)); ln(2 / (n - 1)) for the unbiased estimator."""
+    divisor = n - 1 if estimator == "unbiased" else n
+    return float((generation + 1) * (digamma((n - 1) / 2) + np.log(2 / divisor)))
+
+
+def heterozygosity_theory(generations: int, n: int, n0: int | None = None) -> np.ndarray:
+    """E[(1 - sum q^2) / (1 - sum p^2)] per generation under Wright-Fisher drift."""
+    sizes = np.full(generations, n, dtype=float)
+    sizes[0] = n if n0 is None else n0
+    return np.cumprod(1 - 1 / sizes)
