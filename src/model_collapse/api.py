@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 def preset_names() -> list[str]:
     """Bundled presets: ``model-collapse run NAME``."""
     folder = resources.files("model_collapse") / "presets"
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
-                  if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
-def load_config(source: Config | dict[str, Any] | str | Path,
-                overrides: list[str] | None = None) -> Config:
+def load_config(
+    source: Config | dict[str, Any] | str | Path, overrides: list[str] | None = None
+) -> Config:
     """A config from a Config, a dict, a TOML path or a preset name, plus ``--set`` overrides."""
     if isinstance(source, Config):
         raw: dict[str, Any] = config_to_dict(source)
@@ -85,9 +87,12 @@ def read_metrics(text: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text))
 
 
-def run(config: Config | dict[str, Any] | str | Path, out: str | Path | None = None,
-        overrides: list[str] | None = None,
-        on_generation: Callable[[int], None] | None = None) -> Result:
+def run(
+    config: Config | dict[str, Any] | str | Path,
+    out: str | Path | None = None,
+    overrides: list[str] | None = None,
+    on_generation: Callable[[int], None] | None = None,
+) -> Result:
     """Run an experiment; with ``out``, write (or resume) a run directory and its figures.
 
     Parameters

@@ -13,8 +13,9 @@ import typer
 
 from model_collapse.errors import UserInputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Run, measure and prevent model collapse.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Run, measure and prevent model collapse."
+)
 
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory.")]
 
@@ -129,8 +130,12 @@ def list_command() -> None:
     from model_collapse.regimes import REGIMES
     from model_collapse.sources import SOURCES
 
-    for kind, registry in (("family", FAMILIES), ("regime", REGIMES), ("metric", METRICS),
-                           ("source", SOURCES)):
+    for kind, registry in (
+        ("family", FAMILIES),
+        ("regime", REGIMES),
+        ("metric", METRICS),
+        ("source", SOURCES),
+    ):
         for name, entry in registry.items():
             typer.echo(f"{kind:8} {name:22} {entry.description}")
     typer.echo(f"{'detector':8} {'(none yet)':22} detectors arrive with the filtering issue")

@@ -19,8 +19,13 @@ from model_collapse.errors import UserInputError
 from model_collapse.registry import did_you_mean
 
 
-def _spec(default: Any, low: float | None = None, high: float | None = None,
-          choices: tuple[str, ...] = (), open_low: bool = False) -> Any:
+def _spec(
+    default: Any,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] = (),
+    open_low: bool = False,
+) -> Any:
     """A dataclass field with its valid range: checked by :func:`_check_value`."""
     meta = {"low": low, "high": high, "choices": choices, "open_low": open_low}
     if isinstance(default, list):
@@ -129,7 +134,11 @@ def _coerce(value: Any, kind: Any) -> Any:
         return [_coerce(item, typing.get_args(kind)[0]) for item in value]
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    if kind is type(None) or not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if (
+        kind is type(None)
+        or not isinstance(value, kind)
+        or (kind is int and isinstance(value, bool))
+    ):
         raise TypeError
     return value
 
@@ -225,8 +234,9 @@ def parse_override(text: str) -> tuple[str, str, Any]:
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return a copy of ``raw`` with each ``section.key=value`` override applied."""
-    merged = {section: dict(body) if isinstance(body, dict) else body
-              for section, body in raw.items()}
+    merged = {
+        section: dict(body) if isinstance(body, dict) else body for section, body in raw.items()
+    }
     for text in overrides:
         section, key, value = parse_override(text)
         merged.setdefault(section, {})

@@ -44,8 +44,10 @@ class GaussianStats:
         n1, n2 = self.count, other.count
         delta = other.mean - self.mean
         mean = self.mean + delta * (n2 / (n1 + n2))
-        scatter = self.scatter + other.scatter + np.einsum("sd,se->sde", delta, delta) * (
-            n1 * n2 / (n1 + n2)
+        scatter = (
+            self.scatter
+            + other.scatter
+            + np.einsum("sd,se->sde", delta, delta) * (n1 * n2 / (n1 + n2))
         )
         return GaussianStats(n1 + n2, mean, scatter)
 
@@ -66,7 +68,9 @@ class CategoricalStats:
 
     def combine(self, other: CategoricalStats) -> CategoricalStats:
         k = max(self.counts.shape[1], other.counts.shape[1])
-        return CategoricalStats(self.count + other.count, _pad(self.counts, k) + _pad(other.counts, k))
+        return CategoricalStats(
+            self.count + other.count, _pad(self.counts, k) + _pad(other.counts, k)
+        )
 
 
 def _pad(counts: np.ndarray, k: int) -> np.ndarray:

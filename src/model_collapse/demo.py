@@ -9,20 +9,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-REGIMES = {"replace": ["regime.name=replace"],
-           "mix 10% real": ["regime.name=mix", "regime.real_fraction=0.1"],
-           "accumulate": ["regime.name=accumulate"]}
+REGIMES = {
+    "replace": ["regime.name=replace"],
+    "mix 10% real": ["regime.name=mix", "regime.real_fraction=0.1"],
+    "accumulate": ["regime.name=accumulate"],
+}
 SETTINGS = {
-    "gmm-2d": ("gmm-2d", ["experiment.generations=60", "experiment.seeds=8"],
-               "2-D Gaussian blob, 2-component GMM, N = 1000"),
-    "gaussian-1d": ("gaussian-1d", ["experiment.generations=200", "experiment.seeds=200"],
-                    "1-D Gaussian, MLE, n = 100"),
+    "gmm-2d": (
+        "gmm-2d",
+        ["experiment.generations=60", "experiment.seeds=8"],
+        "2-D Gaussian blob, 2-component GMM, N = 1000",
+    ),
+    "gaussian-1d": (
+        "gaussian-1d",
+        ["experiment.generations=200", "experiment.seeds=200"],
+        "1-D Gaussian, MLE, n = 100",
+    ),
 }
 SHOWN = ["variance_ratio", "wasserstein", "tail_mass_ratio"]
 
 
-def run_demo(out: Path, run_one: Callable[[str, list[str], Path | None, str], Path]
-             ) -> list[Path]:
+def run_demo(out: Path, run_one: Callable[[str, list[str], Path | None, str], Path]) -> list[Path]:
     """Run the six experiments into ``out`` and draw one comparison figure per setting."""
     from model_collapse.api import open_run
     from model_collapse.plots import plot_comparison

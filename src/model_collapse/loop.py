@@ -20,8 +20,9 @@ from model_collapse.sources import load_real_data
 from model_collapse.store import RunStore
 
 
-def generate(model: Any, config: Config, regime: Regime, generation: int
-             ) -> tuple[np.ndarray | None, Any]:
+def generate(
+    model: Any, config: Config, regime: Regime, generation: int
+) -> tuple[np.ndarray | None, Any]:
     """The generation's samples (None on the exact path) and what the next regime step uses."""
     rng = stream(config.experiment.seed, "sample", generation)
     if config.family.exact:  # sufficient statistics of exactly the share the regime takes
@@ -30,8 +31,9 @@ def generate(model: Any, config: Config, regime: Regime, generation: int
     return samples, samples
 
 
-def run_loop(config: Config, store_dir: Any = None,
-             on_generation: Callable[[int], None] | None = None) -> RunStore:
+def run_loop(
+    config: Config, store_dir: Any = None, on_generation: Callable[[int], None] | None = None
+) -> RunStore:
     """Run every generation of ``config`` for all seeds at once; resume where a run stopped."""
     family = FAMILIES.get(config.family.name)
     regime = REGIMES.get(config.regime.name)
@@ -48,15 +50,18 @@ def run_loop(config: Config, store_dir: Any = None,
     needed = range(start) if regime.keeps_history else range(max(start - 1, 0), start)
     if start >= config.experiment.generations:
         needed = range(0)
-    history = [generate(new_model().set_state(store.load_model_state(t)), config, regime, t)[1]
-               for t in needed]
+    history = [
+        generate(new_model().set_state(store.load_model_state(t)), config, regime, t)[1]
+        for t in needed
+    ]
 
     for generation in range(start, config.experiment.generations):
         if generation == 0:
             train = real.train
         else:
-            train = regime.training_set(config, generation, real, history,
-                                        stream(root, "regime", generation))
+            train = regime.training_set(
+                config, generation, real, history, stream(root, "regime", generation)
+            )
         model = new_model().fit(train, stream(root, "fit", generation))
         samples, synthetic = generate(model, config, regime, generation)
         snapshot = Snapshot(model, samples)

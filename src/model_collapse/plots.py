@@ -29,13 +29,22 @@ def _pyplot() -> Any:
 
 def summarise(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Per generation: mean, median and the 2.5% / 97.5% quantiles over seeds."""
+    import pandas as pd
+
     grouped = metrics.groupby("generation")[metric]
-    return grouped.agg(mean="mean", median="median",
-                       low=lambda v: v.quantile(0.025), high=lambda v: v.quantile(0.975))
+    return pd.DataFrame(
+        {
+            "mean": grouped.mean(),
+            "median": grouped.median(),
+            "low": grouped.quantile(0.025),
+            "high": grouped.quantile(0.975),
+        }
+    )
 
 
-def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "",
-                color: str | None = None) -> None:
+def draw_metric(
+    ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "", color: str | None = None
+) -> None:
     """Median over seeds with a 95% band of seeds, and the mean dashed."""
     s = summarise(metrics, metric)
     gens = s.index.to_numpy()
@@ -53,8 +62,12 @@ def has_theory(config: Config, metric: str, dim: int) -> bool:
     """The closed forms hold for the 1-D Gaussian and categorical chains under replace."""
     plain = config.regime.name == "replace" and config.sampling.bias == 1.0
     if metric == "variance_ratio":
-        return plain and config.family.name == "gaussian" and dim == 1 and (
-            config.source.name == "gaussian")
+        return (
+            plain
+            and config.family.name == "gaussian"
+            and dim == 1
+            and (config.source.name == "gaussian")
+        )
     return plain and metric == "heterozygosity_ratio" and config.source.name != "file"
 
 
@@ -62,8 +75,13 @@ def draw_theory(ax: Axes, config: Config, metric: str, generations: int) -> None
     gens = np.arange(generations)
     n, n0 = config.sampling.n, config.source.n_train
     if metric == "heterozygosity_ratio":
-        ax.plot(gens, heterozygosity_theory(generations, n, n0), color="k", lw=1,
-                label="theory: E, Wright-Fisher")
+        ax.plot(
+            gens,
+            heterozygosity_theory(generations, n, n0),
+            color="k",
+            lw=1,
+            label="theory: E, Wright-Fisher",
+        )
         return
     theory = gaussian_variance_theory(generations, n, n0, config.family.estimator)
     mean, low, high = theory.mean_band(config.experiment.seeds)
@@ -89,8 +107,9 @@ def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path, dim: int)
         draw_metric(ax, metrics, metric)
         if has_theory(config, metric, dim):
             draw_theory(ax, config, metric, int(metrics["generation"].max()) + 1)
-        ax.set_title(f"{title}\n{config.experiment.seeds} seeds, n = {config.sampling.n}",
-                     fontsize=9)
+        ax.set_title(
+            f"{title}\n{config.experiment.seeds} seeds, n = {config.sampling.n}", fontsize=9
+        )
         ax.legend(fontsize=7)
         fig.tight_layout()
         paths.append(figures / f"{metric}.png")
@@ -99,8 +118,9 @@ def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path, dim: int)
     return paths
 
 
-def plot_comparison(runs: dict[str, pd.DataFrame], metrics: list[str], title: str,
-                    path: Path) -> Path:
+def plot_comparison(
+    runs: dict[str, pd.DataFrame], metrics: list[str], title: str, path: Path
+) -> Path:
     """Several runs (e.g. regimes) side by side, one panel per metric."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8), squeeze=False)

@@ -42,8 +42,14 @@ def _now() -> str:
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                             capture_output=True, text=True, timeout=5, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -63,8 +69,11 @@ def provenance(config: Config) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "libraries": libraries,
-        "seeds": {"root_seed": config.experiment.seed, "seeds": config.experiment.seeds,
-                  "streams": "SeedSequence(root_seed, spawn_key=(stage, generation + 2))"},
+        "seeds": {
+            "root_seed": config.experiment.seed,
+            "seeds": config.experiment.seeds,
+            "streams": "SeedSequence(root_seed, spawn_key=(stage, generation + 2))",
+        },
         "command": sys.argv,
         "started": _now(),
         "resumed": [],
@@ -101,8 +110,9 @@ class RunStore:
                 atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
             return int(state["completed"]) + 1
         atomic_write(self.path("config.toml"), text.encode())
-        atomic_write(self.path("provenance.json"),
-                     json.dumps(provenance(self.config), indent=2).encode())
+        atomic_write(
+            self.path("provenance.json"), json.dumps(provenance(self.config), indent=2).encode()
+        )
         atomic_write(self.path("metrics.csv"), (",".join(self.columns) + "\n").encode())
         return 0
 
@@ -116,12 +126,15 @@ class RunStore:
             saved = out / "config.toml"
             if not saved.exists():
                 raise UserInputError(
-                    f"--out {out} holds other files, not a run of model-collapse; choose another --out"
+                    f"--out {out} holds other files, not a run of model-collapse; "
+                    "choose another --out"
                 )
             if saved.read_text(encoding="utf-8") != text:
                 old = saved.read_text(encoding="utf-8").splitlines()
-                first = next((a for a, b in zip(old, text.splitlines(), strict=False) if a != b),
-                             "its config")
+                first = next(
+                    (a for a, b in zip(old, text.splitlines(), strict=False) if a != b),
+                    "its config",
+                )
                 raise UserInputError(
                     f"--out {out} holds a different run ({first.strip()} there); "
                     "choose another --out or delete that directory"
@@ -134,8 +147,13 @@ class RunStore:
         except OSError as err:
             raise UserInputError(f"cannot write to --out {out}: {err.strerror}") from None
 
-    def append(self, generation: int, values: dict[str, np.ndarray],
-               model_state: dict[str, np.ndarray], keep_models: bool) -> None:
+    def append(
+        self,
+        generation: int,
+        values: dict[str, np.ndarray],
+        model_state: dict[str, np.ndarray],
+        keep_models: bool,
+    ) -> None:
         """Record one completed generation: its rows, its model, then the resume point."""
         lines = []
         columns = [values[name] for name in self.columns[2:]]
@@ -160,8 +178,9 @@ class RunStore:
                     stale.unlink()
 
     def load_model_state(self, generation: int) -> dict[str, np.ndarray]:
-        with np.load(self.path(f"checkpoints/model-{generation:05d}.npz"),
-                     allow_pickle=False) as archive:
+        with np.load(
+            self.path(f"checkpoints/model-{generation:05d}.npz"), allow_pickle=False
+        ) as archive:
             return {key: archive[key] for key in archive.files}
 
     def finish(self) -> None:
@@ -188,6 +207,7 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
         for name, array in arrays.items():
             entry = io.BytesIO()
             np.lib.format.write_array(entry, np.asarray(array), allow_pickle=False)
-            archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
-                             entry.getvalue())
+            archive.writestr(
+                zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), entry.getvalue()
+            )
     return buffer.getvalue()

@@ -37,8 +37,9 @@ class VarianceTheory:
         return self.mean, self.mean - half, self.mean + half
 
 
-def gaussian_variance_theory(generations: int, n: int, n0: int | None = None,
-                             estimator: str = "mle") -> VarianceTheory:
+def gaussian_variance_theory(
+    generations: int, n: int, n0: int | None = None, estimator: str = "mle"
+) -> VarianceTheory:
     """Closed forms for variance_ratio of the 1-D Gaussian chain under replace."""
     sizes = np.full(generations, n, dtype=float)
     sizes[0] = n if n0 is None else n0

@@ -3,5 +3,15 @@
 from model_collapse.families import categorical, gaussian, gmm, kde, linear
 from model_collapse.families.base import FAMILIES, Family, HasMoments, Model, SamplesStatistics
 
-__all__ = ["FAMILIES", "Family", "HasMoments", "Model", "SamplesStatistics", "categorical",
-           "gaussian", "gmm", "kde", "linear"]
+__all__ = [
+    "FAMILIES",
+    "Family",
+    "HasMoments",
+    "Model",
+    "SamplesStatistics",
+    "categorical",
+    "gaussian",
+    "gmm",
+    "kde",
+    "linear",
+]

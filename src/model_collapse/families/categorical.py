@@ -40,8 +40,11 @@ class CategoricalModel:
         self.categories = categories
 
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
-        stats = (data if isinstance(data, CategoricalStats)
-                 else CategoricalStats.from_samples(data, self.categories))
+        stats = (
+            data
+            if isinstance(data, CategoricalStats)
+            else CategoricalStats.from_samples(data, self.categories)
+        )
         self.probs_ = stats.counts[:, : self.categories] / stats.count
         return self
 

@@ -16,7 +16,9 @@ from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
 
 
-def sample_gaussian(mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def sample_gaussian(
+    mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
     """n draws per seed from N(mean (S, d), cov (S, d, d)): shape (S, n, d)."""
     seeds, d = mean.shape
     z = rng.standard_normal((seeds, n, d))

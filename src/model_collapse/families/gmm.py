@@ -32,16 +32,18 @@ def component_log_density(x: np.ndarray, means: np.ndarray, covs: np.ndarray) ->
     return -0.5 * (d * LOG_2PI + log_det[:, None, :] + (y**2).sum(-1))
 
 
-def mixture_log_density(x: np.ndarray, weights: np.ndarray, means: np.ndarray,
-                        covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def mixture_log_density(
+    x: np.ndarray, weights: np.ndarray, means: np.ndarray, covs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample mixture log density (S, n) and log responsibilities (S, n, k)."""
     weighted = component_log_density(x, means, covs) + np.log(weights)[:, None, :]
     log_norm = logsumexp(weighted, axis=2)
     return log_norm, weighted - log_norm[..., None]
 
 
-def m_step(x: np.ndarray, resp: np.ndarray, diagonal: bool, reg_covar: float
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def m_step(
+    x: np.ndarray, resp: np.ndarray, diagonal: bool, reg_covar: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights (S, k), means (S, k, d), covariances (S, k, d, d) from responsibilities."""
     nk = resp.sum(axis=1) + 10 * np.finfo(float).eps  # (S, k)
     means = np.einsum("snk,snd->skd", resp, x) / nk[..., None]
@@ -67,8 +69,15 @@ class GMMModel:
     bias : sampling bias lambda; components are sampled with covariance ``bias * cov``.
     """
 
-    def __init__(self, components: int = 2, covariance: str = "full", max_iter: int = 100,
-                 tol: float = 1e-3, reg_covar: float = 1e-6, bias: float = 1.0) -> None:
+    def __init__(
+        self,
+        components: int = 2,
+        covariance: str = "full",
+        max_iter: int = 100,
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        bias: float = 1.0,
+    ) -> None:
         self.components = components
         self.covariance = covariance
         self.max_iter = max_iter
@@ -76,8 +85,9 @@ class GMMModel:
         self.reg_covar = reg_covar
         self.bias = bias
 
-    def initial_parameters(self, x: np.ndarray, rng: np.random.Generator
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def initial_parameters(
+        self, x: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Uniform weights, k distinct data points as means, the data covariance for each."""
         seeds, n, d = x.shape
         rows = random_subsets(rng, seeds, n, self.components)
@@ -93,18 +103,19 @@ class GMMModel:
         x = np.asarray(data, dtype=float)
         return self.fit_from(x, *self.initial_parameters(x, rng))
 
-    def fit_from(self, x: np.ndarray, weights: np.ndarray, means: np.ndarray,
-                 covs: np.ndarray) -> Self:
+    def fit_from(
+        self, x: np.ndarray, weights: np.ndarray, means: np.ndarray, covs: np.ndarray
+    ) -> Self:
         """Run EM on x (S, n, d) from the given initial parameters."""
         active = np.ones(x.shape[0], dtype=bool)
         bound = np.full(x.shape[0], -np.inf)
         self.n_iter_ = np.zeros(x.shape[0], dtype=int)
         for _ in range(self.max_iter):
-            log_norm, log_resp = mixture_log_density(x[active], weights[active],
-                                                     means[active], covs[active])
+            log_norm, log_resp = mixture_log_density(
+                x[active], weights[active], means[active], covs[active]
+            )
             new_bound = log_norm.mean(axis=1)
-            w, m, c = m_step(x[active], np.exp(log_resp), self.covariance == "diag",
-                             self.reg_covar)
+            w, m, c = m_step(x[active], np.exp(log_resp), self.covariance == "diag", self.reg_covar)
             weights[active], means[active], covs[active] = w, m, c
             self.n_iter_[active] += 1
             converged = np.abs(new_bound - bound[active]) < self.tol
@@ -121,7 +132,7 @@ class GMMModel:
         return mixture_log_density(x, self.weights_, self.means_, self.covariances_)[0].mean(1)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        seeds, k, d = self.means_.shape
+        seeds, _, d = self.means_.shape
         component = sample_categories(self.weights_, n, rng)  # (S, n)
         z = rng.standard_normal((seeds, n, d))
         chol = np.linalg.cholesky(self.bias * self.covariances_)  # (S, k, d, d)
@@ -135,8 +146,7 @@ class GMMModel:
         return mean, np.einsum("sk,skde->sde", self.weights_, self.covariances_) + between
 
     def get_state(self) -> dict[str, np.ndarray]:
-        return {"weights_": self.weights_, "means_": self.means_,
-                "covariances_": self.covariances_}
+        return {"weights_": self.weights_, "means_": self.means_, "covariances_": self.covariances_}
 
     def set_state(self, state: dict[str, np.ndarray]) -> Self:
         self.weights_ = state["weights_"]
@@ -147,15 +157,18 @@ class GMMModel:
 
 def _make(config: Config, real: RealData) -> GMMModel:
     f = config.family
-    return GMMModel(f.components, f.covariance, f.max_iter, f.tol, f.reg_covar, config.sampling.bias)
+    return GMMModel(
+        f.components, f.covariance, f.max_iter, f.tol, f.reg_covar, config.sampling.bias
+    )
 
 
 FAMILIES.register("gmm")(
     Family(
         kind="continuous",
         make=_make,
-        min_samples=lambda config, dim: max(config.family.components,
-                                            dim + 1 if config.family.covariance == "full" else 2),
+        min_samples=lambda config, dim: max(
+            config.family.components, dim + 1 if config.family.covariance == "full" else 2
+        ),
         bias=True,
         description="Gaussian mixture by EM (family.components, covariance full|diag)",
     )

@@ -12,8 +12,16 @@ from model_collapse.metrics import continuous, discrete
 from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot
 from model_collapse.sources.base import RealData
 
-__all__ = ["METRICS", "Metric", "Reference", "Snapshot", "choose_metrics", "continuous",
-           "discrete", "make_reference"]
+__all__ = [
+    "METRICS",
+    "Metric",
+    "Reference",
+    "Snapshot",
+    "choose_metrics",
+    "continuous",
+    "discrete",
+    "make_reference",
+]
 
 
 def make_reference(config: Config, real: RealData) -> Reference:
@@ -28,22 +36,31 @@ def make_reference(config: Config, real: RealData) -> Reference:
         ref.probs = np.asarray(probs)
     elif real.kind == "continuous":
         ref.mean = truth.mean if truth is not None and truth.mean is not None else test.mean(0)
-        ref.cov = (truth.cov if truth is not None and truth.cov is not None
-                   else np.atleast_2d(np.cov(test, rowvar=False, bias=True)))
+        ref.cov = (
+            truth.cov
+            if truth is not None and truth.cov is not None
+            else np.atleast_2d(np.cov(test, rowvar=False, bias=True))
+        )
     return ref
 
 
 def choose_metrics(config: Config, reference: Reference, model: Any, exact: bool) -> list[str]:
     """The metrics of this run: those asked for, or every one that applies."""
     kind = reference.real.kind
-    usable = [name for name, metric in METRICS.items()
-              if kind in metric.kinds and metric.applies(reference, model, exact)]
+    usable = [
+        name
+        for name, metric in METRICS.items()
+        if kind in metric.kinds and metric.applies(reference, model, exact)
+    ]
     if not config.metrics.names:
         return usable
     for name in config.metrics.names:
         metric = METRICS.get(name)
         if name not in usable:
-            why = (f"it is for {' or '.join(metric.kinds)} data" if kind not in metric.kinds
-                   else "it needs a Gaussian truth and model (or family.exact = false)")
+            why = (
+                f"it is for {' or '.join(metric.kinds)} data"
+                if kind not in metric.kinds
+                else "it needs a Gaussian truth and model (or family.exact = false)"
+            )
             raise UserInputError(f"metric '{name}' does not apply to this run: {why}")
     return list(config.metrics.names)

@@ -85,7 +85,9 @@ def wasserstein(ref: Reference, snap: Snapshot) -> np.ndarray:
 def _expected_abs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """E|a + b Z| for Z ~ N(0, 1), b >= 0."""
     b = np.maximum(b, 1e-300)
-    return np.asarray(b * np.sqrt(2 / np.pi) * np.exp(-0.5 * (a / b) ** 2) + a * (1 - 2 * ndtr(-a / b)))
+    return np.asarray(
+        b * np.sqrt(2 / np.pi) * np.exp(-0.5 * (a / b) ** 2) + a * (1 - 2 * ndtr(-a / b))
+    )
 
 
 def _gaussian_wasserstein(ref: Reference, snap: Snapshot) -> np.ndarray:
@@ -146,14 +148,43 @@ def _gaussian_pair(ref: Reference, model: Any, exact: bool) -> bool:
     return isinstance(ref.real.truth, GaussianTruth) and isinstance(model, GaussianModel)
 
 
-METRICS.register("mean_error")(Metric(("continuous",), mean_error, _has_moments,
-                                      "distance from the model's mean to the true (or test) mean"))
-METRICS.register("variance_ratio")(Metric(("continuous",), variance_ratio, _has_moments,
-                                          "trace of the model covariance over the true (or test) one"))
-METRICS.register("wasserstein")(Metric(("continuous",), wasserstein, _gaussian_truth_if_exact,
-                                       "W1 to the real test data (exact 1-D, sliced d-D)"))
-METRICS.register("tail_mass_ratio")(Metric(("continuous",), tail_mass_ratio,
-                                           _gaussian_truth_if_exact,
-                                           "generated share beyond the real 1%/99% quantiles / 0.02"))
-METRICS.register("kl_true")(Metric(("continuous",), kl_true, _gaussian_pair,
-                                   "KL(truth || model), closed form for Gaussian truth and model"))
+METRICS.register("mean_error")(
+    Metric(
+        ("continuous",),
+        mean_error,
+        _has_moments,
+        "distance from the model's mean to the true (or test) mean",
+    )
+)
+METRICS.register("variance_ratio")(
+    Metric(
+        ("continuous",),
+        variance_ratio,
+        _has_moments,
+        "trace of the model covariance over the true (or test) one",
+    )
+)
+METRICS.register("wasserstein")(
+    Metric(
+        ("continuous",),
+        wasserstein,
+        _gaussian_truth_if_exact,
+        "W1 to the real test data (exact 1-D, sliced d-D)",
+    )
+)
+METRICS.register("tail_mass_ratio")(
+    Metric(
+        ("continuous",),
+        tail_mass_ratio,
+        _gaussian_truth_if_exact,
+        "generated share beyond the real 1%/99% quantiles / 0.02",
+    )
+)
+METRICS.register("kl_true")(
+    Metric(
+        ("continuous",),
+        kl_true,
+        _gaussian_pair,
+        "KL(truth || model), closed form for Gaussian truth and model",
+    )
+)

@@ -62,5 +62,6 @@ for _name, _fn, _text in [
     ("heterozygosity_ratio", heterozygosity_ratio, "(1 - sum q^2) / (1 - sum p^2), Wright-Fisher"),
 ]:
     METRICS.register(_name)(Metric(("categorical",), _fn, always, _text))
-METRICS.register("test_error")(Metric(("regression",), test_error, always,
-                                      "mean squared error on the real test rows"))
+METRICS.register("test_error")(
+    Metric(("regression",), test_error, always, "mean squared error on the real test rows")
+)

@@ -13,24 +13,28 @@ from model_collapse.rng import random_subsets
 from model_collapse.sources.base import RealData
 
 
-def _replace(config: Config, generation: int, real: RealData, history: list[Any],
-             rng: np.random.Generator) -> Any:
+def _replace(
+    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
+) -> Any:
     return history[-1]
 
 
-def _accumulate(config: Config, generation: int, real: RealData, history: list[Any],
-                rng: np.random.Generator) -> Any:
+def _accumulate(
+    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
+) -> Any:
     return data.concat([real.train, *history])
 
 
-def _accumulate_subsample(config: Config, generation: int, real: RealData, history: list[Any],
-                          rng: np.random.Generator) -> Any:
+def _accumulate_subsample(
+    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
+) -> Any:
     pool = _accumulate(config, generation, real, history, rng)
     return data.subsample(pool, min(config.regime.size or 0, data.size(pool)), rng)
 
 
-def _mix(config: Config, generation: int, real: RealData, history: list[Any],
-         rng: np.random.Generator) -> Any:
+def _mix(
+    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
+) -> Any:
     k = real_share(config)
     seeds, n_train = real.train.shape[:2]
     rows = random_subsets(rng, seeds, n_train, k)
@@ -38,8 +42,9 @@ def _mix(config: Config, generation: int, real: RealData, history: list[Any],
     return data.concat([kept_real, _head(history[-1], config.sampling.n - k)])
 
 
-def _fresh(config: Config, generation: int, real: RealData, history: list[Any],
-           rng: np.random.Generator) -> Any:
+def _fresh(
+    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
+) -> Any:
     k = real_share(config)
     return data.concat([real.fresh(generation, k, rng), _head(history[-1], config.sampling.n - k)])
 
@@ -64,14 +69,26 @@ REGIMES.register("accumulate")(
     Regime(_accumulate, True, _all, "all real data plus every synthetic set so far")
 )
 REGIMES.register("accumulate-subsample")(
-    Regime(_accumulate_subsample, True, _all,
-           "accumulate, then a random subset of regime.size (default sampling.n)")
+    Regime(
+        _accumulate_subsample,
+        True,
+        _all,
+        "accumulate, then a random subset of regime.size (default sampling.n)",
+    )
 )
 REGIMES.register("mix")(
-    Regime(_mix, False, _rest,
-           "regime.real_fraction of each set drawn from the real training data, the rest synthetic")
+    Regime(
+        _mix,
+        False,
+        _rest,
+        "regime.real_fraction of each set drawn from the real training data, the rest synthetic",
+    )
 )
 REGIMES.register("fresh")(
-    Regime(_fresh, False, _rest,
-           "regime.real_fraction of each set from real data never used before, the rest synthetic")
+    Regime(
+        _fresh,
+        False,
+        _rest,
+        "regime.real_fraction of each set from real data never used before, the rest synthetic",
+    )
 )

@@ -23,9 +23,18 @@ class Truth(Protocol):
     categorical truths only.
     """
 
-    dim: int
-    mean: np.ndarray | None  # (d,)
-    cov: np.ndarray | None  # (d, d)
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def mean(self) -> np.ndarray | None:
+        """(d,) or None."""
+        ...
+
+    @property
+    def cov(self) -> np.ndarray | None:
+        """(d, d) or None."""
+        ...
 
     def sample(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         """Draw samples of shape ``(*shape, d)``."""
@@ -66,8 +75,9 @@ class Source:
 SOURCES: Registry[Source] = Registry("source")
 
 
-def truth_source(kind: Kind, description: str) -> Callable[[Callable[[SourceConfig], Truth]],
-                                                           Callable[[SourceConfig], Truth]]:
+def truth_source(
+    kind: Kind, description: str
+) -> Callable[[Callable[[SourceConfig], Truth]], Callable[[SourceConfig], Truth]]:
     """Register a ground truth: train and test sets are drawn from it."""
 
     def wrap(make_truth: Callable[[SourceConfig], Truth]) -> Callable[[SourceConfig], Truth]:

@@ -37,7 +37,9 @@ def _read_table(path: Path) -> tuple[np.ndarray, list[str]]:
             if all(_is_number(str(c)) for c in frame.columns):  # no header row
                 frame = pd.read_csv(path, sep=None, engine="python", header=None)
         else:
-            raise UserInputError(f"{path}: unknown file type '{suffix}'; use .csv, .npy, .npz or .parquet")
+            raise UserInputError(
+                f"{path}: unknown file type '{suffix}'; use .csv, .npy, .npz or .parquet"
+            )
     except FileNotFoundError:
         raise UserInputError(f"data file not found: {path}") from None
     except pd.errors.EmptyDataError:
@@ -65,7 +67,9 @@ def read_numeric(path: Path) -> np.ndarray:
     try:
         data = table.astype(float)
     except (ValueError, TypeError):
-        row, col = next((r, c) for r, c in np.ndindex(table.shape) if not _is_number(str(table[r, c])))
+        row, col = next(
+            (r, c) for r, c in np.ndindex(table.shape) if not _is_number(str(table[r, c]))
+        )
         name = names[col] if names else str(col)
         raise UserInputError(
             f"{path} has a non-numeric value {table[row, col]!r} (row {row + 1}, column {name}); "
@@ -90,14 +94,18 @@ def _as_kind(data: np.ndarray, kind: Kind, path: Path) -> tuple[np.ndarray, int]
             )
         return data.astype(np.int64), int(data.max()) + 1
     if kind == "regression" and data.shape[1] < 2:
-        raise UserInputError(f"{path}: the linear family needs feature columns and a last target column")
+        raise UserInputError(
+            f"{path}: the linear family needs feature columns and a last target column"
+        )
     return data, 0
 
 
 def load_file(config: Config, kind: Kind) -> RealData:
     cfg = config.source
     if not cfg.path:
-        raise UserInputError("source 'file' needs source.path (a .csv, .npy, .npz or .parquet file)")
+        raise UserInputError(
+            "source 'file' needs source.path (a .csv, .npy, .npz or .parquet file)"
+        )
     path = Path(cfg.path).expanduser()
     data, categories = _as_kind(read_numeric(path), kind, path)
     order = stream(config.experiment.seed, "source", SOURCE_TEST).permutation(len(data))
@@ -111,8 +119,9 @@ def load_file(config: Config, kind: Kind) -> RealData:
         )
     # Each seed sees its own random order of the training rows: generation 0 takes the
     # first n_train, the fresh regime takes never-used rows from the rest, in order.
-    rows = random_subsets(stream(config.experiment.seed, "source", SOURCE_TRAIN), seeds,
-                          len(pool), len(pool))
+    rows = random_subsets(
+        stream(config.experiment.seed, "source", SOURCE_TRAIN), seeds, len(pool), len(pool)
+    )
     train = pool[rows[:, :n_train]]
 
     def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -128,5 +137,10 @@ def load_file(config: Config, kind: Kind) -> RealData:
     return RealData(kind, train, test, None, fresh, categories)
 
 
-SOURCES.register("file")(Source(("continuous", "categorical", "regression"), load_file,
-                                "your numeric data: source.path = .csv, .npy, .npz or .parquet"))
+SOURCES.register("file")(
+    Source(
+        ("continuous", "categorical", "regression"),
+        load_file,
+        "your numeric data: source.path = .csv, .npy, .npz or .parquet",
+    )
+)
