@@ -53,7 +53,7 @@ class SourceConfig:
     spread: float = _spec(4.0, low=0.0)
     df: float = _spec(3.0, low=2.0, open_low=True)
     categories: int = _spec(100, low=2)
-    exponent: float = _spec(1.1, low=0.0, open_low=True)
+    exponent: float = _spec(1.1, low=0.0)
     noise: float = _spec(0.1, low=0.0)
     n_train: int | None = _spec(None, low=1)
     n_test: int = _spec(10000, low=2)

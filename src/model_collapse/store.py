@@ -130,13 +130,8 @@ class RunStore:
                     "choose another --out"
                 )
             if saved.read_text(encoding="utf-8") != text:
-                old = saved.read_text(encoding="utf-8").splitlines()
-                first = next(
-                    (a for a, b in zip(old, text.splitlines(), strict=False) if a != b),
-                    "its config",
-                )
                 raise UserInputError(
-                    f"--out {out} holds a different run ({first.strip()} there); "
+                    f"--out {out} holds a different run ({_first_difference(saved, text)} there); "
                     "choose another --out or delete that directory"
                 )
         try:
@@ -195,6 +190,22 @@ class RunStore:
         if self.directory is None:
             return ",".join(self.columns) + "\n" + "".join(self.rows)
         return self.path("metrics.csv").read_text()
+
+
+def _first_difference(saved: Path, text: str) -> str:
+    """The first ``section.key = value`` of the saved config that differs from ``text``."""
+    import tomllib
+
+    try:
+        old = tomllib.loads(saved.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return "an unreadable config.toml"
+    new = tomllib.loads(text)
+    for section, body in old.items():
+        for key, value in body.items() if isinstance(body, dict) else []:
+            if new.get(section, {}).get(key) != value:
+                return f"{section}.{key} = {value!r}"
+    return "another config"
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

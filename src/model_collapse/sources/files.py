@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -11,40 +12,55 @@ from model_collapse.errors import UserInputError
 from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
 from model_collapse.sources.base import SOURCES, Kind, RealData, Source
 
+SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": r"[,\s]+"}
+
+
+def _as_rows(array: np.ndarray) -> np.ndarray:
+    return array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1)
+
+
+def _read_npz(path: Path) -> np.ndarray:
+    with np.load(path, allow_pickle=False) as archive:
+        names = list(archive.keys())
+        if len(names) != 1 and "data" not in names:
+            raise UserInputError(
+                f"{path} holds arrays {', '.join(names)}; keep one or name it 'data'"
+            )
+        return _as_rows(archive["data" if "data" in names else names[0]])
+
 
 def _read_table(path: Path) -> tuple[np.ndarray, list[str]]:
     """Read a file into a (rows, columns) array of any dtype and its column names."""
     import pandas as pd
 
     suffix = path.suffix.lower()
+    if suffix not in (".npy", ".npz", ".parquet", *SEPARATORS):
+        raise UserInputError(
+            f"{path}: unknown file type '{suffix}'; use .csv, .npy, .npz or .parquet"
+        )
     try:
+        if path.stat().st_size == 0:
+            raise UserInputError(f"{path} is empty: it holds no data rows")
         if suffix == ".npy":
-            array = np.load(path, allow_pickle=False)
-            return array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1), []
+            return _as_rows(np.load(path, allow_pickle=False)), []
         if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                names = list(archive.keys())
-                if len(names) != 1 and "data" not in names:
-                    raise UserInputError(
-                        f"{path} holds arrays {', '.join(names)}; keep one or name it 'data'"
-                    )
-                array = archive["data" if "data" in names else names[0]]
-            return array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1), []
+            return _read_npz(path), []
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            frame = pd.read_csv(path, sep=None, engine="python")
-            if all(_is_number(str(c)) for c in frame.columns):  # no header row
-                frame = pd.read_csv(path, sep=None, engine="python", header=None)
         else:
-            raise UserInputError(
-                f"{path}: unknown file type '{suffix}'; use .csv, .npy, .npz or .parquet"
-            )
+            sep = SEPARATORS[suffix]
+            frame = pd.read_csv(path, sep=sep, engine="python", encoding="utf-8")
+            if all(_is_number(str(c)) for c in frame.columns):  # no header row
+                frame = pd.read_csv(path, sep=sep, engine="python", header=None)
     except FileNotFoundError:
         raise UserInputError(f"data file not found: {path}") from None
     except pd.errors.EmptyDataError:
         raise UserInputError(f"{path} is empty: it holds no data rows") from None
-    except (ValueError, OSError) as err:
+    except UnicodeDecodeError as err:
+        raise UserInputError(
+            f"{path} is not UTF-8 text (byte offset {err.start}); give a numeric CSV"
+        ) from None
+    except (ValueError, OSError, csv.Error) as err:
         if isinstance(err, UserInputError):
             raise
         raise UserInputError(f"cannot read {path}: {str(err).splitlines()[0]}") from None

@@ -1,0 +1,46 @@
+"""Tiny data factories shared by the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from model_collapse.config import Config, config_from_dict
+
+
+def make_config(**sections: dict[str, Any]) -> Config:
+    """A small, fast config; keyword arguments override whole sections' keys."""
+    raw: dict[str, dict[str, Any]] = {
+        "experiment": {"generations": 3, "seeds": 4, "seed": 7},
+        "source": {"name": "gaussian", "n_test": 500},
+        "family": {"name": "gaussian"},
+        "regime": {"name": "replace"},
+        "sampling": {"n": 50},
+    }
+    for section, body in sections.items():
+        raw.setdefault(section, {}).update(body)
+    return config_from_dict(raw)
+
+
+@pytest.fixture
+def iris_csv(tmp_path: Path) -> Path:
+    """The iris measurements (150 real rows, 4 numeric columns) as a CSV with a header."""
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).data
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def digits_labels(tmp_path: Path) -> Path:
+    """The 1797 digit labels of scikit-learn's digits set: a real categorical column."""
+    from sklearn.datasets import load_digits
+
+    path = tmp_path / "labels.npy"
+    np.save(path, load_digits().target.astype(np.int64))
+    return path

@@ -1,0 +1,35 @@
+import numpy as np
+from scipy.stats import gaussian_kde
+
+from model_collapse.families.kde import KDEModel
+from model_collapse.families.linear import LinearModel
+
+
+def test_kde_kernel_matches_scipy_and_samples_have_its_moments():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1, 300, 2))
+    for rule in ("scott", "silverman"):
+        model = KDEModel(rule).fit(x, rng)
+        np.testing.assert_allclose(model.kernel_[0], gaussian_kde(x[0].T, rule).covariance)
+    model = KDEModel(0.5).fit(x, rng)
+    np.testing.assert_allclose(model.kernel_[0], 0.25 * np.eye(2))
+    draws = model.sample(100_000, rng)[0]
+    _, cov = model.moments()
+    centred = draws - draws.mean(0)
+    # standard error of a sample variance: sqrt((m4 - var^2) / n)
+    se = np.sqrt(((centred**4).mean(0) - centred.var(0) ** 2) / len(draws))
+    assert np.all(np.abs(draws.var(0) - np.diag(cov[0])) < 5 * se)
+
+
+def test_linear_fit_recovers_ols_and_samples_on_the_fixed_design():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 80, 3))
+    y = x @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.normal(size=(2, 80))
+    data = np.concatenate([x, y[..., None]], axis=2)
+    model = LinearModel(design=x, estimator="unbiased").fit(data, rng)
+    for s in range(2):
+        coef, res, *_ = np.linalg.lstsq(x[s], y[s], rcond=None)
+        np.testing.assert_allclose(model.coef_[s], coef)
+        np.testing.assert_allclose(model.noise_[s] ** 2, res[0] / (80 - 3))
+    again = model.sample(80, rng)
+    np.testing.assert_array_equal(again[..., :3], x)  # the design never changes

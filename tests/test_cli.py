@@ -1,0 +1,231 @@
+"""The command line as a user meets it: exit codes, one-line errors, kill -9 and resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from model_collapse.cli import app
+
+SMALL = [
+    "--set",
+    "experiment.generations=3",
+    "--set",
+    "experiment.seeds=3",
+    "--set",
+    "sampling.n=40",
+    "--set",
+    "source.n_test=200",
+]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_run_preset_writes_the_run_directory(tmp_path: Path):
+    result = invoke("run", "gaussian-1d", *SMALL, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    for name in [
+        "config.toml",
+        "provenance.json",
+        "metrics.csv",
+        "figures/variance_ratio.png",
+        "checkpoints/state.json",
+    ]:
+        assert (tmp_path / "r" / name).exists(), name
+    rows = (tmp_path / "r/metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("seed,generation,") and len(rows) == 1 + 3 * 3
+    # the saved config repeats the run as it is
+    again = invoke("run", str(tmp_path / "r/config.toml"), "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0
+    assert (tmp_path / "again/metrics.csv").read_bytes() == (
+        tmp_path / "r/metrics.csv"
+    ).read_bytes()
+
+
+def test_list_and_plot(tmp_path: Path):
+    listing = invoke("list")
+    assert listing.exit_code == 0
+    for line in [
+        "family   gaussian",
+        "regime   accumulate-subsample",
+        "metric   wasserstein",
+        "source   file",
+        "preset   gmm-2d",
+    ]:
+        assert line in listing.output
+    invoke("run", "zipf", *SMALL, "--out", str(tmp_path / "z"))
+    (tmp_path / "z/figures/kl.png").unlink()
+    assert invoke("plot", str(tmp_path / "z")).exit_code == 0
+    assert (tmp_path / "z/figures/kl.png").exists()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
+    """Each bad input: the arguments after `run`, and what the one error line must say."""
+    other = tmp / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    blocker = _write(tmp / "blocker", "a file")
+    files = {
+        name: _write(tmp / f"{name}.csv", text)
+        for name, text in {
+            "empty": "",
+            "text": "a\n1\nx\n",
+            "nan": "a\n1\nnan\n",
+            "inf": "a\n1\n-inf\n",
+        }.items()
+    }
+
+    def on_file(name: str) -> list[str]:
+        return ["gaussian-1d", "--set", "source.name=file", "--set", f"source.path={files[name]}"]
+
+    return {
+        "empty file": (on_file("empty"), "is empty: it holds no data rows"),
+        "non-numeric": (on_file("text"), "non-numeric value 'x' (row 2, column a)"),
+        "nan": (on_file("nan"), "NaN or infinite values (first at row 2, column a)"),
+        "infinite": (on_file("inf"), "NaN or infinite values (first at row 2, column a)"),
+        "n <= d": (
+            ["gmm-2d", "--set", "sampling.n=2"],
+            "family 'gmm' needs at least 3 samples per training set in 2 dimensions",
+        ),
+        "real_fraction": (
+            ["gaussian-1d", "--set", "regime.real_fraction=1.2"],
+            "regime.real_fraction must be in the range [0, 1], got 1.2",
+        ),
+        "generations": (
+            ["gaussian-1d", "--set", "experiment.generations=0"],
+            "experiment.generations must be in the range [1, inf], got 0",
+        ),
+        "family": (
+            ["gaussian-1d", "--set", "family.name=gausian"],
+            "unknown family 'gausian'; did you mean 'gaussian'?",
+        ),
+        "regime": (
+            ["gaussian-1d", "--set", "regime.name=mixx"],
+            "unknown regime 'mixx'; did you mean 'mix'?",
+        ),
+        "metric": (
+            ["gaussian-1d", "--set", 'metrics.names=["varianceratio"]'],
+            "unknown metric 'varianceratio'; did you mean 'variance_ratio'?",
+        ),
+        "source": (
+            ["gaussian-1d", "--set", "source.name=gausian"],
+            "unknown source 'gausian'; did you mean 'gaussian'?",
+        ),
+        "key": (
+            ["gaussian-1d", "--set", "sampling.nn=3"],
+            "unknown config key sampling.nn; did you mean 'sampling.n'?",
+        ),
+        "other run": (["gaussian-1d", "--out", str(other)], "holds other files"),
+        "unwritable": (["gaussian-1d", "--out", str(blocker / "sub")], "cannot write to --out"),
+        "preset": (["gaussian-2d"], "neither a config file nor a preset; did you mean"),
+        "config file": ([str(tmp / "missing.toml")], "config file not found"),
+        "toml": ([str(_write(tmp / "bad.toml", "[experiment\n"))], "is not valid TOML"),
+        "set syntax": (["gaussian-1d", "--set", "generations=3"], "--set takes section.key=value"),
+    }
+
+
+CASE_NAMES = [
+    "empty file",
+    "non-numeric",
+    "nan",
+    "infinite",
+    "n <= d",
+    "real_fraction",
+    "generations",
+    "family",
+    "regime",
+    "metric",
+    "source",
+    "key",
+    "other run",
+    "unwritable",
+    "preset",
+    "config file",
+    "toml",
+    "set syntax",
+]
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, case: str):
+    args, message = bad_inputs(tmp_path)[case]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    result = CliRunner().invoke(app, ["run", *args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert before == after  # nothing written, nothing lost
+
+
+def test_another_run_in_out_is_refused_and_kept(tmp_path: Path):
+    out = str(tmp_path / "r")
+    assert invoke("run", "gaussian-1d", *SMALL, "--out", out).exit_code == 0
+    before = {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
+    result = invoke("run", "gaussian-1d", *SMALL, "--set", "sampling.n=41", "--out", out)
+    assert result.exit_code == 2
+    assert "holds a different run (source.n_train = 40 there)" in result.stderr
+    assert before == {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
+
+
+def test_kill_9_then_resume_is_byte_identical(tmp_path: Path):
+    config = [
+        "run",
+        "gaussian-1d",
+        "--set",
+        "experiment.seeds=200",
+        "--set",
+        "experiment.generations=300",
+    ]
+    command = [sys.executable, "-m", "model_collapse", *config]
+    subprocess.run([*command, "--out", str(tmp_path / "full")], check=True, capture_output=True)
+    cut = tmp_path / "cut"
+    process = subprocess.Popen(
+        [*command, "--out", str(cut)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        metrics = cut / "metrics.csv"
+        if metrics.exists() and metrics.stat().st_size > 20_000:
+            break
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    rows_when_killed = len((cut / "metrics.csv").read_text().splitlines())
+    assert 1 < rows_when_killed < 1 + 200 * 300  # killed mid-run
+    subprocess.run([*command, "--out", str(cut)], check=True, capture_output=True)
+    for name in ["metrics.csv", "config.toml", "figures/variance_ratio.png"]:
+        assert (cut / name).read_bytes() == (tmp_path / "full" / name).read_bytes(), name
+
+
+def test_demo_writes_comparison_figures(tmp_path: Path):
+    result = invoke("demo", "--out", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.output
+    for setting in ("gmm-2d", "gaussian-1d"):
+        assert f"figure: {tmp_path / 'demo/figures' / setting}.png" in result.output
+        for regime in ("replace", "mix", "accumulate"):
+            assert (tmp_path / "demo" / f"{setting}-{regime}" / "metrics.csv").exists()
+    import pandas as pd
+
+    # the demo shows the collapse and its prevention: replace loses variance, accumulate not
+    last = {
+        r: pd.read_csv(tmp_path / f"demo/gaussian-1d-{r}/metrics.csv").query("generation == 199")[
+            "variance_ratio"
+        ]
+        for r in ("replace", "accumulate")
+    }
+    assert np.median(last["replace"]) < 0.2 < 0.8 < np.median(last["accumulate"])

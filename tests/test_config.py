@@ -1,0 +1,107 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from model_collapse.api import load_config
+from model_collapse.config import (
+    Config,
+    config_from_dict,
+    config_to_dict,
+    config_to_toml,
+    parse_override,
+    read_toml,
+)
+from model_collapse.errors import UserInputError
+
+
+def test_defaults_hold_the_design_keys():
+    config = config_from_dict({})
+    assert config.experiment.generations >= 1 and config.experiment.seeds >= 1
+    assert config.source.name == "gaussian" and config.family.name == "gaussian"
+    assert config.regime.name == "replace" and config.regime.real_fraction == 0.1
+    assert config.sampling.n == 1000
+    # derived defaults are made explicit so the saved config repeats the run
+    assert config.source.n_train == 1000 and config.regime.size == 1000
+
+
+def test_toml_round_trip_gives_the_same_config(tmp_path: Path):
+    config = load_config(
+        {
+            "source": {"cov": [[1.0, 0.5], [0.5, 2.0]], "dim": 2},
+            "family": {"bandwidth": 0.3},
+            "metrics": {"names": ["mean_error"]},
+        }
+    )
+    path = tmp_path / "c.toml"
+    path.write_text(config_to_toml(config))
+    assert config_from_dict(read_toml(path)) == config
+
+
+def test_overrides_are_typed_and_bare_strings_allowed():
+    config = load_config(
+        {},
+        [
+            "family.name=gmm",
+            "sampling.n=30",
+            "regime.real_fraction=0.5",
+            "family.exact=true",
+            'source.name="zipf"',
+        ],
+    )
+    assert config.family.name == "gmm" and config.sampling.n == 30
+    assert config.regime.real_fraction == 0.5 and config.family.exact is True
+    assert config.source.name == "zipf"
+    assert parse_override("a.b = [1, 2]") == ("a", "b", [1, 2])
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"family": {"estimater": "mle"}},
+            "unknown config key family.estimater; did you mean 'family.estimator'?",
+        ),
+        ({"famly": {}}, "unknown config section [famly]; did you mean 'family'?"),
+        (
+            {"experiment": {"generations": 0}},
+            "experiment.generations must be in the range [1, inf], got 0",
+        ),
+        (
+            {"regime": {"real_fraction": 1.5}},
+            "regime.real_fraction must be in the range [0, 1], got 1.5",
+        ),
+        (
+            {"regime": {"real_fraction": -0.1}},
+            "regime.real_fraction must be in the range [0, 1], got -0.1",
+        ),
+        ({"sampling": {"n": "many"}}, "sampling.n must be an int, got 'many'"),
+        ({"sampling": {"n": 2.5}}, "sampling.n must be an int, got 2.5"),
+        ({"family": {"exact": 1}}, "family.exact must be a boolean, got 1"),
+        (
+            {"family": {"estimator": "mlee"}},
+            "family.estimator must be one of 'mle', 'unbiased', got 'mlee'; did you mean 'mle'?",
+        ),
+        ({"sampling": {"bias": 0}}, "sampling.bias must be in the range (0, inf], got 0.0"),
+    ],
+)
+def test_bad_values_name_the_key(raw, message):
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        config_from_dict(raw)
+
+
+def test_config_is_frozen():
+    config = Config()
+    with pytest.raises(AttributeError):
+        config.sampling.n = 3  # type: ignore[misc]
+
+
+def test_presets_load_and_unknown_preset_suggests():
+    assert load_config("gaussian-1d").sampling.n == 100
+    with pytest.raises(UserInputError, match="did you mean 'gaussian-1d'"):
+        load_config("gaussian-1")
+
+
+def test_config_to_dict_inverts_config_from_dict():
+    config = load_config("gmm-2d")
+    assert config_from_dict(config_to_dict(config)) == config

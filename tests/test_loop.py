@@ -1,0 +1,158 @@
+"""The loop end to end: every family and regime, determinism, resume, bad combinations."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import model_collapse
+from model_collapse.config import config_to_dict
+from model_collapse.errors import UserInputError
+from tests.conftest import make_config
+
+FAMILY_SOURCES = [
+    ({"name": "gaussian"}, {"name": "gaussian", "dim": 2}),
+    ({"name": "gaussian", "exact": True}, {"name": "gaussian"}),
+    ({"name": "gmm", "components": 2}, {"name": "gmm", "dim": 2, "components": 2}),
+    ({"name": "gmm", "covariance": "diag"}, {"name": "moons"}),
+    ({"name": "kde"}, {"name": "student_t"}),
+    ({"name": "categorical"}, {"name": "zipf", "categories": 30}),
+    ({"name": "categorical", "exact": True}, {"name": "zipf", "categories": 30}),
+    ({"name": "linear"}, {"name": "linear", "dim": 3}),
+]
+REGIMES = ["replace", "accumulate", "accumulate-subsample", "mix", "fresh"]
+
+
+# The exact Gaussian path cannot subsample statistics: test_refused_combinations covers it.
+COMBINATIONS = [
+    (family, source, regime)
+    for family, source in FAMILY_SOURCES
+    for regime in REGIMES
+    if not (
+        family.get("exact") and family["name"] == "gaussian" and regime == "accumulate-subsample"
+    )
+]
+
+
+@pytest.mark.parametrize(("family", "source", "regime"), COMBINATIONS)
+def test_every_family_runs_every_regime(family, source, regime):
+    config = make_config(family=family, source=source, regime={"name": regime})
+    metrics = model_collapse.run(config).metrics
+    assert len(metrics) == 3 * 4
+    assert metrics[["seed", "generation"]].drop_duplicates().shape[0] == 12
+    values = metrics.iloc[:, 2:].to_numpy()
+    assert values.shape[1] >= 1 and np.isfinite(values).all()
+
+
+def test_same_config_gives_byte_identical_metrics(tmp_path: Path):
+    config = make_config(family={"name": "gmm"}, source={"dim": 2})
+    model_collapse.run(config, tmp_path / "a")
+    model_collapse.run(config, tmp_path / "b")
+    assert (tmp_path / "a/metrics.csv").read_bytes() == (tmp_path / "b/metrics.csv").read_bytes()
+    other = model_collapse.run(config_to_dict(config) | {"experiment": {"seed": 8}})
+    assert not other.metrics.equals(model_collapse.open_run(tmp_path / "a").metrics)
+
+
+class InterruptedRunError(Exception):
+    pass
+
+
+@pytest.mark.parametrize("regime", ["replace", "accumulate", "mix"])
+def test_interrupted_run_resumes_to_identical_bytes(tmp_path: Path, regime: str):
+    config = make_config(experiment={"generations": 6}, regime={"name": regime})
+    model_collapse.run(config, tmp_path / "full")
+
+    def stop_at_three(generation: int) -> None:
+        if generation == 3:
+            raise InterruptedRunError
+
+    with pytest.raises(InterruptedRunError):
+        model_collapse.run(config, tmp_path / "cut", on_generation=stop_at_three)
+    # a partly written generation after the last checkpoint must be dropped on resume
+    with open(tmp_path / "cut/metrics.csv", "a") as f:
+        f.write("0,4,0.1,0.2")
+    model_collapse.run(config, tmp_path / "cut")
+    for name in ["metrics.csv", "config.toml", "figures/variance_ratio.png"]:
+        assert (tmp_path / "full" / name).read_bytes() == (tmp_path / "cut" / name).read_bytes()
+    full = sorted(p.name for p in (tmp_path / "full/checkpoints").iterdir())
+    assert full == sorted(p.name for p in (tmp_path / "cut/checkpoints").iterdir())
+
+
+def test_rerunning_a_finished_run_changes_nothing(tmp_path: Path):
+    config = make_config()
+    model_collapse.run(config, tmp_path / "r")
+    before = (tmp_path / "r/metrics.csv").read_bytes()
+    model_collapse.run(config, tmp_path / "r")
+    assert (tmp_path / "r/metrics.csv").read_bytes() == before
+
+
+def test_out_holding_another_run_is_refused_and_left_alone(tmp_path: Path):
+    model_collapse.run(make_config(), tmp_path / "r")
+    before = {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
+    with pytest.raises(
+        UserInputError, match=re.escape("holds a different run (source.n_train = 50 there)")
+    ):
+        model_collapse.run(make_config(sampling={"n": 60}), tmp_path / "r")
+    after = {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
+    assert before == after
+
+
+@pytest.mark.parametrize(
+    ("sections", "message"),
+    [
+        (
+            {"family": {"name": "gmm", "exact": True}},
+            "family 'gmm' has no exact sufficient-statistics path; set family.exact = false",
+        ),
+        (
+            {"family": {"exact": True}, "regime": {"name": "accumulate-subsample"}},
+            "regime 'accumulate-subsample' has no exact path for the gaussian family",
+        ),
+        (
+            {"family": {"name": "kde"}, "sampling": {"bias": 0.5}},
+            "sampling.bias applies to the gaussian and gmm families, not 'kde'",
+        ),
+        (
+            {"source": {"dim": 3}, "sampling": {"n": 3}},
+            "family 'gaussian' needs at least 4 samples per training set in 3 dimensions, "
+            "got source.n_train = 3; raise source.n_train",
+        ),
+        (
+            {"source": {"n_train": 5}, "regime": {"name": "mix", "real_fraction": 0.5}},
+            "regime 'mix' takes 25 real samples a generation but source.n_train is 5",
+        ),
+        (
+            {"family": {"name": "categorical"}},
+            "source 'gaussian' gives continuous data but family 'categorical' needs categorical",
+        ),
+        (
+            {"metrics": {"names": ["support_fraction"]}},
+            "metric 'support_fraction' does not apply to this run: it is for categorical data",
+        ),
+        ({"metrics": {"names": ["wasserstien"]}}, "did you mean 'wasserstein'?"),
+        ({"family": {"name": "gausian"}}, "unknown family 'gausian'; did you mean 'gaussian'?"),
+        ({"regime": {"name": "acumulate"}}, "unknown regime 'acumulate'; did you mean"),
+        ({"source": {"name": "zipff"}}, "unknown source 'zipff'; did you mean 'zipf'?"),
+    ],
+)
+def test_refused_combinations(sections, message, tmp_path: Path):
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        model_collapse.run(make_config(**sections), tmp_path / "r")
+    assert not (tmp_path / "r").exists()  # refused before anything is written
+
+
+def test_fresh_regime_refuses_a_file_too_small_for_all_generations(iris_csv: Path):
+    config = make_config(
+        source={"name": "file", "path": str(iris_csv), "n_train": 50},
+        regime={"name": "fresh", "real_fraction": 0.5},
+        experiment={"generations": 5},
+    )
+    with pytest.raises(UserInputError, match="the fresh regime needs 25 new real rows"):
+        model_collapse.run(config)
+
+
+def test_result_plot_draws_every_metric():
+    result = model_collapse.run(make_config())
+    figure = result.plot()
+    assert len(figure.axes) == len(result.metrics.columns) - 2
