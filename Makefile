@@ -27,7 +27,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --write
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

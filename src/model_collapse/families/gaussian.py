@@ -22,8 +22,10 @@ def sample_gaussian(
     """n draws per seed from N(mean (S, d), cov (S, d, d)): shape (S, n, d)."""
     seeds, d = mean.shape
     z = rng.standard_normal((seeds, n, d))
-    if d == 1:  # the common 1-D case without a batched matmul
-        return mean[:, None, :] + z * np.sqrt(cov[:, :, 0])[:, None, :]
+    if d == 1:  # the common 1-D case: scale and shift in place, no batched matmul
+        z *= np.sqrt(cov[:, :, 0])[:, None, :]
+        z += mean[:, None, :]
+        return z
     return mean[:, None, :] + z @ np.swapaxes(np.linalg.cholesky(cov), 1, 2)
 
 
