@@ -64,8 +64,12 @@ def gaussian_benchmark(seeds: int, generations: int, n: int) -> dict[str, Any]:
     t_sample, v_sample = timed(lambda: model_collapse_chain(seeds, generations, n, False))
     t_draw, _ = timed(lambda: numpy_draws_only(seeds, generations, n))
     return {
-        "baseline_s": t_base, "exact_s": t_exact, "sample_s": t_sample, "draw_s": t_draw,
-        "exact_speedup": t_base / t_exact, "sample_over_draw": t_sample / t_draw,
+        "baseline_s": t_base,
+        "exact_s": t_exact,
+        "sample_s": t_sample,
+        "draw_s": t_draw,
+        "exact_speedup": t_base / t_exact,
+        "sample_over_draw": t_sample / t_draw,
         "ks_pvalue": stats.ks_2samp(v_exact, v_sample).pvalue,
     }
 
@@ -85,17 +89,25 @@ def gmm_benchmark(seeds: int, n: int) -> dict[str, Any]:
     def sklearn_loop() -> np.ndarray:
         scores = np.empty(seeds)
         for s in range(seeds):
-            reference = GaussianMixture(2, covariance_type="full", weights_init=start[0][s],
-                                        means_init=start[1][s],
-                                        precisions_init=np.linalg.inv(start[2][s]))
+            reference = GaussianMixture(
+                2,
+                covariance_type="full",
+                weights_init=start[0][s],
+                means_init=start[1][s],
+                precisions_init=np.linalg.inv(start[2][s]),
+            )
             scores[s] = reference.fit(x[s]).score(x[s])
         return scores
 
     ours()  # warm-up: first calls pay for imports and allocation
     t_ours, ll_ours = timed(ours)
     t_sklearn, ll_sklearn = timed(sklearn_loop)
-    return {"ours_s": t_ours, "sklearn_s": t_sklearn, "speedup": t_sklearn / t_ours,
-            "max_rel_ll_diff": float(np.max(np.abs(ll_ours - ll_sklearn) / np.abs(ll_sklearn)))}
+    return {
+        "ours_s": t_ours,
+        "sklearn_s": t_sklearn,
+        "speedup": t_sklearn / t_ours,
+        "max_rel_ll_diff": float(np.max(np.abs(ll_ours - ll_sklearn) / np.abs(ll_sklearn))),
+    }
 
 
 def machine() -> str:
@@ -108,8 +120,10 @@ def machine() -> str:
                 break
     import os
 
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, {platform.platform()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, {platform.platform()}"
+    )
 
 
 def report(g: dict[str, Any], m: dict[str, Any], sizes: dict[str, int]) -> str:
@@ -126,30 +140,30 @@ Machine: {machine()}.
 
 | what | seconds |
 |---|---|
-| baseline: plain per-seed, per-generation numpy loop (draw n, refit) | {g['baseline_s']:.2f} |
-| model-collapse exact sufficient-statistics path (normal mean, chi-square scatter) | {g['exact_s']:.3f} |
-| model-collapse batched sample path (all seeds per generation as one array) | {g['sample_s']:.2f} |
-| numpy drawing the same samples only (`standard_normal((S, n))` per generation) | {g['draw_s']:.2f} |
+| baseline: plain per-seed, per-generation numpy loop (draw n, refit) | {g["baseline_s"]:.2f} |
+| model-collapse exact sufficient-statistics path (normal mean, chi-square scatter) | {g["exact_s"]:.3f} |
+| model-collapse batched sample path (all seeds per generation as one array) | {g["sample_s"]:.2f} |
+| numpy drawing the same samples only (`standard_normal((S, n))` per generation) | {g["draw_s"]:.2f} |
 
-- exact path speed-up over the baseline: **{g['exact_speedup']:.0f}x** (target >= 100x: {ok(g['exact_speedup'] >= 100)})
-- sample path over numpy's bare draws: **{g['sample_over_draw']:.2f}x** (target <= 2x: {ok(g['sample_over_draw'] <= 2)})
+- exact path speed-up over the baseline: **{g["exact_speedup"]:.0f}x** (target >= 100x: {ok(g["exact_speedup"] >= 100)})
+- sample path over numpy's bare draws: **{g["sample_over_draw"]:.2f}x** (target <= 2x: {ok(g["sample_over_draw"] <= 2)})
 - variance at the last generation, exact vs sample path, two-sample KS p-value:
-  **{g['ks_pvalue']:.3f}** (target > 0.01: {ok(g['ks_pvalue'] > 0.01)})
+  **{g["ks_pvalue"]:.3f}** (target > 0.01: {ok(g["ks_pvalue"] > 0.01)})
 
 Both model-collapse timings run the loop's own fit and sample stages with its seeded
 streams; they leave out metrics and the run directory, which the baseline has no
 counterpart for.
 
-## GMM: {sizes['gmm_seeds']} seeds of N = {sizes['gmm_n']} 2-D points, 2 components, full covariance
+## GMM: {sizes["gmm_seeds"]} seeds of N = {sizes["gmm_n"]} 2-D points, 2 components, full covariance
 
 | what | seconds |
 |---|---|
-| model-collapse batched EM, all seeds at once | {m['ours_s']:.3f} |
-| loop of scikit-learn `GaussianMixture.fit`, same initial parameters | {m['sklearn_s']:.3f} |
+| model-collapse batched EM, all seeds at once | {m["ours_s"]:.3f} |
+| loop of scikit-learn `GaussianMixture.fit`, same initial parameters | {m["sklearn_s"]:.3f} |
 
-- speed-up: **{m['speedup']:.1f}x** (target >= 3x: {ok(m['speedup'] >= 3)})
-- largest relative difference of the final mean log-likelihood: **{m['max_rel_ll_diff']:.1e}**
-  (target <= 1e-4: {ok(m['max_rel_ll_diff'] <= 1e-4)})
+- speed-up: **{m["speedup"]:.1f}x** (target >= 3x: {ok(m["speedup"] >= 3)})
+- largest relative difference of the final mean log-likelihood: **{m["max_rel_ll_diff"]:.1e}**
+  (target <= 1e-4: {ok(m["max_rel_ll_diff"] <= 1e-4)})
 """
 
 
@@ -160,8 +174,13 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=1000)
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args()
-    sizes = {"seeds": args.seeds, "generations": args.generations, "n": args.n,
-             "gmm_seeds": 100, "gmm_n": 1000}
+    sizes = {
+        "seeds": args.seeds,
+        "generations": args.generations,
+        "n": args.n,
+        "gmm_seeds": 100,
+        "gmm_n": 1000,
+    }
     g = gaussian_benchmark(args.seeds, args.generations, args.n)
     m = gmm_benchmark(sizes["gmm_seeds"], sizes["gmm_n"])
     text = report(g, m, sizes)

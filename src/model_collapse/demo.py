@@ -17,7 +17,7 @@ REGIMES = {
 SETTINGS = {
     "gmm-2d": (
         "gmm-2d",
-        ["experiment.generations=60", "experiment.seeds=8"],
+        ["experiment.generations=100", "experiment.seeds=8"],
         "2-D Gaussian blob, 2-component GMM, N = 1000",
     ),
     "gaussian-1d": (

@@ -42,15 +42,25 @@ def summarise(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
     )
 
 
-def draw_metric(
-    ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "", color: str | None = None
-) -> None:
-    """Median over seeds with a 95% band of seeds, and the mean dashed."""
+def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -> None:
+    """Median over seeds with a 95% band of seeds; without a label, the mean dashed too.
+
+    With a label (several runs in one panel) only the median carries a legend entry.
+    """
     s = summarise(metrics, metric)
     gens = s.index.to_numpy()
-    line = ax.plot(gens, s["median"], color=color, lw=1.8, label=f"{label}median".strip())[0]
-    ax.fill_between(gens, s["low"], s["high"], color=line.get_color(), alpha=0.15, lw=0)
-    ax.plot(gens, s["mean"], color=line.get_color(), lw=1, ls="--", label=f"{label}mean".strip())
+    line = ax.plot(gens, s["median"], lw=1.8, label=label or "median")[0]
+    ax.fill_between(
+        gens,
+        s["low"],
+        s["high"],
+        color=line.get_color(),
+        alpha=0.15,
+        lw=0,
+        label=None if label else "95% of seeds",
+    )
+    if not label:
+        ax.plot(gens, s["mean"], color=line.get_color(), lw=1, ls="--", label="mean")
     positive = (metrics[metric] > 0).all()
     if metric in LOG_SCALE and positive:
         ax.set_yscale("log")
@@ -86,10 +96,18 @@ def draw_theory(ax: Axes, config: Config, metric: str, generations: int) -> None
     theory = gaussian_variance_theory(generations, n, n0, config.family.estimator)
     mean, low, high = theory.mean_band(config.experiment.seeds)
     ax.plot(gens, mean, color="k", lw=1, ls="--", label="theory: mean")
-    ax.fill_between(gens, low, high, color="k", alpha=0.08, lw=0)
+    ax.fill_between(
+        gens,
+        low,
+        high,
+        color="k",
+        alpha=0.08,
+        lw=0,
+        label=f"theory: 95% band of the mean of {config.experiment.seeds}",
+    )
     typical, low, high = theory.typical()
     ax.plot(gens, typical, color="k", lw=1, label="theory: typical seed exp(E log)")
-    ax.plot(gens, low, color="k", lw=0.6, ls=":", label="theory: 95% of seeds")
+    ax.plot(gens, low, color="k", lw=0.6, ls=":", label="theory: 95% of single seeds")
     ax.plot(gens, high, color="k", lw=0.6, ls=":")
 
 
@@ -126,9 +144,9 @@ def plot_comparison(
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for label, frame in runs.items():
-            draw_metric(ax, frame, metric, label=f"{label} ")
+            draw_metric(ax, frame, metric, label=label)
         ax.legend(fontsize=7)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(f"{title}: median over seeds, band = 95% of seeds", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, metadata={"Software": None})
