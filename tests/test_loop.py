@@ -156,3 +156,11 @@ def test_result_plot_draws_every_metric():
     result = model_collapse.run(make_config())
     figure = result.plot()
     assert len(figure.axes) == len(result.metrics.columns) - 2
+
+
+def test_a_directory_left_by_a_run_killed_while_starting_is_reused(tmp_path: Path):
+    out = tmp_path / "r"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / ".config.toml.abc123").write_text("half a config")
+    model_collapse.run(make_config(), out)
+    assert (out / "metrics.csv").exists()

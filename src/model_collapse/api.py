@@ -74,7 +74,7 @@ class Result:
         generations = int(self.metrics["generation"].max()) + 1
         for ax, name in zip(axes[0], names, strict=True):
             draw_metric(ax, self.metrics, name)
-            if has_theory(self.config, name, self.config.source.dim):
+            if has_theory(self.config, name):
                 draw_theory(ax, self.config, name, generations)
             ax.legend(fontsize=7)
         fig.tight_layout()
@@ -118,10 +118,7 @@ def write_figures(result: Result) -> list[Path]:
     from model_collapse.plots import plot_metrics
 
     assert result.directory is not None
-    dim = result.config.source.dim
-    if result.config.source.name == "moons":
-        dim = 2
-    return plot_metrics(result.metrics, result.config, result.directory / "figures", dim)
+    return plot_metrics(result.metrics, result.config, result.directory / "figures")
 
 
 def open_run(directory: str | Path) -> Result:

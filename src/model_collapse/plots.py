@@ -68,15 +68,14 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     ax.set_ylabel(metric)
 
 
-def has_theory(config: Config, metric: str, dim: int) -> bool:
+def has_theory(config: Config, metric: str) -> bool:
     """The closed forms hold for the 1-D Gaussian and categorical chains under replace."""
     plain = config.regime.name == "replace" and config.sampling.bias == 1.0
     if metric == "variance_ratio":
         return (
             plain
             and config.family.name == "gaussian"
-            and dim == 1
-            and (config.source.name == "gaussian")
+            and (config.source.name == "gaussian" and config.source.dim == 1)
         )
     return plain and metric == "heterozygosity_ratio" and config.source.name != "file"
 
@@ -111,7 +110,7 @@ def draw_theory(ax: Axes, config: Config, metric: str, generations: int) -> None
     ax.plot(gens, high, color="k", lw=0.6, ls=":")
 
 
-def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path, dim: int) -> list[Path]:
+def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path) -> list[Path]:
     """One PNG per metric in ``figures``; returns their paths."""
     plt = _pyplot()
     figures.mkdir(parents=True, exist_ok=True)
@@ -123,7 +122,7 @@ def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path, dim: int)
         fig: Figure = plt.figure(figsize=(6, 4))
         ax = fig.add_subplot()
         draw_metric(ax, metrics, metric)
-        if has_theory(config, metric, dim):
+        if has_theory(config, metric):
             draw_theory(ax, config, metric, int(metrics["generation"].max()) + 1)
         ax.set_title(
             f"{title}\n{config.experiment.seeds} seeds, n = {config.sampling.n}", fontsize=9

@@ -122,7 +122,7 @@ class RunStore:
         assert out is not None
         if out.exists() and not out.is_dir():
             raise UserInputError(f"--out {out} is a file, not a directory; choose another --out")
-        if out.is_dir() and any(out.iterdir()):
+        if out.is_dir() and any(not _leftover(entry) for entry in out.iterdir()):
             saved = out / "config.toml"
             if not saved.exists():
                 raise UserInputError(
@@ -190,6 +190,11 @@ class RunStore:
         if self.directory is None:
             return ",".join(self.columns) + "\n" + "".join(self.rows)
         return self.path("metrics.csv").read_text()
+
+
+def _leftover(entry: Path) -> bool:
+    """What a run killed while it created its directory leaves: temp files, empty folders."""
+    return entry.name.startswith(".") or (entry.is_dir() and not any(entry.iterdir()))
 
 
 def _first_difference(saved: Path, text: str) -> str:
