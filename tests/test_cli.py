@@ -67,6 +67,15 @@ def test_list_and_plot(tmp_path: Path):
     assert (tmp_path / "z/figures/kl.png").exists()
 
 
+def test_plot_of_a_folder_that_is_no_run_exits_2(tmp_path: Path):
+    result = invoke("plot", str(tmp_path))
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == f"error: {tmp_path} is not a run directory: no config.toml and metrics.csv"
+    )
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path

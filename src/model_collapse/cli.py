@@ -20,10 +20,14 @@ app = typer.Typer(
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory.")]
 
 
-def fail(message: str) -> None:
-    """One line on stderr and exit status 2: bad input."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+@contextmanager
+def bad_input_exits_2() -> Iterator[None]:
+    """Bad input: one line on stderr and exit status 2, no traceback."""
+    try:
+        yield
+    except UserInputError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
 
 
 @contextmanager
@@ -83,11 +87,8 @@ def run_command(
     out: OutOption = None,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run."""
-    try:
+    with bad_input_exits_2():
         directory = run_one(config, set_ or [], out, "generations")
-    except UserInputError as err:
-        fail(str(err))
-        return
     if sys.stdout.isatty():
         print_summary(directory)
     typer.echo(f"run directory: {directory}  (metrics.csv, figures/)")
@@ -98,11 +99,8 @@ def demo_command(out: OutOption = None) -> None:
     """The default experiment: replace vs mix 10% vs accumulate, 2-D GMM and 1-D Gaussian."""
     from model_collapse.demo import run_demo
 
-    try:
+    with bad_input_exits_2():
         figures = run_demo(out or Path("runs/demo"), run_one)
-    except UserInputError as err:
-        fail(str(err))
-        return
     for path in figures:
         typer.echo(f"figure: {path}")
 
@@ -112,11 +110,8 @@ def plot_command(directory: Annotated[Path, typer.Argument(help="A run directory
     """Draw the figures of a run directory again from its metrics.csv."""
     from model_collapse.api import open_run, write_figures
 
-    try:
+    with bad_input_exits_2():
         paths = write_figures(open_run(directory))
-    except UserInputError as err:
-        fail(str(err))
-        return
     for path in paths:
         typer.echo(f"figure: {path}")
 
