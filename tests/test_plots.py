@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from model_collapse.api import open_run, run
+from model_collapse.plots import has_theory
+from tests.conftest import make_config
+
+
+def test_theory_is_drawn_only_where_it_holds():
+    assert has_theory(make_config(), "variance_ratio")
+    assert not has_theory(make_config(regime={"name": "mix"}), "variance_ratio")
+    assert not has_theory(make_config(source={"dim": 2}), "variance_ratio")
+    assert not has_theory(make_config(sampling={"bias": 0.9}), "variance_ratio")
+    zipf = make_config(source={"name": "zipf"}, family={"name": "categorical"})
+    assert has_theory(zipf, "heterozygosity_ratio") and not has_theory(zipf, "kl")
+
+
+def test_figures_are_written_per_metric_and_carry_the_theory(tmp_path: Path):
+    run(make_config(), tmp_path / "r")
+    result = open_run(tmp_path / "r")
+    names = sorted(p.stem for p in (tmp_path / "r/figures").glob("*.png"))
+    assert names == sorted(result.metrics.columns[2:])
+    labels = [t.get_text() for t in result.plot(["variance_ratio"]).axes[0].get_legend().texts]
+    assert "theory: typical seed exp(E log)" in labels and "theory: mean" in labels
