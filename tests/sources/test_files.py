@@ -17,14 +17,24 @@ def _load(path: Path, kind: str = "continuous", **source):
     return load_real_data(config, kind)
 
 
+def _indexed(iris_csv: Path) -> Path:
+    """Iris with its row number as a first column, so every row is unique (iris repeats some)."""
+    frame = pd.read_csv(iris_csv)
+    frame.insert(0, "row", range(len(frame)))
+    path = iris_csv.with_name("iris-indexed.csv")
+    frame.to_csv(path, index=False)
+    return path
+
+
 def test_csv_with_header_is_split_into_train_and_test(iris_csv: Path):
-    real = _load(iris_csv)
-    assert real.test.shape == (30, 4)  # 20% of 150
-    assert real.train.shape == (4, 40, 4)
-    rows = {tuple(r) for r in pd.read_csv(iris_csv).to_numpy()}
-    assert {tuple(r) for r in real.test} <= rows
-    test_rows = {tuple(r) for r in real.test}
-    assert not any(tuple(r) in test_rows for r in real.train[0])  # a few iris rows repeat
+    real = _load(_indexed(iris_csv))
+    assert real.test.shape == (30, 5)  # 20% of 150
+    assert real.train.shape == (4, 40, 5)
+    test_rows = set(real.test[:, 0])
+    for seed in range(4):
+        rows = real.train[seed, :, 0]
+        assert len(set(rows)) == 40 and not test_rows & set(rows)
+    assert not np.array_equal(real.train[0], real.train[1])  # each seed its own rows
 
 
 def test_npy_npz_parquet_and_headerless_csv_agree(iris_csv: Path, tmp_path: Path):
@@ -46,11 +56,14 @@ def test_categorical_labels(digits_labels: Path):
 
 
 def test_fresh_rows_are_never_used_before(iris_csv: Path):
-    real = _load(iris_csv, n_train=20)
-    first, second = real.fresh(1, 10, None), real.fresh(2, 10, None)
-    seen = {tuple(r) for r in real.train[0]}
-    assert not any(tuple(r) in seen for r in first[0]) or len(seen) < 20  # iris has duplicates
-    assert not np.array_equal(first, second)
+    real = _load(_indexed(iris_csv), n_train=20)
+    used = [set(real.train[seed, :, 0]) for seed in range(4)]
+    for generation in (1, 2, 3):
+        fresh = real.fresh(generation, 10, None)
+        for seed in range(4):
+            rows = set(fresh[seed, :, 0])
+            assert len(rows) == 10 and not rows & used[seed]
+            used[seed] |= rows
     with pytest.raises(UserInputError, match="the fresh regime needs 10 new real rows"):
         real.fresh(20, 10, None)
 
