@@ -11,9 +11,9 @@ import numpy as np
 from model_collapse.config import Config, SourceConfig
 from model_collapse.errors import UserInputError
 from model_collapse.registry import Registry
-from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, stream
+from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
 
-Kind = Literal["continuous", "categorical", "regression"]
+Kind = Literal["continuous", "categorical", "regression", "text"]
 
 
 class Truth(Protocol):
@@ -52,7 +52,9 @@ class RealData:
     test : (m, d) held-out real data shared by all seeds.
     truth : the true distribution, or None for user data.
     fresh : draws (S, k, d) real rows never used before, for generation ``t``.
-    categories : number of categories K (categorical kind only).
+    categories : number of categories K, or the vocabulary size for text.
+    validation : (v, d) real validation data where the source has a split for it.
+    decode : turns token ids back into text (text kind only).
     """
 
     kind: Kind
@@ -61,6 +63,39 @@ class RealData:
     truth: Truth | None
     fresh: Callable[[int, int, np.random.Generator], np.ndarray]
     categories: int = 0
+    validation: np.ndarray | None = None
+    decode: Callable[[list[int]], str] | None = None
+
+
+def draw_per_seed(
+    config: Config, pool: np.ndarray, where: str, unit: str
+) -> tuple[np.ndarray, Callable[[int, int, np.random.Generator], np.ndarray]]:
+    """Each seed's training rows from a finite pool, and a source of never-used rows.
+
+    Each seed sees its own random order of the pool: generation 0 takes the first
+    ``source.n_train`` rows; the fresh regime takes the next ones, in order.
+    """
+    n_train, seeds = config.source.n_train or config.sampling.n, config.experiment.seeds
+    if n_train > len(pool):
+        raise UserInputError(
+            f"{where}: source.n_train = {n_train} but only {len(pool)} {unit} are left for "
+            f"training; set source.n_train <= {len(pool)}"
+        )
+    order = random_subsets(
+        stream(config.experiment.seed, "source", SOURCE_TRAIN), seeds, len(pool), len(pool)
+    )
+
+    def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        start = n_train + (generation - 1) * k
+        if start + k > len(pool):
+            raise UserInputError(
+                f"{where}: the fresh regime needs {k} new real {unit} at generation {generation} "
+                f"but only {len(pool)} exist for training; use fewer generations, a smaller "
+                "regime.real_fraction, or more data"
+            )
+        return pool[order[:, start : start + k]]
+
+    return pool[order[:, :n_train]], fresh
 
 
 @dataclass(frozen=True)

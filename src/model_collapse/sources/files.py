@@ -9,8 +9,8 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
-from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
-from model_collapse.sources.base import SOURCES, Kind, RealData, Source
+from model_collapse.rng import SOURCE_TEST, stream
+from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
 
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": r"[,\s]+"}
 
@@ -127,29 +127,7 @@ def load_file(config: Config, kind: Kind) -> RealData:
     order = stream(config.experiment.seed, "source", SOURCE_TEST).permutation(len(data))
     n_test = max(1, round(cfg.test_fraction * len(data))) if cfg.test_fraction < 1 else len(data)
     test, pool = data[order[:n_test]], data[order[n_test:]]
-    n_train, seeds = cfg.n_train or config.sampling.n, config.experiment.seeds
-    if n_train > len(pool):
-        raise UserInputError(
-            f"{path}: source.n_train = {n_train} but only {len(pool)} rows are left for training "
-            f"after the test split; set source.n_train <= {len(pool)} or lower source.test_fraction"
-        )
-    # Each seed sees its own random order of the training rows: generation 0 takes the
-    # first n_train, the fresh regime takes never-used rows from the rest, in order.
-    rows = random_subsets(
-        stream(config.experiment.seed, "source", SOURCE_TRAIN), seeds, len(pool), len(pool)
-    )
-    train = pool[rows[:, :n_train]]
-
-    def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
-        start = n_train + (generation - 1) * k
-        if start + k > len(pool):
-            raise UserInputError(
-                f"{path}: the fresh regime needs {k} new real rows at generation {generation} "
-                f"but only {len(pool)} training rows exist; use fewer generations, a smaller "
-                "regime.real_fraction, or a larger file"
-            )
-        return pool[rows[:, start : start + k]]
-
+    train, fresh = draw_per_seed(config, pool, str(path), "rows")
     return RealData(kind, train, test, None, fresh, categories)
 
 
