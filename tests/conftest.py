@@ -44,3 +44,18 @@ def digits_labels(tmp_path: Path) -> Path:
     path = tmp_path / "labels.npy"
     np.save(path, load_digits().target.astype(np.int64))
     return path
+
+
+TEXT_SOURCE = {"name": "wikipedia", "max_documents": 12, "vocab_size": 512, "n_train": 40}
+
+
+@pytest.fixture
+def wiki_txt(tmp_path: Path) -> Path:
+    """Twelve real Wikipedia articles (the gensim sample) as a folder of .txt files."""
+    from model_collapse.sources.text import wikipedia_documents
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for number, article in enumerate(wikipedia_documents()[:12]):
+        (folder / f"{number:02d}.txt").write_text(article, encoding="utf-8")
+    return folder

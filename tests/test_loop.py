@@ -9,7 +9,7 @@ import pytest
 import model_collapse
 from model_collapse.config import config_to_dict
 from model_collapse.errors import UserInputError
-from tests.conftest import make_config
+from tests.conftest import TEXT_SOURCE, make_config
 
 FAMILY_SOURCES = [
     ({"name": "gaussian"}, {"name": "gaussian", "dim": 2}),
@@ -20,6 +20,7 @@ FAMILY_SOURCES = [
     ({"name": "categorical"}, {"name": "zipf", "categories": 30}),
     ({"name": "categorical", "exact": True}, {"name": "zipf", "categories": 30}),
     ({"name": "linear"}, {"name": "linear", "dim": 3}),
+    ({"name": "ngram", "order": 3}, TEXT_SOURCE),
 ]
 REGIMES = ["replace", "accumulate", "accumulate-subsample", "mix", "fresh"]
 
@@ -58,9 +59,19 @@ class InterruptedRunError(Exception):
     pass
 
 
-@pytest.mark.parametrize("regime", ["replace", "accumulate", "mix"])
-def test_interrupted_run_resumes_to_identical_bytes(tmp_path: Path, regime: str):
-    config = make_config(experiment={"generations": 6}, regime={"name": regime})
+@pytest.mark.parametrize(
+    ("regime", "family", "source"),
+    [
+        ("replace", {}, {}),
+        ("accumulate", {}, {}),
+        ("mix", {}, {}),
+        ("replace", {"name": "ngram"}, TEXT_SOURCE),
+    ],
+)
+def test_interrupted_run_resumes_to_identical_bytes(tmp_path: Path, regime, family, source):
+    config = make_config(
+        experiment={"generations": 6}, regime={"name": regime}, family=family, source=source
+    )
     model_collapse.run(config, tmp_path / "full")
 
     def stop_at_three(generation: int) -> None:
@@ -73,7 +84,12 @@ def test_interrupted_run_resumes_to_identical_bytes(tmp_path: Path, regime: str)
     with open(tmp_path / "cut/metrics.csv", "a") as f:
         f.write("0,4,0.1,0.2")
     model_collapse.run(config, tmp_path / "cut")
-    for name in ["metrics.csv", "config.toml", "figures/variance_ratio.png"]:
+    for name in [
+        "metrics.csv",
+        "config.toml",
+        *(p.name for p in (tmp_path / "full/figures").iterdir()),
+    ]:
+        name = name if name.endswith((".csv", ".toml")) else f"figures/{name}"
         assert (tmp_path / "full" / name).read_bytes() == (tmp_path / "cut" / name).read_bytes()
     full = sorted(p.name for p in (tmp_path / "full/checkpoints").iterdir())
     assert full == sorted(p.name for p in (tmp_path / "cut/checkpoints").iterdir())

@@ -21,3 +21,19 @@ def test_figures_are_written_per_metric_and_carry_the_theory(tmp_path: Path):
     assert names == sorted(result.metrics.columns[2:])
     labels = [t.get_text() for t in result.plot(["variance_ratio"]).axes[0].get_legend().texts]
     assert "theory: typical seed exp(E log)" in labels and "theory: mean" in labels
+
+
+def test_text_runs_keep_samples_and_draw_the_perplexity_histogram(tmp_path: Path):
+    import numpy as np
+
+    from tests.conftest import TEXT_SOURCE
+
+    config = make_config(source=TEXT_SOURCE, family={"name": "ngram"})
+    result = run(config, tmp_path / "r")
+    per_block = np.load(tmp_path / "r/samples/gen0_perplexity/generation-00002.npy")
+    assert per_block.shape == (4, 50)
+    last = result.metrics.query("generation == 2")["gen0_perplexity"].to_numpy()
+    np.testing.assert_allclose(per_block.mean(axis=1), last, rtol=1e-12)
+    excerpt = (tmp_path / "r/samples/text/generation-00001.txt").read_text()
+    assert excerpt.startswith("=== seed 0, block 0 ===\n") and excerpt.count("===") == 2 * 15
+    assert (tmp_path / "r/figures/gen0_perplexity_histogram.png").stat().st_size > 10_000

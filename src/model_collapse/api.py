@@ -115,10 +115,16 @@ def run(
 
 def write_figures(result: Result) -> list[Path]:
     """The figures of a run directory, from its metrics.csv and config."""
-    from model_collapse.plots import plot_metrics
+    from model_collapse.plots import plot_item_histograms, plot_metrics
 
     assert result.directory is not None
-    return plot_metrics(result.metrics, result.config, result.directory / "figures")
+    paths = plot_metrics(result.metrics, result.config, result.directory / "figures")
+    for folder in sorted((result.directory / "samples").glob("*")):
+        if folder.is_dir() and any(folder.glob("generation-*.npy")):
+            label = f"per-item {folder.name} (all seeds)"
+            target = result.directory / "figures" / f"{folder.name}_histogram.png"
+            paths.append(plot_item_histograms(folder, target, label))
+    return paths
 
 
 def open_run(directory: str | Path) -> Result:

@@ -58,6 +58,11 @@ class SourceConfig:
     n_train: int | None = _spec(None, low=1)
     n_test: int = _spec(10000, low=2)
     test_fraction: float = _spec(0.2, low=0.0, high=1.0, open_low=True)
+    validation_fraction: float = _spec(0.1, low=0.0, high=1.0)
+    vocab_size: int = _spec(4096, low=257)
+    block_size: int = _spec(64, low=2)
+    max_documents: int = _spec(0, low=0)
+    text_field: str = "text"
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class FamilyConfig:
     tol: float = _spec(1e-3, low=0.0, open_low=True)
     reg_covar: float = _spec(1e-6, low=0.0)
     bandwidth: str | float = _spec("scott", low=0.0, open_low=True, choices=("scott", "silverman"))
+    order: int = _spec(3, low=1, high=4)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ import numpy as np
 from model_collapse.checks import check_run
 from model_collapse.config import Config
 from model_collapse.families import FAMILIES, Model
-from model_collapse.metrics import METRICS, Snapshot, choose_metrics, make_reference
+from model_collapse.metrics import METRICS, Reference, Snapshot, choose_metrics, make_reference
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
 from model_collapse.sources import load_real_data
-from model_collapse.store import RunStore
+from model_collapse.store import RunStore, npy_bytes
 
 
 def generate(
@@ -29,6 +29,28 @@ def generate(
         return None, model.sample_stats(regime.synthetic_share(config), rng)
     samples = model.sample(config.sampling.n, rng)
     return samples, samples
+
+
+def sample_files(
+    generation: int, reference: Reference, snapshot: Snapshot, names: list[str]
+) -> dict[str, bytes]:
+    """What ``samples/`` keeps of a generation: per-item metric values, excerpts of text."""
+    files = {}
+    for name in names:
+        per_item = METRICS.get(name).per_item
+        if per_item is not None:
+            files[f"{name}/generation-{generation:05d}.npy"] = npy_bytes(
+                per_item(reference, snapshot)
+            )
+    decode, text = reference.real.decode, snapshot.synthetic
+    if decode is not None and text is not None:
+        excerpt = [
+            f"=== seed {s}, block {b} ===\n{decode(text[s, b].tolist())}\n"
+            for s in range(min(len(text), 3))
+            for b in range(min(text.shape[1], 5))
+        ]
+        files[f"text/generation-{generation:05d}.txt"] = "".join(excerpt).encode("utf-8")
+    return files
 
 
 def run_loop(
@@ -54,6 +76,7 @@ def run_loop(
         generate(new_model().set_state(store.load_model_state(t)), config, regime, t)[1]
         for t in needed
     ]
+    first_model = new_model().set_state(store.load_model_state(0)) if needed else None
 
     for generation in range(start, config.experiment.generations):
         if generation == 0:
@@ -64,8 +87,10 @@ def run_loop(
             )
         model = new_model().fit(train, stream(root, "fit", generation))
         samples, synthetic = generate(model, config, regime, generation)
-        snapshot = Snapshot(model, samples)
+        first_model = model if generation == 0 else first_model
+        snapshot = Snapshot(model, samples, first_model)
         values = {name: METRICS.get(name).compute(reference, snapshot) for name in names}
+        store.save_samples(sample_files(generation, reference, snapshot, names))
         store.append(generation, values, model.get_state(), keep_models=regime.keeps_history)
         history = [*history, synthetic] if regime.keeps_history else [synthetic]
         if on_generation is not None:

@@ -151,3 +151,42 @@ def plot_comparison(
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def plot_item_histograms(folder: Path, path: Path, title: str) -> Path:
+    """Histograms of per-item values (e.g. per-block perplexity) for up to 8 generations."""
+    plt = _pyplot()
+    files = sorted(folder.glob("generation-*.npy"))
+    shown = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, 8).round().astype(int))]
+    values = {int(f.stem.split("-")[1]): np.load(f, allow_pickle=False).ravel() for f in shown}
+    positive = all((v > 0).all() for v in values.values())
+    low = min(v.min() for v in values.values())
+    high = max(v.max() for v in values.values())
+    edges = (
+        np.geomspace(low, high, 60)
+        if positive and low < high
+        else np.linspace(low, high + 1e-12, 60)
+    )
+    fig = plt.figure(figsize=(6.5, 4))
+    ax = fig.add_subplot()
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(values)))
+    for color, (generation, v) in zip(colors, values.items(), strict=True):
+        ax.hist(
+            v,
+            bins=edges,
+            density=True,
+            histtype="step",
+            lw=1.4,
+            color=color,
+            label=f"generation {generation}",
+        )
+    if positive:
+        ax.set_xscale("log")
+    ax.set_xlabel(title)
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path

@@ -167,10 +167,19 @@ class RunStore:
         atomic_write(self.path(f"checkpoints/model-{generation:05d}.npz"), buffer)
         state = {"completed": generation, "metrics_bytes": length}
         atomic_write(self.path(STATE), json.dumps(state).encode())
-        if not keep_models:  # only the latest model is needed to resume
+        if not keep_models:  # resuming needs the latest model, and generation 0's
             for stale in self.path("checkpoints").glob("model-*.npz"):
-                if stale.name < f"model-{generation:05d}.npz":
+                if "model-00000.npz" < stale.name < f"model-{generation:05d}.npz":
                     stale.unlink()
+
+    def save_samples(self, files: dict[str, bytes]) -> None:
+        """Write files under ``samples/`` (before the generation is marked complete)."""
+        if self.directory is None:
+            return
+        for name, payload in files.items():
+            path = self.path(f"samples/{name}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, payload)
 
     def load_model_state(self, generation: int) -> dict[str, np.ndarray]:
         with np.load(
@@ -213,6 +222,15 @@ def _first_difference(saved: Path, text: str) -> str:
     return "another config"
 
 
+def npy_bytes(array: np.ndarray) -> bytes:
+    """An .npy file's bytes (no pickle)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     """An .npz archive with fixed timestamps, so equal arrays give equal bytes."""
     import io
@@ -221,9 +239,6 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, array in arrays.items():
-            entry = io.BytesIO()
-            np.lib.format.write_array(entry, np.asarray(array), allow_pickle=False)
-            archive.writestr(
-                zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), entry.getvalue()
-            )
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(info, npy_bytes(array))
     return buffer.getvalue()

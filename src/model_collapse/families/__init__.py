@@ -1,6 +1,6 @@
 """Generative model families; importing this package registers the built-in ones."""
 
-from model_collapse.families import categorical, gaussian, gmm, kde, linear
+from model_collapse.families import categorical, gaussian, gmm, kde, linear, ngram
 from model_collapse.families.base import FAMILIES, Family, HasMoments, Model, SamplesStatistics
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "gmm",
     "kde",
     "linear",
+    "ngram",
 ]

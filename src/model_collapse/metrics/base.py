@@ -33,11 +33,13 @@ class Reference:
 class Snapshot:
     """One generation as the metrics see it: the fitted model and what it generated.
 
-    ``synthetic`` is (S, n, d), or None on the exact sufficient-statistics path.
+    ``synthetic`` is (S, n, d), or None on the exact sufficient-statistics path;
+    ``first_model`` is generation 0's fitted model, for metrics relative to it.
     """
 
     model: Any
     synthetic: np.ndarray | None
+    first_model: Any = None
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,16 @@ class Metric:
     """A registered metric.
 
     ``applies(reference, model, exact)`` says whether it can be computed for this run;
-    ``compute(reference, snapshot)`` returns one value per seed, shape (S,).
+    ``compute(reference, snapshot)`` returns one value per seed, shape (S,);
+    ``per_item``, where set, returns the values behind it per generated item, (S, n),
+    which the run directory keeps under ``samples/NAME/`` (for histograms).
     """
 
     kinds: tuple[Kind, ...]
     compute: Callable[[Reference, Snapshot], np.ndarray]
     applies: Callable[[Reference, Any, bool], bool]
     description: str
+    per_item: Callable[[Reference, Snapshot], np.ndarray] | None = None
 
 
 METRICS: Registry[Metric] = Registry("metric")

@@ -1,0 +1,221 @@
+"""Order-n token model with interpolated Kneser-Ney smoothing; exact log-probabilities.
+
+An n-gram is stored as one int64 key, its tokens as digits in base V + 1 (the extra
+symbol is the start-of-block padding). Sampling draws from the interpolated mixture
+exactly, one level at a time: with probability 1 - gamma(context) a token among the
+context's observed continuations (discounted counts), otherwise the next lower order;
+so no step ever builds a distribution over the whole vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.families.base import FAMILIES, Family
+from model_collapse.sources.base import RealData
+
+
+@dataclass
+class Level:
+    """The k-grams of one order: sorted keys, (continuation) counts, discount, contexts."""
+
+    keys: np.ndarray
+    counts: np.ndarray
+    discount: float
+    ctx_keys: np.ndarray = field(init=False)
+    ctx_start: np.ndarray = field(init=False)
+    ctx_total: np.ndarray = field(init=False)
+    ctx_types: np.ndarray = field(init=False)
+    cum: np.ndarray = field(init=False)  # running sum of discounted counts
+
+    def __post_init__(self) -> None:
+        self.cum = np.cumsum(np.maximum(self.counts - self.discount, 0.0))
+
+
+def _discount(counts: np.ndarray) -> float:
+    """Ney's estimate D = n1 / (n1 + 2 n2) from the counts of counts."""
+    n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
+    return float(n1 / (n1 + 2 * n2)) if n1 + n2 > 0 and n1 > 0 else 0.5
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each key in ``sorted_keys`` and whether it is there."""
+    index = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return index, sorted_keys[index] == keys
+
+
+class NGramTables:
+    """One seed's interpolated Kneser-Ney model of order ``order`` over ``vocab`` tokens."""
+
+    def __init__(self, order: int, vocab: int, levels: list[Level]) -> None:
+        self.order, self.vocab, self.base = order, vocab, vocab + 1
+        self.levels = levels  # levels[k - 1] holds the k-grams
+        for k, level in enumerate(levels[1:], start=2):
+            ctx = level.keys // self.base
+            level.ctx_keys, level.ctx_start, level.ctx_types = np.unique(
+                ctx, return_index=True, return_counts=True
+            )
+            level.ctx_total = np.add.reduceat(level.counts, level.ctx_start) if len(ctx) else ctx
+            assert k >= 2
+        uni = levels[0]
+        self.unigram = np.zeros(vocab)
+        total = uni.counts.sum()
+        np.add.at(self.unigram, uni.keys, np.maximum(uni.counts - uni.discount, 0.0) / total)
+        self.unigram_gamma = uni.discount * len(uni.keys) / total
+        self.unigram += self.unigram_gamma / vocab
+
+    @classmethod
+    def count(cls, blocks: np.ndarray, order: int, vocab: int) -> NGramTables:
+        """Counts from (n, L) token blocks, each padded on the left with start symbols."""
+        base = vocab + 1
+        padded = np.concatenate([np.full((len(blocks), order - 1), vocab), blocks], axis=1)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, order, axis=1)
+        keys = (windows.reshape(-1, order) * base ** np.arange(order - 1, -1, -1)).sum(axis=1)
+        top_keys, top_counts = np.unique(keys, return_counts=True)
+        levels = [Level(top_keys, top_counts.astype(float), _discount(top_counts))]
+        for k in range(order - 1, 0, -1):  # continuation counts: distinct left neighbours
+            suffix_keys, continuation = np.unique(levels[0].keys % base**k, return_counts=True)
+            levels.insert(
+                0, Level(suffix_keys, continuation.astype(float), _discount(continuation))
+            )
+        return cls(order, vocab, levels)
+
+    def context_keys(self, context: np.ndarray, k: int) -> np.ndarray:
+        """Keys of the last k - 1 tokens of each context row (B, order - 1)."""
+        digits = context[:, self.order - k :]
+        return (digits * self.base ** np.arange(k - 2, -1, -1)).sum(axis=1)
+
+    def prob(self, context: np.ndarray, token: np.ndarray) -> np.ndarray:
+        """P(token | context) for rows of context (B, order - 1) and tokens (B,)."""
+        p = self.unigram[token]
+        for k in range(2, self.order + 1):
+            level = self.levels[k - 1]
+            ctx = self.context_keys(context, k)
+            i, seen = _lookup(level.ctx_keys, ctx)
+            j, has = _lookup(level.keys, ctx * self.base + token)
+            count = np.where(has, level.counts[j], 0.0)
+            total = level.ctx_total[i]
+            mixed = (
+                np.maximum(count - level.discount, 0.0) + level.discount * level.ctx_types[i] * p
+            ) / np.where(seen, total, 1.0)
+            p = np.where(seen, mixed, p)
+        return p
+
+    def draw(self, context: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One token per context row, drawn exactly from the interpolated distribution."""
+        token = np.full(len(context), -1)
+        for k in range(self.order, 1, -1):
+            level, todo = self.levels[k - 1], np.flatnonzero(token < 0)
+            i, seen = _lookup(level.ctx_keys, self.context_keys(context[todo], k))
+            total = level.ctx_total[i]
+            target = rng.random(len(todo)) * total  # below total * (1 - gamma): observed
+            stay = seen & (target < total - level.discount * level.ctx_types[i])
+            start = level.ctx_start[i[stay]]
+            before = np.where(start > 0, level.cum[np.maximum(start - 1, 0)], 0.0)
+            pick = np.searchsorted(level.cum, before + target[stay], side="right")
+            token[todo[stay]] = level.keys[pick] % self.base
+        todo = np.flatnonzero(token < 0)
+        u = rng.random(len(todo))
+        observed = u < 1 - self.unigram_gamma
+        uni = self.levels[0]
+        pick = np.searchsorted(uni.cum, u[observed] * uni.counts.sum(), side="right")
+        token[todo[observed]] = uni.keys[np.minimum(pick, len(uni.keys) - 1)]
+        token[todo[~observed]] = rng.integers(0, self.vocab, size=int((~observed).sum()))
+        return token
+
+    def state(self) -> dict[str, np.ndarray]:
+        out = {}
+        for k, level in enumerate(self.levels, start=1):
+            out[f"keys{k}"], out[f"counts{k}"] = level.keys, level.counts
+            out[f"discount{k}"] = np.array(level.discount)
+        return out
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray], order: int, vocab: int) -> NGramTables:
+        levels = [
+            Level(state[f"keys{k}"], state[f"counts{k}"], float(state[f"discount{k}"]))
+            for k in range(1, order + 1)
+        ]
+        return cls(order, vocab, levels)
+
+
+class NGramModel:
+    """Kneser-Ney n-gram model per seed, continuing real prompts block by block.
+
+    Parameters
+    ----------
+    order : n, the number of tokens in an n-gram.
+    vocab : vocabulary size V.
+    prompts : (S, m, L) real training blocks whose last tokens start each generated block.
+    """
+
+    def __init__(self, order: int, vocab: int, prompts: np.ndarray) -> None:
+        self.order = order
+        self.vocab = vocab
+        self.prompts = prompts
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        self.tables_ = [NGramTables.count(blocks, self.order, self.vocab) for blocks in data]
+        return self
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        seeds, m, length = self.prompts.shape
+        out = np.empty((seeds, n, length), dtype=np.int64)
+        for s, tables in enumerate(self.tables_):
+            prompt = self.prompts[s, np.arange(n) % m]  # every real block, repeated if n > m
+            context = np.concatenate([np.full((n, self.order), self.vocab), prompt], axis=1)
+            context = context[:, context.shape[1] - (self.order - 1) :]
+            for t in range(length):
+                out[s, :, t] = tables.draw(context, rng)
+                context = np.concatenate([context[:, 1:], out[s, :, t, None]], axis=1)
+        return out
+
+    def log_prob(self, blocks: np.ndarray) -> np.ndarray:
+        """Natural-log probability of every token of (m, L) blocks, per seed: (S, m, L)."""
+        m, length = blocks.shape
+        padded = np.concatenate([np.full((m, self.order - 1), self.vocab), blocks], axis=1)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, self.order, axis=1)
+        flat = windows.reshape(-1, self.order)
+        return np.stack(
+            [
+                np.log(tables.prob(flat[:, :-1], flat[:, -1])).reshape(m, length)
+                for tables in self.tables_
+            ]
+        )
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {
+            f"seed{s}_{name}": value
+            for s, tables in enumerate(self.tables_)
+            for name, value in tables.state().items()
+        }
+
+    def set_state(self, state: dict[str, np.ndarray]) -> Self:
+        seeds = len({key.split("_")[0] for key in state})
+        self.tables_ = [
+            NGramTables.from_state(
+                {k.split("_", 1)[1]: v for k, v in state.items() if k.startswith(f"seed{s}_")},
+                self.order,
+                self.vocab,
+            )
+            for s in range(seeds)
+        ]
+        return self
+
+
+def _make(config: Config, real: RealData) -> NGramModel:
+    return NGramModel(config.family.order, real.categories, real.train)
+
+
+FAMILIES.register("ngram")(
+    Family(
+        kind="text",
+        make=_make,
+        min_samples=lambda config, dim: 1,
+        description="order-n token model, interpolated Kneser-Ney (family.order)",
+    )
+)

@@ -1,0 +1,121 @@
+"""Metrics for token blocks: perplexities, diversity, coverage, tails, repetition.
+
+Generated text is (S, n, L) token ids; real test text is (m, L).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot, always
+
+
+def _per_seed_unique(keys: np.ndarray) -> np.ndarray:
+    """Number of distinct values per row of (S, N) integer keys."""
+    ordered = np.sort(keys, axis=1)
+    return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
+
+
+def _ngram_keys(tokens: np.ndarray, n: int, base: int) -> np.ndarray:
+    """(S, N) keys of every n-gram inside each block of (S, blocks, L) tokens."""
+    windows = np.lib.stride_tricks.sliding_window_view(tokens, n, axis=2)
+    keys = (windows * base ** np.arange(n - 1, -1, -1)).sum(axis=-1)
+    return keys.reshape(len(tokens), -1)
+
+
+def _generated(snap: Snapshot) -> np.ndarray:
+    assert snap.synthetic is not None
+    return snap.synthetic
+
+
+def test_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """exp of the mean negative log-likelihood per token of the real test text."""
+    return np.exp(-snap.model.log_prob(ref.real.test).mean(axis=(1, 2)))
+
+
+def sequence_gen0_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Perplexity of every generated block under generation 0's model: (S, n).
+
+    Seed s's text is scored by seed s's generation-0 model; cached per snapshot, since
+    the mean and the quantiles all read it.
+    """
+    key = ("gen0", id(snap))
+    if ref.cache.get("gen0_key") != key:
+        text = _generated(snap)
+        log_p = np.stack([snap.first_model.log_prob(text[s])[s] for s in range(len(text))])
+        ref.cache["gen0_key"], ref.cache["gen0"] = key, np.exp(-log_p.mean(axis=2))
+    return np.asarray(ref.cache["gen0"])
+
+
+def gen0_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Mean over generated blocks of their perplexity under generation 0's model."""
+    return sequence_gen0_perplexity(ref, snap).mean(axis=1)
+
+
+def _gen0_quantile(q: float) -> Callable[[Reference, Snapshot], np.ndarray]:
+    def quantile(ref: Reference, snap: Snapshot) -> np.ndarray:
+        return np.quantile(sequence_gen0_perplexity(ref, snap), q, axis=1)
+
+    return quantile
+
+
+def distinct_1(ref: Reference, snap: Snapshot) -> np.ndarray:
+    text = _generated(snap)
+    return _per_seed_unique(text.reshape(len(text), -1)) / text[0].size
+
+
+def distinct_2(ref: Reference, snap: Snapshot) -> np.ndarray:
+    keys = _ngram_keys(_generated(snap), 2, ref.real.categories)
+    return _per_seed_unique(keys) / keys.shape[1]
+
+
+def vocab_coverage(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Share of the real test set's token types that the generated text uses."""
+    real_types = np.unique(ref.real.test)
+    text = _generated(snap)
+    return np.array([np.isin(real_types, seed_text).mean() for seed_text in text])
+
+
+def tail_mass(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Share of generated tokens among the rarest real types that make up 10% of real tokens."""
+    if "rare_types" not in ref.cache:
+        counts = np.bincount(ref.real.test.ravel(), minlength=ref.real.categories)
+        order = np.lexsort((np.arange(len(counts)), counts))  # rarest first, ties by id
+        used = order[counts[order] > 0]
+        cumulative = np.cumsum(counts[used]) / counts.sum()
+        ref.cache["rare_types"] = used[: np.searchsorted(cumulative, 0.10) + 1]
+    text = _generated(snap)
+    return np.isin(text, ref.cache["rare_types"]).mean(axis=(1, 2))
+
+
+def repetition(ref: Reference, snap: Snapshot) -> np.ndarray:
+    """Share of 4-grams in the generated text that repeat an earlier one."""
+    keys = _ngram_keys(_generated(snap), 4, ref.real.categories)
+    return 1 - _per_seed_unique(keys) / keys.shape[1]
+
+
+def _has_log_prob(ref: Reference, model: object, exact: bool) -> bool:
+    return hasattr(model, "log_prob")
+
+
+for _name, _fn, _applies, _text in [
+    ("test_perplexity", test_perplexity, _has_log_prob, "perplexity of the real test text"),
+    (
+        "gen0_perplexity",
+        gen0_perplexity,
+        _has_log_prob,
+        "mean perplexity of generated blocks under generation 0's model",
+    ),
+    ("gen0_perplexity_p05", _gen0_quantile(0.05), _has_log_prob, "its 5% quantile"),
+    ("gen0_perplexity_p50", _gen0_quantile(0.50), _has_log_prob, "its median"),
+    ("gen0_perplexity_p95", _gen0_quantile(0.95), _has_log_prob, "its 95% quantile"),
+    ("distinct_1", distinct_1, always, "distinct tokens / generated tokens"),
+    ("distinct_2", distinct_2, always, "distinct bigrams / generated bigrams"),
+    ("vocab_coverage", vocab_coverage, always, "share of real test token types generated"),
+    ("tail_mass", tail_mass, always, "generated share of the rarest types (10% of real tokens)"),
+    ("repetition", repetition, always, "share of generated 4-grams that repeat"),
+]:
+    per_item = sequence_gen0_perplexity if _name == "gen0_perplexity" else None
+    METRICS.register(_name)(Metric(("text",), _fn, _applies, _text, per_item))

@@ -1,0 +1,212 @@
+"""Text sources: the Wikipedia sample inside the gensim wheel, or the user's corpus.
+
+Documents are split into train, validation and test; a byte-level BPE is trained on the
+training split; each split's tokens, documents joined by an end-of-text token, are cut
+into blocks of ``source.block_size`` tokens. Real data are then (n, block_size) arrays
+of token ids, so the loop, store and regimes treat text like any other data.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.errors import UserInputError
+from model_collapse.rng import SOURCE_TEST, stream
+from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
+
+END_OF_TEXT = "<|endoftext|>"
+MARKUP = [
+    (re.compile(r"'{2,}"), ""),  # bold and italic quotes
+    (re.compile(r"^=+\s*(.*?)\s*=+\s*$", re.M), r"\1"),  # headings keep their text
+    (re.compile(r"[ \t]+"), " "),
+]
+
+
+def wikipedia_sample() -> Path:
+    """The English Wikipedia sample that ships inside the gensim wheel (CC BY-SA)."""
+    import gensim
+
+    folder = Path(gensim.__file__).parent / "test" / "test_data"
+    found = sorted(folder.glob("enwiki-latest-pages-articles1.xml-*-shortened.bz2"))
+    if not found:
+        raise UserInputError(f"no Wikipedia sample in {folder}; reinstall gensim==4.4.0")
+    return found[0]
+
+
+def clean_wikitext(markup: str) -> str:
+    """Article text without markup: gensim's filter_wiki, then quotes, headings, captions."""
+    from gensim.corpora.wikicorpus import filter_wiki
+
+    text = filter_wiki(markup)
+    for pattern, replacement in MARKUP:
+        text = pattern.sub(replacement, text)
+    # short lines are gallery captions and list debris, not prose
+    lines = [line.strip() for line in text.splitlines() if len(line.split()) >= 4]
+    return "\n".join(lines)
+
+
+@functools.cache
+def wikipedia_documents() -> tuple[str, ...]:
+    """The sample's articles without markup; redirects and empty pages left out (cached)."""
+    import bz2
+
+    from gensim.corpora.wikicorpus import extract_pages
+
+    documents = []
+    with bz2.open(wikipedia_sample()) as dump:
+        for _title, markup, _pageid in extract_pages(dump):
+            if not markup.lower().startswith("#redirect"):
+                text = clean_wikitext(markup)
+                if text:
+                    documents.append(text)
+    return tuple(documents)
+
+
+def read_text(path: Path) -> str:
+    """A file's text; binary or non-UTF-8 content is refused with its byte offset."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserInputError(f"cannot read {path}: {err.strerror}") from None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise UserInputError(f"{path} is binary, not text (NUL byte at offset {nul})")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UserInputError(f"{path} is not UTF-8 text (byte offset {err.start})") from None
+
+
+def user_documents(path: Path, text_field: str) -> list[str]:
+    """Documents of a .txt file (paragraphs), a folder of .txt files, .jsonl or .parquet."""
+    if not path.exists():
+        raise UserInputError(f"corpus not found: {path}")
+    if path.is_dir():
+        return [read_text(p) for p in sorted(path.rglob("*.txt"))]
+    if path.suffix == ".jsonl":
+        documents = []
+        for number, line in enumerate(read_text(path).splitlines(), start=1):
+            if line.strip():
+                try:
+                    documents.append(str(json.loads(line)[text_field]))
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    raise UserInputError(
+                        f"{path} line {number}: not a JSON object with a '{text_field}' field; "
+                        "set source.text_field"
+                    ) from None
+        return documents
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        frame = pd.read_parquet(path)
+        if text_field not in frame.columns:
+            raise UserInputError(
+                f"{path} has no column '{text_field}' (columns: {', '.join(frame.columns)}); "
+                "set source.text_field"
+            )
+        return [str(value) for value in frame[text_field].dropna()]
+    return re.split(r"\n\s*\n", read_text(path))
+
+
+def split_documents(documents: list[str], config: Config) -> dict[str, list[str]]:
+    """Train, validation and test documents, shuffled by the root seed."""
+    cfg = config.source
+    documents = [d.strip() for d in documents if d.strip()]
+    if cfg.max_documents:
+        documents = documents[: cfg.max_documents]
+    if len(documents) < 3:
+        raise UserInputError(
+            f"the corpus has {len(documents)} non-empty documents; at least 3 are needed "
+            "for train, validation and test"
+        )
+    order = stream(config.experiment.seed, "source", SOURCE_TEST).permutation(len(documents))
+    n_test = max(1, round(cfg.test_fraction * len(documents)))
+    n_val = max(1, round(cfg.validation_fraction * len(documents)))
+    picked = [documents[i] for i in order]
+    return {
+        "test": picked[:n_test],
+        "validation": picked[n_test : n_test + n_val],
+        "train": picked[n_test + n_val :],
+    }
+
+
+def train_tokenizer(texts: list[str], vocab_size: int) -> Any:
+    """A byte-level BPE trained on the training split."""
+    from tokenizers import ByteLevelBPETokenizer
+
+    tokenizer = ByteLevelBPETokenizer()
+    tokenizer.train_from_iterator(
+        texts,
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=[END_OF_TEXT],
+        show_progress=False,
+    )
+    if tokenizer.get_vocab_size() < vocab_size:
+        raise UserInputError(
+            f"source.vocab_size = {vocab_size} but the training text supports only "
+            f"{tokenizer.get_vocab_size()} tokens; lower source.vocab_size"
+        )
+    return tokenizer
+
+
+def to_blocks(tokenizer: Any, texts: list[str], block_size: int, split: str) -> np.ndarray:
+    """Token ids of ``texts``, documents joined by end-of-text, cut into (m, block_size)."""
+    eot = tokenizer.token_to_id(END_OF_TEXT)
+    ids: list[int] = []
+    for encoding in tokenizer.encode_batch(texts):
+        ids.extend(encoding.ids)
+        ids.append(eot)
+    blocks = len(ids) // block_size
+    if blocks == 0:
+        raise UserInputError(
+            f"the {split} split has {len(ids)} tokens, fewer than one block of "
+            f"source.block_size = {block_size}; give more text or a smaller block"
+        )
+    return np.asarray(ids[: blocks * block_size], dtype=np.int64).reshape(blocks, block_size)
+
+
+def load_text(config: Config, kind: Kind, documents: list[str], where: str) -> RealData:
+    cfg = config.source
+    splits = split_documents(documents, config)
+    tokenizer = train_tokenizer(splits["train"], cfg.vocab_size)
+    blocks = {
+        name: to_blocks(tokenizer, texts, cfg.block_size, name) for name, texts in splits.items()
+    }
+    train, fresh = draw_per_seed(config, blocks["train"], where, "blocks")
+    return RealData(
+        kind,
+        train,
+        blocks["test"],
+        None,
+        fresh,
+        tokenizer.get_vocab_size(),
+        validation=blocks["validation"],
+        decode=tokenizer.decode,
+    )
+
+
+def _load_wikipedia(config: Config, kind: Kind) -> RealData:
+    return load_text(config, kind, list(wikipedia_documents()), "wikipedia")
+
+
+def _load_user_text(config: Config, kind: Kind) -> RealData:
+    if not config.source.path:
+        raise UserInputError("source 'text' needs source.path (.txt, a folder, .jsonl or .parquet)")
+    path = Path(config.source.path).expanduser()
+    return load_text(config, kind, user_documents(path, config.source.text_field), str(path))
+
+
+SOURCES.register("wikipedia")(
+    Source(("text",), _load_wikipedia, "~100 English Wikipedia articles from the gensim wheel")
+)
+SOURCES.register("text")(
+    Source(("text",), _load_user_text, "your corpus: source.path = .txt, folder, .jsonl, .parquet")
+)
