@@ -163,13 +163,15 @@ class RunStore:
             f.flush()
             os.fsync(f.fileno())
             length = f.tell()
-        buffer = _npz_bytes(model_state)
-        atomic_write(self.path(f"checkpoints/model-{generation:05d}.npz"), buffer)
+        from safetensors.numpy import save
+
+        arrays = {name: np.require(value, requirements="C") for name, value in model_state.items()}
+        atomic_write(self.path(f"checkpoints/model-{generation:05d}.safetensors"), save(arrays))
         state = {"completed": generation, "metrics_bytes": length}
         atomic_write(self.path(STATE), json.dumps(state).encode())
         if not keep_models:  # resuming needs the latest model, and generation 0's
-            for stale in self.path("checkpoints").glob("model-*.npz"):
-                if "model-00000.npz" < stale.name < f"model-{generation:05d}.npz":
+            for stale in self.path("checkpoints").glob("model-*.safetensors"):
+                if "model-00000.safetensors" < stale.name < f"model-{generation:05d}.safetensors":
                     stale.unlink()
 
     def save_samples(self, files: dict[str, bytes]) -> None:
@@ -182,10 +184,10 @@ class RunStore:
             atomic_write(path, payload)
 
     def load_model_state(self, generation: int) -> dict[str, np.ndarray]:
-        with np.load(
-            self.path(f"checkpoints/model-{generation:05d}.npz"), allow_pickle=False
-        ) as archive:
-            return {key: archive[key] for key in archive.files}
+        """A saved model's arrays (safetensors: no code runs on load)."""
+        from safetensors.numpy import load_file
+
+        return load_file(self.path(f"checkpoints/model-{generation:05d}.safetensors"))
 
     def finish(self) -> None:
         if self.directory is None:
@@ -228,17 +230,4 @@ def npy_bytes(array: np.ndarray) -> bytes:
 
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """An .npz archive with fixed timestamps, so equal arrays give equal bytes."""
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, array in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            archive.writestr(info, npy_bytes(array))
     return buffer.getvalue()
