@@ -46,6 +46,7 @@ def digits_labels(tmp_path: Path) -> Path:
     return path
 
 
+TINY_GPT = {"name": "gpt", "n_layer": 1, "n_head": 2, "n_embd": 16, "batch_size": 16}
 TEXT_SOURCE = {"name": "wikipedia", "max_documents": 12, "vocab_size": 512, "n_train": 40}
 
 

@@ -238,3 +238,14 @@ def test_demo_writes_comparison_figures(tmp_path: Path):
         for r in ("replace", "accumulate")
     }
     assert np.median(last["replace"]) < 0.2 < 0.8 < np.median(last["accumulate"])
+
+
+def test_heavy_libraries_load_only_inside_the_plug_ins_that_need_them():
+    code = (
+        "import sys, model_collapse.cli, model_collapse.families, model_collapse.metrics, "
+        "model_collapse.sources, model_collapse.regimes; "
+        "print(sorted(m for m in ('torch', 'gensim', 'tokenizers', 'matplotlib', 'sklearn') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ import pytest
 import model_collapse
 from model_collapse.config import config_to_dict
 from model_collapse.errors import UserInputError
-from tests.conftest import TEXT_SOURCE, make_config
+from tests.conftest import TEXT_SOURCE, TINY_GPT, make_config
 
 FAMILY_SOURCES = [
     ({"name": "gaussian"}, {"name": "gaussian", "dim": 2}),
@@ -21,6 +21,7 @@ FAMILY_SOURCES = [
     ({"name": "categorical", "exact": True}, {"name": "zipf", "categories": 30}),
     ({"name": "linear"}, {"name": "linear", "dim": 3}),
     ({"name": "ngram", "order": 3}, TEXT_SOURCE),
+    (TINY_GPT, TEXT_SOURCE),
 ]
 REGIMES = ["replace", "accumulate", "accumulate-subsample", "mix", "fresh"]
 
@@ -150,6 +151,22 @@ def test_out_holding_another_run_is_refused_and_left_alone(tmp_path: Path):
         ({"family": {"name": "gausian"}}, "unknown family 'gausian'; did you mean 'gaussian'?"),
         ({"regime": {"name": "acumulate"}}, "unknown regime 'acumulate'; did you mean"),
         ({"source": {"name": "zipff"}}, "unknown source 'zipff'; did you mean 'zipf'?"),
+        (
+            {"family": {"name": "ngram"}, "source": TEXT_SOURCE, "sampling": {"temperature": 0.7}},
+            "sampling.temperature applies to neural language models, not 'ngram'",
+        ),
+        (
+            {"family": {**TINY_GPT, "context": 100}, "source": TEXT_SOURCE},
+            "a 64-token prompt plus 64 new tokens and the begin token need family.context >= 129",
+        ),
+        (
+            {"family": {**TINY_GPT, "n_embd": 10, "n_head": 3}, "source": TEXT_SOURCE},
+            "family.n_embd = 10 must be a multiple of family.n_head = 3",
+        ),
+        (
+            {"family": TINY_GPT},
+            "source 'gaussian' gives continuous data but family 'gpt' needs text",
+        ),
     ],
 )
 def test_refused_combinations(sections, message, tmp_path: Path):

@@ -27,6 +27,15 @@ def check_run(config: Config, family: Family, regime: Regime, real: RealData) ->
             f"sampling.bias applies to the gaussian and gmm families, not '{name}'; "
             "set sampling.bias = 1"
         )
+    decoding = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0}
+    changed = [k for k, default in decoding.items() if getattr(config.sampling, k) != default]
+    if changed and not family.decoding:
+        raise UserInputError(
+            f"sampling.{changed[0]} applies to neural language models, not '{name}'; "
+            f"set sampling.{changed[0]} = {decoding[changed[0]]}"
+        )
+    if family.check is not None:
+        family.check(config, real)
     _check_sizes(config, family, real)
     k = real_share(config)
     if config.regime.name == "mix" and k > real.train.shape[1]:

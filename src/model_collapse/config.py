@@ -77,6 +77,15 @@ class FamilyConfig:
     reg_covar: float = _spec(1e-6, low=0.0)
     bandwidth: str | float = _spec("scott", low=0.0, open_low=True, choices=("scott", "silverman"))
     order: int = _spec(3, low=1, high=4)
+    n_layer: int = _spec(2, low=1)
+    n_head: int = _spec(4, low=1)
+    n_embd: int = _spec(128, low=1)
+    context: int = _spec(160, low=2)
+    epochs: int = _spec(1, low=1)
+    batch_size: int = _spec(32, low=1)
+    learning_rate: float = _spec(3e-3, low=0.0, open_low=True)
+    weight_decay: float = _spec(0.1, low=0.0)
+    init: str = _spec("scratch", choices=("scratch", "gen0", "previous"))
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,10 @@ class RegimeConfig:
 class SamplingConfig:
     n: int = _spec(1000, low=1)
     bias: float = _spec(1.0, low=0.0, open_low=True)
+    temperature: float = _spec(1.0, low=0.0, open_low=True)
+    top_k: int = _spec(0, low=0)
+    top_p: float = _spec(1.0, low=0.0, high=1.0, open_low=True)
+    repetition_penalty: float = _spec(1.0, low=0.0, open_low=True)
 
 
 @dataclass(frozen=True)

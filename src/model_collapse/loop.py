@@ -12,7 +12,7 @@ import numpy as np
 
 from model_collapse.checks import check_run
 from model_collapse.config import Config
-from model_collapse.families import FAMILIES, Model
+from model_collapse.families import FAMILIES, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, Snapshot, choose_metrics, make_reference
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
@@ -77,6 +77,7 @@ def run_loop(
         for t in needed
     ]
     first_model = new_model().set_state(store.load_model_state(0)) if needed else None
+    previous = new_model().set_state(store.load_model_state(start - 1)) if needed else None
 
     for generation in range(start, config.experiment.generations):
         if generation == 0:
@@ -85,7 +86,10 @@ def run_loop(
             train = regime.training_set(
                 config, generation, real, history, stream(root, "regime", generation)
             )
-        model = new_model().fit(train, stream(root, "fit", generation))
+        model = new_model()
+        if generation > 0 and isinstance(model, WarmStarts):
+            model.start_from(first_model, previous)
+        model = model.fit(train, stream(root, "fit", generation))
         samples, synthetic = generate(model, config, regime, generation)
         first_model = model if generation == 0 else first_model
         snapshot = Snapshot(model, samples, first_model)
@@ -93,6 +97,7 @@ def run_loop(
         store.save_samples(sample_files(generation, reference, snapshot, names))
         store.append(generation, values, model.get_state(), keep_models=regime.keeps_history)
         history = [*history, synthetic] if regime.keeps_history else [synthetic]
+        previous = model
         if on_generation is not None:
             on_generation(generation)
     store.finish()

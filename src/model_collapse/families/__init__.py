@@ -1,7 +1,14 @@
 """Generative model families; importing this package registers the built-in ones."""
 
-from model_collapse.families import categorical, gaussian, gmm, kde, linear, ngram
-from model_collapse.families.base import FAMILIES, Family, HasMoments, Model, SamplesStatistics
+from model_collapse.families import categorical, gaussian, gmm, gpt, kde, linear, ngram
+from model_collapse.families.base import (
+    FAMILIES,
+    Family,
+    HasMoments,
+    Model,
+    SamplesStatistics,
+    WarmStarts,
+)
 
 __all__ = [
     "FAMILIES",
@@ -9,9 +16,11 @@ __all__ = [
     "HasMoments",
     "Model",
     "SamplesStatistics",
+    "WarmStarts",
     "categorical",
     "gaussian",
     "gmm",
+    "gpt",
     "kde",
     "linear",
     "ngram",

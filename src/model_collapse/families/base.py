@@ -46,6 +46,15 @@ class HasMoments(Protocol):
 
 
 @runtime_checkable
+class WarmStarts(Protocol):
+    """A model whose later generations may start from earlier generations' fits."""
+
+    def start_from(self, first: Any, previous: Any) -> Self:
+        """Choose starting weights from generation 0's model and the previous one."""
+        ...
+
+
+@runtime_checkable
 class SamplesStatistics(Protocol):
     """A model with an exact sufficient-statistics path (no samples materialised)."""
 
@@ -67,6 +76,8 @@ class Family:
     description: str
     exact: bool = False  # offers the sufficient-statistics path (family.exact = true)
     bias: bool = False  # honours sampling.bias (covariance scaled by lambda)
+    decoding: bool = False  # honours sampling.temperature, top_k, top_p, repetition_penalty
+    check: Callable[[Config, RealData], None] | None = None  # refuses settings it cannot run
 
 
 FAMILIES: Registry[Family] = Registry("family")

@@ -55,6 +55,7 @@ class RealData:
     categories : number of categories K, or the vocabulary size for text.
     validation : (v, d) real validation data where the source has a split for it.
     decode : turns token ids back into text (text kind only).
+    bos : the token that begins every sequence for a neural model (text kind only).
     """
 
     kind: Kind
@@ -65,6 +66,7 @@ class RealData:
     categories: int = 0
     validation: np.ndarray | None = None
     decode: Callable[[list[int]], str] | None = None
+    bos: int = -1
 
 
 def draw_per_seed(

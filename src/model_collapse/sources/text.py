@@ -190,6 +190,7 @@ def load_text(config: Config, kind: Kind, documents: list[str], where: str) -> R
         tokenizer.get_vocab_size(),
         validation=blocks["validation"],
         decode=tokenizer.decode,
+        bos=tokenizer.token_to_id(END_OF_TEXT),
     )
 
 
