@@ -27,7 +27,7 @@ def check_run(config: Config, family: Family, regime: Regime, real: RealData) ->
             f"sampling.bias applies to the gaussian and gmm families, not '{name}'; "
             "set sampling.bias = 1"
         )
-    decoding = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0}
+    decoding = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0, "beams": 1}
     changed = [k for k, default in decoding.items() if getattr(config.sampling, k) != default]
     if changed and not family.decoding:
         raise UserInputError(

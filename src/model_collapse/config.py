@@ -103,6 +103,7 @@ class SamplingConfig:
     top_k: int = _spec(0, low=0)
     top_p: float = _spec(1.0, low=0.0, high=1.0, open_low=True)
     repetition_penalty: float = _spec(1.0, low=0.0, open_low=True)
+    beams: int = _spec(1, low=1)
 
 
 @dataclass(frozen=True)

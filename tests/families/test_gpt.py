@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from model_collapse.families.gpt_torch import (
-    GPT,
+from model_collapse.families.gpt_torch import GPT, GPTShape
+from model_collapse.families.lm_torch import (
     Decoding,
-    GPTShape,
     TrainSettings,
     generate,
     mean_loss,
@@ -85,3 +84,34 @@ def test_top_one_is_greedy(decoding):
     a = generate(net, prompts, 6, 49, decoding, torch.Generator().manual_seed(0))
     b = generate(net, prompts, 6, 49, decoding, torch.Generator().manual_seed(99))
     assert np.array_equal(a, b)
+
+
+def test_beam_search_with_enough_beams_is_exact_search():
+    """With K >= V^(length-1) beams nothing is pruned: the best of all V^length endings."""
+    import itertools
+
+    shape = GPTShape(vocab=5, context=16, n_layer=1, n_head=1, n_embd=8)
+    net = GPT(shape).init_weights(torch.Generator().manual_seed(4)).eval()
+    prompt = np.array([[1, 3, 2]])
+    found = generate(net, prompt, 3, 4, Decoding(beams=25), torch.Generator())[0]
+    best, best_score = None, -math.inf
+    for ending in itertools.product(range(5), repeat=3):
+        seq = torch.tensor([[4, 1, 3, 2, *ending]])
+        with torch.no_grad():
+            logp = torch.log_softmax(net(seq[:, :-1]), dim=-1)
+        score = float(sum(logp[0, 3 + t, ending[t]] for t in range(3)))
+        if score > best_score:
+            best, best_score = ending, score
+    assert tuple(found) == best
+
+
+def test_beam_search_is_deterministic_and_batched_like_one_by_one():
+    net, prompts = _net(), np.arange(30).reshape(3, 10)
+    together = generate(net, prompts, 6, 49, Decoding(beams=3), torch.Generator().manual_seed(0))
+    apart = [
+        generate(
+            net, prompts[i : i + 1], 6, 49, Decoding(beams=3), torch.Generator().manual_seed(i + 7)
+        )[0]
+        for i in range(3)
+    ]
+    np.testing.assert_array_equal(together, np.stack(apart))

@@ -47,7 +47,8 @@ class GPTModel:
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         import torch
 
-        from model_collapse.families.gpt_torch import GPT, TrainSettings, train
+        from model_collapse.families.gpt_torch import GPT
+        from model_collapse.families.lm_torch import TrainSettings, train
 
         f = self.config.family
         settings = TrainSettings(f.epochs, f.batch_size, f.learning_rate, f.weight_decay)
@@ -68,10 +69,10 @@ class GPTModel:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         import torch
 
-        from model_collapse.families.gpt_torch import Decoding, generate
+        from model_collapse.families.lm_torch import Decoding, generate
 
         s = self.config.sampling
-        decoding = Decoding(s.temperature, s.top_k, s.top_p, s.repetition_penalty)
+        decoding = Decoding(s.temperature, s.top_k, s.top_p, s.repetition_penalty, s.beams)
         prompts = self.real.train
         out = []
         for seed, net in enumerate(self.nets_):
@@ -82,7 +83,7 @@ class GPTModel:
 
     def log_prob(self, blocks: np.ndarray) -> np.ndarray:
         """Natural-log probability of every token of (m, L) blocks, per seed: (S, m, L)."""
-        from model_collapse.families.gpt_torch import token_log_probs
+        from model_collapse.families.lm_torch import token_log_probs
 
         return np.stack([token_log_probs(net, blocks, self.real.bos) for net in self.nets_])
 

@@ -1,0 +1,226 @@
+"""Training, scoring and decoding shared by every PyTorch language model family.
+
+A model here is an ``nn.Module`` whose forward maps token ids (B, T) to logits
+(B, T, vocab) and which offers a KV cache: ``new_cache(batch)``, ``decode(ids, cache,
+pos)`` and ``reorder(cache, index)``. The small GPT and Hugging Face models both do, so
+both train with the same loop and decode with the same sampler and beam search.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812
+
+
+class CausalLM(Protocol):
+    vocab: int
+
+    def __call__(self, idx: torch.Tensor) -> torch.Tensor: ...
+
+    def new_cache(self, batch: int) -> Any: ...
+
+    def decode(self, idx: torch.Tensor, cache: Any, pos: int) -> torch.Tensor: ...
+
+    def reorder(self, cache: Any, index: torch.Tensor) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+
+
+def with_bos(blocks: np.ndarray, bos: int) -> torch.Tensor:
+    """(n, L) blocks as (n, L + 1) sequences starting with the begin token."""
+    return torch.from_numpy(np.concatenate([np.full((len(blocks), 1), bos), blocks], axis=1))
+
+
+def mean_loss(model: Any, blocks: np.ndarray, bos: int, batch: int = 256) -> float:
+    """Mean next-token cross-entropy over (n, L) blocks."""
+    return float(-token_log_probs(model, blocks, bos, batch).mean())
+
+
+@torch.no_grad()
+def token_log_probs(model: Any, blocks: np.ndarray, bos: int, batch: int = 256) -> np.ndarray:
+    """log P(token | begin token and the block before it) for every token: (n, L)."""
+    model.eval()
+    seqs = with_bos(blocks, bos)
+    out = []
+    for start in range(0, len(seqs), batch):
+        x = seqs[start : start + batch]
+        logp = F.log_softmax(model(x[:, :-1]).float(), dim=-1)
+        out.append(logp.gather(2, x[:, 1:, None])[..., 0].numpy())
+    return np.concatenate(out).astype(np.float64)
+
+
+def optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not biases, gains or position tables)."""
+    named = list(model.named_parameters())
+    decay = [
+        p
+        for n, p in named
+        if p.dim() == 2 and not n.endswith(("wpe.weight", "embed_positions.weight"))
+    ]
+    decay_ids = {id(p) for p in decay}
+    rest = [p for _, p in named if id(p) not in decay_ids]
+    groups = [
+        {"params": decay, "weight_decay": settings.weight_decay},
+        {"params": rest, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=settings.learning_rate, betas=(0.9, 0.95))
+
+
+def cosine_lr(step: int, steps: int, peak: float) -> float:
+    """Linear warm-up over the first 5% of steps, then cosine decay to a tenth of the peak."""
+    warm = max(1, steps // 20)
+    if step < warm:
+        return peak * (step + 1) / warm
+    progress = (step - warm) / max(1, steps - warm)
+    return peak * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+
+
+def train(
+    model: Any,
+    blocks: np.ndarray,
+    validation: np.ndarray,
+    bos: int,
+    settings: TrainSettings,
+    rng: np.random.Generator,
+) -> Any:
+    """Train on (n, L) blocks; keep the weights with the best real validation loss."""
+    data = with_bos(blocks, bos)
+    opt = optimizer(model, settings)
+    per_epoch = math.ceil(len(data) / settings.batch_size)
+    steps, step = settings.epochs * per_epoch, 0
+    best, best_state = math.inf, None
+    for _ in range(settings.epochs):
+        model.train()
+        order = torch.from_numpy(rng.permutation(len(data)))
+        for start in range(0, len(data), settings.batch_size):
+            x = data[order[start : start + settings.batch_size]]
+            logits = model(x[:, :-1])  # (B, L, vocab)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
+            for group in opt.param_groups:
+                group["lr"] = cosine_lr(step, steps, settings.learning_rate)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+        score = mean_loss(model, validation, bos)
+        if score < best:
+            best, best_state = score, {k: v.clone() for k, v in model.state_dict().items()}
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    return model
+
+
+@dataclass(frozen=True)
+class Decoding:
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    beams: int = 1
+
+
+def penalise(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
+    """CTRL's repetition penalty on the tokens already in each text."""
+    if penalty == 1.0:
+        return logits
+    penalised = torch.where(logits > 0, logits / penalty, logits * penalty)
+    return torch.where(seen, penalised, logits)
+
+
+def next_token_probs(logits: torch.Tensor, seen: torch.Tensor, decoding: Decoding) -> torch.Tensor:
+    """Probabilities (B, vocab) after repetition penalty, temperature, top-k and top-p."""
+    logits = penalise(logits, seen, decoding.repetition_penalty) / decoding.temperature
+    if decoding.top_k:
+        kth = torch.topk(logits, min(decoding.top_k, logits.shape[-1])).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, -math.inf)
+    if decoding.top_p < 1.0:
+        ordered, index = torch.sort(logits, descending=True)
+        probs = torch.softmax(ordered, dim=-1)
+        drop = probs.cumsum(dim=-1) - probs >= decoding.top_p  # the top token always stays
+        logits = logits.scatter(1, index, ordered.masked_fill(drop, -math.inf))
+    return torch.softmax(logits, dim=-1)
+
+
+@torch.no_grad()
+def generate(
+    model: Any,
+    prompts: np.ndarray,
+    length: int,
+    bos: int,
+    decoding: Decoding,
+    generator: torch.Generator,
+    batch: int = 512,
+) -> np.ndarray:
+    """Continue every (n, L) prompt with ``length`` tokens: (n, length).
+
+    Sampling with a KV cache, or beam search when ``decoding.beams > 1``.
+    """
+    model.eval()
+    search = beam_search if decoding.beams > 1 else sample_tokens
+    step = max(1, batch // decoding.beams)
+    return np.concatenate(
+        [
+            search(model, with_bos(prompts[start : start + step], bos), length, decoding, generator)
+            for start in range(0, len(prompts), step)
+        ]
+    )
+
+
+def sample_tokens(
+    model: Any, x: torch.Tensor, length: int, decoding: Decoding, generator: torch.Generator
+) -> np.ndarray:
+    B = len(x)
+    cache = model.new_cache(B)
+    seen = torch.zeros(B, model.vocab, dtype=torch.bool).scatter_(1, x, True)
+    logits, pos = model.decode(x, cache, 0)[:, -1], x.shape[1]
+    tokens = torch.empty(B, length, dtype=torch.long)
+    for t in range(length):
+        probs = next_token_probs(logits.float(), seen, decoding)
+        tokens[:, t] = torch.multinomial(probs, 1, generator=generator)[:, 0]
+        seen[torch.arange(B), tokens[:, t]] = True
+        if t + 1 < length:
+            logits, pos = model.decode(tokens[:, t : t + 1], cache, pos)[:, -1], pos + 1
+    return tokens.numpy()
+
+
+def beam_search(
+    model: Any, x: torch.Tensor, length: int, decoding: Decoding, generator: torch.Generator
+) -> np.ndarray:
+    """The ``length`` tokens of highest total log-probability (K beams), per prompt.
+
+    Every beam has the same length, so no length penalty is needed.
+    """
+    B, K, V = len(x), decoding.beams, model.vocab
+    x = x.repeat_interleave(K, dim=0)  # (B*K, L + 1)
+    cache = model.new_cache(B * K)
+    seen = torch.zeros(B * K, V, dtype=torch.bool).scatter_(1, x, True)
+    logits, pos = model.decode(x, cache, 0)[:, -1], x.shape[1]
+    scores = torch.full((B, K), -math.inf)
+    scores[:, 0] = 0.0  # all beams start equal: expand the first one only
+    tokens = torch.empty(B * K, length, dtype=torch.long)
+    for t in range(length):
+        logp = F.log_softmax(penalise(logits.float(), seen, decoding.repetition_penalty), dim=-1)
+        candidates = (scores.reshape(-1, 1) + logp).reshape(B, K * V)
+        scores, flat = candidates.topk(K, dim=1)  # (B, K)
+        origin = (torch.arange(B)[:, None] * K + flat // V).reshape(-1)
+        tokens, seen = tokens[origin], seen[origin]
+        tokens[:, t] = (flat % V).reshape(-1)
+        seen[torch.arange(B * K), tokens[:, t]] = True
+        if t + 1 < length:
+            model.reorder(cache, origin)
+            logits, pos = model.decode(tokens[:, t : t + 1], cache, pos)[:, -1], pos + 1
+    best = scores.argmax(dim=1)
+    return tokens.reshape(B, K, length)[torch.arange(B), best].numpy()
