@@ -136,7 +136,7 @@ def ngram_benchmark(tokens: int = 1_000_000) -> dict[str, Any]:
     corpus = to_blocks(tokenizer, documents, 64, "whole sample")  # all of it, ~0.8 M tokens
     blocks = -(-tokens // 64)
     data = np.resize(corpus, (blocks, 64))[None]  # wraps around to reach the token count
-    model = NGramModel(3, tokenizer.get_vocab_size(), prompts=data)
+    model = NGramModel(3, tokenizer.size, prompts=data)
     t_fit, _ = timed(lambda: model.fit(data, np.random.default_rng(0)))
     t_sample, text = timed(lambda: model.sample(blocks, np.random.default_rng(1)))
     return {

@@ -60,3 +60,39 @@ def wiki_txt(tmp_path: Path) -> Path:
     for number, article in enumerate(wikipedia_documents()[:12]):
         (folder / f"{number:02d}.txt").write_text(article, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_hf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 1-layer GPT-2 in transformers format, with its own tokenizer.
+
+    Built from a config here: nothing is downloaded.
+    """
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from model_collapse.sources.text import END_OF_TEXT, wikipedia_documents
+
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        list(wikipedia_documents()[:12]),
+        vocab_size=512,
+        special_tokens=[END_OF_TEXT],
+        show_progress=False,
+    )
+    eot = bpe.token_to_id(END_OF_TEXT)
+    PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer, eos_token=END_OF_TEXT, bos_token=END_OF_TEXT
+    ).save_pretrained(folder)
+    config = GPT2Config(
+        vocab_size=512,
+        n_positions=160,
+        n_embd=32,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=eot,
+        eos_token_id=eot,
+    )
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    return folder

@@ -63,6 +63,7 @@ class SourceConfig:
     block_size: int = _spec(64, low=2)
     max_documents: int = _spec(0, low=0)
     text_field: str = "text"
+    tokenizer: str = ""  # a Hugging Face model directory whose tokenizer to use; "" trains a BPE
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class FamilyConfig:
     learning_rate: float = _spec(3e-3, low=0.0, open_low=True)
     weight_decay: float = _spec(0.1, low=0.0)
     init: str = _spec("scratch", choices=("scratch", "gen0", "previous"))
+    model_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,8 @@ def resolve(config: Config) -> Config:
     source = config.source
     if source.n_train is None:
         source = dataclasses.replace(source, n_train=n)
+    if config.family.name == "hf" and not source.tokenizer:  # the model's own tokenizer
+        source = dataclasses.replace(source, tokenizer=config.family.model_path)
     regime = config.regime
     if regime.size is None:
         regime = dataclasses.replace(regime, size=n)

@@ -1,6 +1,6 @@
 """Generative model families; importing this package registers the built-in ones."""
 
-from model_collapse.families import categorical, gaussian, gmm, gpt, kde, linear, ngram
+from model_collapse.families import categorical, gaussian, gmm, gpt, hf, kde, linear, ngram
 from model_collapse.families.base import (
     FAMILIES,
     Family,
@@ -21,6 +21,7 @@ __all__ = [
     "gaussian",
     "gmm",
     "gpt",
+    "hf",
     "kde",
     "linear",
     "ngram",

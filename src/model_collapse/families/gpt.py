@@ -67,19 +67,7 @@ class GPTModel:
         return self
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        import torch
-
-        from model_collapse.families.lm_torch import Decoding, generate
-
-        s = self.config.sampling
-        decoding = Decoding(s.temperature, s.top_k, s.top_p, s.repetition_penalty, s.beams)
-        prompts = self.real.train
-        out = []
-        for seed, net in enumerate(self.nets_):
-            generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
-            prompt = prompts[seed, np.arange(n) % prompts.shape[1]]
-            out.append(generate(net, prompt, prompts.shape[2], self.real.bos, decoding, generator))
-        return np.stack(out)
+        return sample_nets(self.nets_, self.config, self.real, n, rng)
 
     def log_prob(self, blocks: np.ndarray) -> np.ndarray:
         """Natural-log probability of every token of (m, L) blocks, per seed: (S, m, L)."""
@@ -115,6 +103,24 @@ class GPTModel:
             )
             self.nets_.append(net)
         return self
+
+
+def sample_nets(
+    nets: list[Any], config: Config, real: RealData, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """n blocks per seed, each continuing a real training block: (S, n, L)."""
+    import torch
+
+    from model_collapse.families.lm_torch import Decoding, generate
+
+    s = config.sampling
+    decoding = Decoding(s.temperature, s.top_k, s.top_p, s.repetition_penalty, s.beams)
+    out = []
+    for seed, net in enumerate(nets):
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        prompt = real.train[seed, np.arange(n) % real.train.shape[1]]
+        out.append(generate(net, prompt, real.train.shape[2], real.bos, decoding, generator))
+    return np.stack(out)
 
 
 def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, Any]:

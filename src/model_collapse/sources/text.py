@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -137,33 +138,69 @@ def split_documents(documents: list[str], config: Config) -> dict[str, list[str]
     }
 
 
-def train_tokenizer(texts: list[str], vocab_size: int) -> Any:
+@dataclass(frozen=True)
+class Tokenizer:
+    """What the text sources need of a tokenizer."""
+
+    encode: Callable[[list[str]], list[list[int]]]
+    decode: Callable[[list[int]], str]
+    size: int  # ids run from 0 to size - 1
+    eot: int  # ends every document; begins every sequence a neural model reads
+
+
+def train_tokenizer(texts: list[str], vocab_size: int) -> Tokenizer:
     """A byte-level BPE trained on the training split."""
     from tokenizers import ByteLevelBPETokenizer
 
-    tokenizer = ByteLevelBPETokenizer()
-    tokenizer.train_from_iterator(
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
         texts,
         vocab_size=vocab_size,
         min_frequency=2,
         special_tokens=[END_OF_TEXT],
         show_progress=False,
     )
-    if tokenizer.get_vocab_size() < vocab_size:
+    if bpe.get_vocab_size() < vocab_size:
         raise UserInputError(
             f"source.vocab_size = {vocab_size} but the training text supports only "
-            f"{tokenizer.get_vocab_size()} tokens; lower source.vocab_size"
+            f"{bpe.get_vocab_size()} tokens; lower source.vocab_size"
         )
-    return tokenizer
+    return Tokenizer(
+        lambda batch: [e.ids for e in bpe.encode_batch(batch)],
+        bpe.decode,
+        bpe.get_vocab_size(),
+        bpe.token_to_id(END_OF_TEXT),
+    )
 
 
-def to_blocks(tokenizer: Any, texts: list[str], block_size: int, split: str) -> np.ndarray:
+def model_tokenizer(path: Path) -> Tokenizer:
+    """The tokenizer of a Hugging Face model directory (or GGUF file), read offline."""
+    from transformers import AutoTokenizer
+
+    folder, extra = (
+        (path.parent, {"gguf_file": path.name}) if path.suffix == ".gguf" else (path, {})
+    )
+    try:
+        tok = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+    except (OSError, ValueError) as err:
+        raise UserInputError(f"no usable tokenizer in {path}: {str(err).splitlines()[0]}") from None
+    eot = tok.eos_token_id if tok.eos_token_id is not None else tok.bos_token_id
+    if eot is None:
+        raise UserInputError(f"the tokenizer in {path} has no end-of-text (eos) token")
+    return Tokenizer(
+        lambda batch: tok(batch, add_special_tokens=False)["input_ids"],
+        lambda ids: str(tok.decode(ids)),
+        len(tok),
+        int(eot),
+    )
+
+
+def to_blocks(tokenizer: Tokenizer, texts: list[str], block_size: int, split: str) -> np.ndarray:
     """Token ids of ``texts``, documents joined by end-of-text, cut into (m, block_size)."""
-    eot = tokenizer.token_to_id(END_OF_TEXT)
     ids: list[int] = []
-    for encoding in tokenizer.encode_batch(texts):
-        ids.extend(encoding.ids)
-        ids.append(eot)
+    for encoded in tokenizer.encode(texts):
+        ids.extend(encoded)
+        ids.append(tokenizer.eot)
     blocks = len(ids) // block_size
     if blocks == 0:
         raise UserInputError(
@@ -176,7 +213,11 @@ def to_blocks(tokenizer: Any, texts: list[str], block_size: int, split: str) -> 
 def load_text(config: Config, kind: Kind, documents: list[str], where: str) -> RealData:
     cfg = config.source
     splits = split_documents(documents, config)
-    tokenizer = train_tokenizer(splits["train"], cfg.vocab_size)
+    tokenizer = (
+        model_tokenizer(Path(cfg.tokenizer).expanduser())
+        if cfg.tokenizer
+        else train_tokenizer(splits["train"], cfg.vocab_size)
+    )
     blocks = {
         name: to_blocks(tokenizer, texts, cfg.block_size, name) for name, texts in splits.items()
     }
@@ -187,10 +228,10 @@ def load_text(config: Config, kind: Kind, documents: list[str], where: str) -> R
         blocks["test"],
         None,
         fresh,
-        tokenizer.get_vocab_size(),
+        tokenizer.size,
         validation=blocks["validation"],
         decode=tokenizer.decode,
-        bos=tokenizer.token_to_id(END_OF_TEXT),
+        bos=tokenizer.eot,
     )
 
 

@@ -1,0 +1,79 @@
+"""The hf family end to end on a tiny random GPT-2 built from a config (no download)."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import model_collapse
+from model_collapse.errors import UserInputError
+from tests.conftest import make_config
+
+SMALL = {"name": "wikipedia", "max_documents": 12, "n_train": 24}
+
+
+def _config(model: Path, **family):
+    return make_config(
+        source=SMALL,
+        sampling={"n": 24},
+        family={"name": "hf", "model_path": str(model), "batch_size": 8, **family},
+    )
+
+
+def test_hf_runs_end_to_end_and_resumes(tiny_hf: Path, tmp_path: Path):
+    config = _config(tiny_hf, init="previous")
+    assert config.source.tokenizer == str(tiny_hf)  # the model's own tokenizer
+    full = model_collapse.run(config, tmp_path / "full")
+    metrics = full.metrics
+    assert len(metrics) == 3 * 4 and np.isfinite(metrics.iloc[:, 2:].to_numpy()).all()
+    assert metrics["test_perplexity"].between(1, 10 * 512).all()
+    assert (tmp_path / "full/samples/text/generation-00002.txt").read_text().strip()
+
+    def stop(generation: int) -> None:
+        if generation == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        model_collapse.run(config, tmp_path / "cut", on_generation=stop)
+    model_collapse.run(config, tmp_path / "cut")
+    assert (tmp_path / "cut/metrics.csv").read_bytes() == (
+        tmp_path / "full/metrics.csv"
+    ).read_bytes()
+
+
+def test_beam_search_decoding(tiny_hf: Path):
+    config = make_config(
+        source=SMALL,
+        experiment={"generations": 2},
+        sampling={"n": 24, "beams": 3},
+        family={"name": "hf", "model_path": str(tiny_hf), "batch_size": 8},
+    )
+    result = model_collapse.run(config)
+    assert len(result.metrics) == 2 * 4
+    assert np.isfinite(result.metrics["gen0_perplexity"]).all()
+
+
+def test_bad_model_directories(tiny_hf: Path, tmp_path: Path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserInputError, match="no usable tokenizer"):
+        model_collapse.run(_config(empty))
+    no_weights = tmp_path / "no-weights"
+    shutil.copytree(tiny_hf, no_weights)
+    for weights in no_weights.glob("*.safetensors"):
+        weights.rename(no_weights / "pytorch_model.bin")
+    message = "has no weights in safetensors (pytorch_model.bin is a pickle and is refused)"
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        model_collapse.run(_config(no_weights))
+    small_embedding = tmp_path / "small-embedding"
+    shutil.copytree(tiny_hf, small_embedding)
+    settings = json.loads((small_embedding / "config.json").read_text())
+    (small_embedding / "config.json").write_text(json.dumps({**settings, "vocab_size": 100}))
+    message = "the tokenizer has 512 tokens but the model in"
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        model_collapse.run(_config(small_embedding))
+    with pytest.raises(UserInputError, match=re.escape("family 'hf' needs family.model_path")):
+        model_collapse.run(make_config(source=SMALL, family={"name": "hf"}))
