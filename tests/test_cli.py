@@ -225,14 +225,14 @@ def test_demo_writes_comparison_figures(tmp_path: Path):
     result = invoke("demo", "--out", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output
     for setting in ("gmm-2d", "gaussian-1d"):
-        assert f"figure: {tmp_path / 'demo/figures' / setting}.png" in result.output
+        assert f"figure: {tmp_path / 'demo' / setting / 'figures/comparison.png'}" in result.output
         for regime in ("replace", "mix", "accumulate"):
-            assert (tmp_path / "demo" / f"{setting}-{regime}" / "metrics.csv").exists()
+            assert (tmp_path / "demo" / setting / regime / "metrics.csv").exists()
     import pandas as pd
 
     # the demo shows the collapse and its prevention: replace loses variance, accumulate not
     last = {
-        r: pd.read_csv(tmp_path / f"demo/gaussian-1d-{r}/metrics.csv").query("generation == 199")[
+        r: pd.read_csv(tmp_path / f"demo/gaussian-1d/{r}/metrics.csv").query("generation == 199")[
             "variance_ratio"
         ]
         for r in ("replace", "accumulate")

@@ -9,9 +9,18 @@ forget the tails of the real distribution (Shumailov et al., "The Curse of Recur
 ['seed', 'generation', 'mean_error']
 """
 
-from model_collapse.api import Result, load_config, open_run, run
+from model_collapse.api import Result, load_config, open_run, run, run_suite
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 
 __version__ = "0.1.0"
-__all__ = ["Config", "Result", "UserInputError", "__version__", "load_config", "open_run", "run"]
+__all__ = [
+    "Config",
+    "Result",
+    "UserInputError",
+    "__version__",
+    "load_config",
+    "open_run",
+    "run",
+    "run_suite",
+]

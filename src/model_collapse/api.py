@@ -32,28 +32,90 @@ def preset_names() -> list[str]:
     )
 
 
+def read_raw(source: Config | dict[str, Any] | str | Path) -> dict[str, Any]:
+    """Nested dicts from a Config, a dict, a TOML path or a preset name."""
+    if isinstance(source, Config):
+        return config_to_dict(source)
+    if isinstance(source, dict):
+        return source
+    path = Path(source)
+    if path.suffix == ".toml" or path.exists():
+        return read_toml(path)
+    if str(source) in preset_names():
+        folder = resources.files("model_collapse") / "presets"
+        return read_toml(Path(str(folder / f"{source}.toml")))
+    names = preset_names()
+    raise UserInputError(
+        f"'{source}' is neither a config file nor a preset;"
+        f"{did_you_mean(str(source), names)} presets: {', '.join(names)}"
+    )
+
+
 def load_config(
     source: Config | dict[str, Any] | str | Path, overrides: list[str] | None = None
 ) -> Config:
     """A config from a Config, a dict, a TOML path or a preset name, plus ``--set`` overrides."""
-    if isinstance(source, Config):
-        raw: dict[str, Any] = config_to_dict(source)
-    elif isinstance(source, dict):
-        raw = source
-    else:
-        path = Path(source)
-        if path.suffix == ".toml" or path.exists():
-            raw = read_toml(path)
-        elif str(source) in preset_names():
-            folder = resources.files("model_collapse") / "presets"
-            raw = read_toml(Path(str(folder / f"{source}.toml")))
-        else:
-            names = preset_names()
-            raise UserInputError(
-                f"'{source}' is neither a config file nor a preset;"
-                f"{did_you_mean(str(source), names)} presets: {', '.join(names)}"
-            )
+    raw = read_raw(source)
+    if "suite" in raw:
+        raise UserInputError(
+            f"'{source}' is a suite of {len(read_suite(raw).variants)} runs; run it with "
+            "`model-collapse run` or model_collapse.run_suite"
+        )
     return config_from_dict(apply_overrides(raw, overrides or []))
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Several runs that differ in a few keys, drawn side by side.
+
+    In TOML: a ``[suite]`` table with ``title``, ``compare`` (metric names) and
+    ``[suite.variants]``, each variant a list of ``section.key=value`` overrides of the
+    config in the same file.
+    """
+
+    title: str
+    compare: list[str]
+    variants: dict[str, list[str]]
+
+
+def read_suite(raw: dict[str, Any]) -> Suite:
+    body = raw["suite"]
+    variants = body.get("variants", {}) if isinstance(body, dict) else {}
+    if not variants or not all(isinstance(v, list) for v in variants.values()):
+        raise UserInputError("[suite.variants] must map each run's name to a list of overrides")
+    return Suite(str(body.get("title", "")), list(body.get("compare", [])), dict(variants))
+
+
+def run_suite(
+    source: dict[str, Any] | str | Path,
+    out: str | Path,
+    overrides: list[str] | None = None,
+    run_one: Callable[[Config, Path, str], None] | None = None,
+) -> dict[str, Result]:
+    """Run every variant of a suite into ``out/NAME`` and draw ``out/figures/comparison.png``.
+
+    ``overrides`` apply to every variant, after the variant's own.
+    """
+    raw = read_raw(source)
+    suite = read_suite(raw)
+    base = {k: v for k, v in raw.items() if k != "suite"}
+    configs = {
+        name: config_from_dict(apply_overrides(base, [*changes, *(overrides or [])]))
+        for name, changes in suite.variants.items()
+    }  # every config checked first
+    results = {}
+    for name, config in configs.items():
+        if run_one is None:
+            run(config, Path(out) / name)
+        else:
+            run_one(config, Path(out) / name, name)
+        results[name] = open_run(Path(out) / name)
+    from model_collapse.plots import plot_comparison
+
+    compare = suite.compare or list(next(iter(results.values())).metrics.columns[2:5])
+    frames = {name: result.metrics for name, result in results.items()}
+    plot_comparison(frames, compare, suite.title, Path(out) / "figures" / "comparison.png")
+    return results
 
 
 @dataclass

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from model_collapse.errors import UserInputError
+
+if TYPE_CHECKING:
+    from model_collapse.config import Config
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Run, measure and prevent model collapse."
@@ -49,17 +53,31 @@ def default_out(text: str, name: str) -> Path:
     return Path("runs") / f"{name}-{digest}"
 
 
-def run_one(config_source: str, overrides: list[str], out: Path | None, label: str) -> Path:
-    """Run (or resume) one experiment; return its directory."""
-    from model_collapse.api import load_config, run
-    from model_collapse.config import config_to_toml
+def run_config(config: Config, directory: Path, label: str) -> None:
+    """Run (or resume) one experiment, with a progress bar over its generations."""
+    from model_collapse.api import run
 
-    config = load_config(config_source, overrides)
-    name = Path(config_source).stem if config_source.endswith(".toml") else config_source
-    directory = out or default_out(config_to_toml(config), name)
     seeds, generations = config.experiment.seeds, config.experiment.generations
     with progress_bar(generations, f"{label} ({seeds} seeds)") as advance:
         run(config, directory, on_generation=advance)
+
+
+def run_source(
+    config_source: str | dict[str, Any], overrides: list[str], out: Path | None, name: str
+) -> Path:
+    """Run a config, a preset or a suite of runs; return the directory it wrote."""
+    from model_collapse.api import load_config, read_raw, run_suite
+    from model_collapse.config import config_to_toml
+
+    raw = read_raw(config_source)
+    if "suite" in raw:
+        text = json.dumps([raw, overrides], sort_keys=True, default=str)
+        directory = out or default_out(text, name)
+        run_suite(raw, directory, overrides, run_one=run_config)
+        return directory
+    config = load_config(raw, overrides)
+    directory = out or default_out(config_to_toml(config), name)
+    run_config(config, directory, "generations")
     return directory
 
 
@@ -87,10 +105,13 @@ def run_command(
     out: OutOption = None,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run."""
+    name = Path(config).stem if config.endswith(".toml") else config
     with bad_input_exits_2():
-        directory = run_one(config, set_ or [], out, "generations")
-    if sys.stdout.isatty():
+        directory = run_source(config, set_ or [], out, name)
+    if sys.stdout.isatty() and (directory / "metrics.csv").exists():
         print_summary(directory)
+    if (directory / "figures" / "comparison.png").exists():
+        typer.echo(f"figure: {directory / 'figures' / 'comparison.png'}")
     typer.echo(f"run directory: {directory}  (metrics.csv, figures/)")
 
 
@@ -100,7 +121,7 @@ def demo_command(out: OutOption = None) -> None:
     from model_collapse.demo import run_demo
 
     with bad_input_exits_2():
-        figures = run_demo(out or Path("runs/demo"), run_one)
+        figures = run_demo(out or Path("runs/demo"), run_source)
     for path in figures:
         typer.echo(f"figure: {path}")
 

@@ -55,7 +55,7 @@ class SourceConfig:
     categories: int = _spec(100, low=2)
     exponent: float = _spec(1.1, low=0.0)
     noise: float = _spec(0.1, low=0.0)
-    n_train: int | None = _spec(None, low=1)
+    n_train: int | None = _spec(None, low=0)  # 0: every training row of a finite source
     n_test: int = _spec(10000, low=2)
     test_fraction: float = _spec(0.2, low=0.0, high=1.0, open_low=True)
     validation_fraction: float = _spec(0.1, low=0.0, high=1.0)
@@ -94,12 +94,12 @@ class FamilyConfig:
 class RegimeConfig:
     name: str = "replace"
     real_fraction: float = _spec(0.1, low=0.0, high=1.0)
-    size: int | None = _spec(None, low=1)
+    size: int | None = _spec(None, low=0)  # 0: sampling.n
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    n: int = _spec(1000, low=1)
+    n: int = _spec(1000, low=0)  # 0: as many as the real training set holds
     bias: float = _spec(1.0, low=0.0, open_low=True)
     temperature: float = _spec(1.0, low=0.0, open_low=True)
     top_k: int = _spec(0, low=0)

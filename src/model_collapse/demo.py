@@ -2,44 +2,47 @@
 
 (a) Shumailov et al.'s GMM setting: one 2-D Gaussian blob, N = 1000 samples a
 generation, fitted by a 2-component full-covariance GMM; (b) a 1-D Gaussian, n = 100.
+Each setting is a suite of three runs, drawn side by side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REGIMES = {
     "replace": ["regime.name=replace"],
-    "mix 10% real": ["regime.name=mix", "regime.real_fraction=0.1"],
+    "mix": ["regime.name=mix", "regime.real_fraction=0.1"],
     "accumulate": ["regime.name=accumulate"],
 }
 SETTINGS = {
     "gmm-2d": (
-        "gmm-2d",
         ["experiment.generations=100", "experiment.seeds=8"],
-        "2-D Gaussian blob, 2-component GMM, N = 1000",
+        "2-D Gaussian blob, 2-component GMM, N = 1000 (mix: 10% real)",
     ),
     "gaussian-1d": (
-        "gaussian-1d",
         ["experiment.generations=200", "experiment.seeds=200"],
-        "1-D Gaussian, MLE, n = 100",
+        "1-D Gaussian, MLE, n = 100 (mix: 10% real)",
     ),
 }
 SHOWN = ["variance_ratio", "wasserstein", "tail_mass_ratio"]
 
 
-def run_demo(out: Path, run_one: Callable[[str, list[str], Path | None, str], Path]) -> list[Path]:
-    """Run the six experiments into ``out`` and draw one comparison figure per setting."""
-    from model_collapse.api import open_run
-    from model_collapse.plots import plot_comparison
+def run_demo(
+    out: Path, run_source: Callable[[dict[str, Any], list[str], Path, str], Path]
+) -> list[Path]:
+    """Run both suites into ``out/SETTING`` and return their comparison figures."""
+    from model_collapse.api import read_raw
 
     figures = []
-    for setting, (preset, settings, title) in SETTINGS.items():
-        runs = {}
-        for label, regime in REGIMES.items():
-            folder = out / f"{setting}-{regime[0].split('=')[1]}"
-            run_one(preset, settings + regime, folder, f"{setting} {label}")
-            runs[label] = open_run(folder).metrics
-        figures.append(plot_comparison(runs, SHOWN, title, out / "figures" / f"{setting}.png"))
+    for setting, (changes, title) in SETTINGS.items():
+        raw = read_raw(setting)  # the bundled preset of the same name
+        suite = {
+            "title": title,
+            "compare": SHOWN,
+            "variants": {name: changes + regime for name, regime in REGIMES.items()},
+        }
+        run_source({**raw, "suite": suite}, [], out / setting, setting)
+        figures.append(out / setting / "figures" / "comparison.png")
     return figures

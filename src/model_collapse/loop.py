@@ -5,6 +5,7 @@ Read it top to bottom: everything else in the package is called from here by nam
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,16 @@ def sample_files(
     return files
 
 
+def with_data_sizes(config: Config, real: Any) -> Config:
+    """sampling.n = 0 means as many as the real training set, regime.size = 0 means n."""
+    n = config.sampling.n or real.train.shape[1]
+    return dataclasses.replace(
+        config,
+        sampling=dataclasses.replace(config.sampling, n=n),
+        regime=dataclasses.replace(config.regime, size=config.regime.size or n),
+    )
+
+
 def run_loop(
     config: Config, store_dir: Any = None, on_generation: Callable[[int], None] | None = None
 ) -> RunStore:
@@ -60,11 +71,12 @@ def run_loop(
     family = FAMILIES.get(config.family.name)
     regime = REGIMES.get(config.regime.name)
     real = load_real_data(config, family.kind)
+    saved, config = config, with_data_sizes(config, real)
     check_run(config, family, regime, real)
     reference = make_reference(config, real)
     new_model: Callable[[], Model] = lambda: family.make(config, real)  # noqa: E731
     names = choose_metrics(config, reference, new_model(), config.family.exact)
-    store = RunStore(store_dir, config, names)
+    store = RunStore(store_dir, saved, names)
     start = store.open()
     root = config.experiment.seed
 

@@ -115,3 +115,13 @@ def test_beam_search_is_deterministic_and_batched_like_one_by_one():
         for i in range(3)
     ]
     np.testing.assert_array_equal(together, np.stack(apart))
+
+
+def test_inverse_cdf_draws_follow_the_probabilities():
+    from model_collapse.families.lm_torch import draw
+
+    probs = torch.tensor([[0.5, 0.0, 0.3, 0.2]]).repeat(100_000, 1)
+    tokens = draw(probs, torch.Generator().manual_seed(0)).numpy()
+    freq = np.bincount(tokens, minlength=4) / len(tokens)
+    p = probs[0].numpy()
+    assert freq[1] == 0 and np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / len(tokens)))

@@ -154,6 +154,13 @@ def next_token_probs(logits: torch.Tensor, seen: torch.Tensor, decoding: Decodin
     return torch.softmax(logits, dim=-1)
 
 
+def draw(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One token per row of probs (B, vocab) by inverse CDF (far faster than multinomial)."""
+    cdf = probs.cumsum(dim=-1)
+    u = torch.rand((len(probs), 1), generator=generator, dtype=cdf.dtype) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_max(probs.shape[-1] - 1)
+
+
 @torch.no_grad()
 def generate(
     model: Any,
@@ -189,7 +196,7 @@ def sample_tokens(
     tokens = torch.empty(B, length, dtype=torch.long)
     for t in range(length):
         probs = next_token_probs(logits.float(), seen, decoding)
-        tokens[:, t] = torch.multinomial(probs, 1, generator=generator)[:, 0]
+        tokens[:, t] = draw(probs, generator)
         seen[torch.arange(B), tokens[:, t]] = True
         if t + 1 < length:
             logits, pos = model.decode(tokens[:, t : t + 1], cache, pos)[:, -1], pos + 1

@@ -77,7 +77,8 @@ def draw_per_seed(
     Each seed sees its own random order of the pool: generation 0 takes the first
     ``source.n_train`` rows; the fresh regime takes the next ones, in order.
     """
-    n_train, seeds = config.source.n_train or config.sampling.n, config.experiment.seeds
+    n_train = len(pool) if config.source.n_train == 0 else config.source.n_train or len(pool)
+    seeds = config.experiment.seeds
     if n_train > len(pool):
         raise UserInputError(
             f"{where}: source.n_train = {n_train} but only {len(pool)} {unit} are left for "
@@ -122,6 +123,11 @@ def truth_source(
             truth = make_truth(config.source)
             root, seeds = config.experiment.seed, config.experiment.seeds
             n_train = config.source.n_train or config.sampling.n
+            if not n_train:
+                raise UserInputError(
+                    f"source '{config.source.name}' is a distribution: source.n_train and "
+                    "sampling.n must be at least 1 (0, all rows, is for data sets)"
+                )
             train = truth.sample((seeds, n_train), stream(root, "source", SOURCE_TRAIN))
             test = truth.sample((config.source.n_test,), stream(root, "source", SOURCE_TEST))
 

@@ -211,8 +211,12 @@ def to_blocks(tokenizer: Tokenizer, texts: list[str], block_size: int, split: st
 
 
 def load_text(config: Config, kind: Kind, documents: list[str], where: str) -> RealData:
+    return load_splits(config, kind, split_documents(documents, config), where)
+
+
+def load_splits(config: Config, kind: Kind, splits: dict[str, list[str]], where: str) -> RealData:
+    """Tokenize train, validation and test documents into blocks of real data."""
     cfg = config.source
-    splits = split_documents(documents, config)
     tokenizer = (
         model_tokenizer(Path(cfg.tokenizer).expanduser())
         if cfg.tokenizer
@@ -246,6 +250,46 @@ def _load_user_text(config: Config, kind: Kind) -> RealData:
     return load_text(config, kind, user_documents(path, config.source.text_field), str(path))
 
 
+WIKITEXT_FILES = {
+    "train": "wiki.train.raw",
+    "validation": "wiki.valid.raw",
+    "test": "wiki.test.raw",
+}
+WIKITEXT_TITLE = re.compile(r"^ = [^=].* = $", re.M)
+
+
+def wikitext_splits(folder: Path, max_documents: int) -> dict[str, list[str]]:
+    """WikiText-2 (raw) as its authors split it, one document per article."""
+    splits = {}
+    for split, name in WIKITEXT_FILES.items():
+        path = folder / name
+        if not path.is_file():
+            raise UserInputError(
+                f"{folder} lacks {name}; source 'wikitext' needs the wikitext-2-raw files "
+                f"{', '.join(WIKITEXT_FILES.values())}"
+            )
+        text = read_text(path)
+        starts = [m.start() for m in WIKITEXT_TITLE.finditer(text)] or [0]
+        articles = [
+            text[a:b].strip() for a, b in zip(starts, [*starts[1:], len(text)], strict=True)
+        ]
+        articles = [a for a in articles if a]
+        splits[split] = articles[:max_documents] if max_documents else articles
+    return splits
+
+
+def _load_wikitext(config: Config, kind: Kind) -> RealData:
+    if not config.source.path:
+        raise UserInputError("source 'wikitext' needs source.path: the wikitext-2-raw folder")
+    folder = Path(config.source.path).expanduser()
+    return load_splits(
+        config, kind, wikitext_splits(folder, config.source.max_documents), str(folder)
+    )
+
+
+SOURCES.register("wikitext")(
+    Source(("text",), _load_wikitext, "WikiText-2 raw files you have (source.path: their folder)")
+)
 SOURCES.register("wikipedia")(
     Source(("text",), _load_wikipedia, "~100 English Wikipedia articles from the gensim wheel")
 )
