@@ -96,13 +96,17 @@ def run_suite(
 
     ``overrides`` apply to every variant, after the variant's own.
     """
+    from model_collapse.loop import check_names
+
     raw = read_raw(source)
     suite = read_suite(raw)
     base = {k: v for k, v in raw.items() if k != "suite"}
     configs = {
         name: config_from_dict(apply_overrides(base, [*changes, *(overrides or [])]))
         for name, changes in suite.variants.items()
-    }  # every config checked first
+    }
+    for config in configs.values():  # every variant is checked before any runs
+        check_names(config)
     results = {}
     for name, config in configs.items():
         if run_one is None:

@@ -17,7 +17,7 @@ from model_collapse.families import FAMILIES, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, Snapshot, choose_metrics, make_reference
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
-from model_collapse.sources import load_real_data
+from model_collapse.sources import SOURCES, load_real_data
 from model_collapse.store import RunStore, npy_bytes
 
 
@@ -52,6 +52,15 @@ def sample_files(
         ]
         files[f"text/generation-{generation:05d}.txt"] = "".join(excerpt).encode("utf-8")
     return files
+
+
+def check_names(config: Config) -> None:
+    """Refuse an unknown family, regime, source or metric name before anything runs."""
+    FAMILIES.get(config.family.name)
+    REGIMES.get(config.regime.name)
+    SOURCES.get(config.source.name)
+    for name in config.metrics.names:
+        METRICS.get(name)
 
 
 def with_data_sizes(config: Config, real: Any) -> Config:

@@ -123,3 +123,40 @@ def test_missing_fields_and_files(tmp_path: Path):
         load_real_data(_text_source(parquet), "text")
     with pytest.raises(UserInputError, match="corpus not found"):
         load_real_data(_text_source(tmp_path / "nope.txt"), "text")
+
+
+def test_wikitext_files_keep_their_own_split(tmp_path: Path):
+    articles = list(wikipedia_documents()[:9])
+    files = {
+        "wiki.train.raw": articles[:5],
+        "wiki.valid.raw": articles[5:7],
+        "wiki.test.raw": articles[7:],
+    }
+    for name, chunk in files.items():
+        text = "".join(f" = Article {i} = \n\n {body}\n\n" for i, body in enumerate(chunk))
+        (tmp_path / name).write_text(text)
+    real = load_real_data(
+        make_config(
+            source={"name": "wikitext", "path": str(tmp_path), "vocab_size": 512, "n_train": 0}
+        ),
+        "text",
+    )
+    test_text = real.decode(real.test.ravel().tolist())
+    assert articles[7][:40] in test_text and articles[0][:40] not in test_text
+    # n_train = 0: every seed holds every training block, in its own order
+    assert sorted(map(tuple, real.train[0])) == sorted(map(tuple, real.train[3]))
+    (tmp_path / "wiki.valid.raw").unlink()
+    with pytest.raises(UserInputError, match=re.escape("lacks wiki.valid.raw")):
+        load_real_data(make_config(source={"name": "wikitext", "path": str(tmp_path)}), "text")
+
+
+def test_zero_means_every_training_block():
+    every = _load(n_train=0)
+    with pytest.raises(
+        UserInputError, match=re.escape("source.n_train = 100000 but only")
+    ) as refused:
+        _load(n_train=100_000)
+    pool = int(re.search(r"but only (\d+) blocks", str(refused.value)).group(1))
+    assert every.train.shape[1] == pool
+    with pytest.raises(UserInputError, match=re.escape("must be at least 1 (0, all rows")):
+        load_real_data(make_config(source={"n_train": 0}, sampling={"n": 0}), "continuous")

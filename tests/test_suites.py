@@ -1,0 +1,67 @@
+"""Suites: several runs from one file, each its own run directory, drawn side by side."""
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import model_collapse
+from model_collapse.api import load_config, read_raw
+from model_collapse.cli import app
+from model_collapse.errors import UserInputError
+
+SUITE = """
+[experiment]
+generations = 3
+seeds = 5
+[source]
+n_test = 300
+[sampling]
+n = 40
+[suite]
+title = "replace vs accumulate"
+compare = ["variance_ratio", "wasserstein"]
+[suite.variants]
+replace = ["regime.name=replace"]
+accumulate = ["regime.name=accumulate"]
+"""
+
+
+def test_a_suite_runs_each_variant_and_draws_them_together(tmp_path: Path):
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE)
+    results = model_collapse.run_suite(path, tmp_path / "out", overrides=["experiment.seed=3"])
+    assert set(results) == {"replace", "accumulate"}
+    assert results["accumulate"].config.regime.name == "accumulate"
+    assert results["replace"].config.experiment.seed == 3  # overrides reach every variant
+    assert (tmp_path / "out/figures/comparison.png").stat().st_size > 10_000
+    again = CliRunner().invoke(
+        app, ["run", str(path), "--set", "experiment.seed=3", "--out", str(tmp_path / "out")]
+    )
+    assert again.exit_code == 0 and "comparison.png" in again.output  # resumes: all done
+
+
+def test_a_suite_is_not_a_single_config(tmp_path: Path):
+    with pytest.raises(UserInputError, match=re.escape("'lm-cpu' is a suite of 4 runs")):
+        load_config("lm-cpu")
+    path = tmp_path / "bad.toml"
+    path.write_text("[suite]\ntitle = 'x'\n")
+    with pytest.raises(UserInputError, match="must map each run's name to a list of overrides"):
+        model_collapse.run_suite(path, tmp_path / "out")
+
+
+def test_every_variant_is_checked_before_any_runs(tmp_path: Path):
+    raw = read_raw("lm-cpu")
+    raw["suite"]["variants"]["broken"] = ["family.name=gtp"]
+    with pytest.raises(UserInputError, match="did you mean 'gpt'"):
+        model_collapse.run_suite(raw, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_lm_paper_asks_for_the_files_it_needs(tmp_path: Path):
+    result = CliRunner().invoke(app, ["run", "lm-paper", "--out", str(tmp_path / "p")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: source 'wikitext' needs source.path: the wikitext-2-raw folder"
+    )
