@@ -197,3 +197,10 @@ def test_a_directory_left_by_a_run_killed_while_starting_is_reused(tmp_path: Pat
     (out / ".config.toml.abc123").write_text("half a config")
     model_collapse.run(make_config(), out)
     assert (out / "metrics.csv").exists()
+
+
+@pytest.mark.parametrize(("keep", "expected"), [(False, [0, 2]), (True, [0, 1, 2])])
+def test_checkpoints_kept(tmp_path: Path, keep: bool, expected: list[int]):
+    model_collapse.run(make_config(experiment={"keep_checkpoints": keep}), tmp_path / "r")
+    names = sorted(p.name for p in (tmp_path / "r/checkpoints").glob("model-*.safetensors"))
+    assert names == [f"model-{g:05d}.safetensors" for g in expected]

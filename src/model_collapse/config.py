@@ -38,6 +38,9 @@ class ExperimentConfig:
     generations: int = _spec(10, low=1)
     seeds: int = _spec(10, low=1)
     seed: int = _spec(0, low=0)
+    keep_checkpoints: bool = (
+        False  # every generation's model, not only generation 0's and the latest
+    )
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,8 @@ def run_loop(
         snapshot = Snapshot(model, samples, first_model)
         values = {name: METRICS.get(name).compute(reference, snapshot) for name in names}
         store.save_samples(sample_files(generation, reference, snapshot, names))
-        store.append(generation, values, model.get_state(), keep_models=regime.keeps_history)
+        keep = regime.keeps_history or config.experiment.keep_checkpoints
+        store.append(generation, values, model.get_state(), keep_models=keep)
         history = [*history, synthetic] if regime.keeps_history else [synthetic]
         previous = model
         if on_generation is not None:
