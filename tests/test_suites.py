@@ -65,3 +65,28 @@ def test_lm_paper_asks_for_the_files_it_needs(tmp_path: Path):
     assert result.stderr.strip() == (
         "error: source 'wikitext' needs source.path: the wikitext-2-raw folder"
     )
+
+
+def test_lm_paper_runs_on_a_tiny_model_and_tiny_wikitext(tiny_hf: Path, tmp_path: Path):
+    from model_collapse.sources.text import wikipedia_documents
+
+    articles = list(wikipedia_documents()[:6])
+    for name, chunk in {
+        "wiki.train.raw": articles[:2],
+        "wiki.valid.raw": articles[2:4],
+        "wiki.test.raw": articles[4:],
+    }.items():
+        body = "".join(f" = Article {i} = \n\n {text[:3000]}\n\n" for i, text in enumerate(chunk))
+        (tmp_path / name).write_text(body)
+    overrides = [
+        f"family.model_path={tiny_hf}",
+        f"source.path={tmp_path}",
+        "experiment.generations=2",
+        "family.batch_size=16",
+    ]
+    results = model_collapse.run_suite("lm-paper", tmp_path / "out", overrides)
+    replace, mix = results["replace-5-epochs"], results["mix-10-epochs"]
+    assert replace.config.sampling.beams == 5 and replace.config.family.epochs == 5
+    assert mix.config.regime.name == "mix" and mix.config.family.epochs == 10
+    assert replace.config.sampling.n == 0 and len(replace.metrics) == 2  # every block, 1 seed
+    assert (tmp_path / "out/figures/comparison.png").exists()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
+from model_collapse.families.neural import NeuralLanguageModel, as_tensors
 from model_collapse.sources.base import RealData
 
 
@@ -101,83 +102,15 @@ def check_model_path(config: Config, real: RealData) -> None:
         )
 
 
-class HFModel:
-    """A Hugging Face causal LM per seed, fine-tuned each generation.
+class HFModel(NeuralLanguageModel):
+    """A Hugging Face causal LM per seed, fine-tuned each generation; its starting weights
+    are the pretrained ones in ``family.model_path``."""
 
-    Parameters
-    ----------
-    config : the run's config (family.model_path, training settings; sampling).
-    real : the real data (prompts, validation blocks, begin token).
-    """
-
-    def __init__(self, config: Config, real: RealData) -> None:
-        self.config = config
-        self.real = real
-        self.start_weights: list[dict[str, np.ndarray]] | None = None
-
-    def start_from(self, first: HFModel | None, previous: HFModel | None) -> Self:
-        source = {"gen0": first, "previous": previous}.get(self.config.family.init)
-        self.start_weights = None if source is None else source.weights()
-        return self
-
-    def _net(self, weights: dict[str, np.ndarray] | None) -> Any:
-        import torch
-
+    def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
         net = load_pretrained(Path(self.config.family.model_path).expanduser())
         if weights is not None:
-            net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+            net.load_state_dict(as_tensors(weights))
         return net
-
-    def fit(self, data: Any, rng: np.random.Generator) -> Self:
-        import torch
-
-        from model_collapse.families.lm_torch import TrainSettings, train
-
-        f = self.config.family
-        settings = TrainSettings(f.epochs, f.batch_size, f.learning_rate, f.weight_decay)
-        assert self.real.validation is not None
-        self.nets_ = []
-        for s, blocks in enumerate(data):
-            net = self._net(None if self.start_weights is None else self.start_weights[s])
-            # Pretrained models draw dropout from torch's global generator: seed it from
-            # this stage's stream inside fork_rng, which restores it afterwards.
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(rng.integers(2**62)))
-                self.nets_.append(
-                    train(net, blocks, self.real.validation, self.real.bos, settings, rng)
-                )
-        return self
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        from model_collapse.families.gpt import sample_nets
-
-        return sample_nets(self.nets_, self.config, self.real, n, rng)
-
-    def log_prob(self, blocks: np.ndarray) -> np.ndarray:
-        from model_collapse.families.lm_torch import token_log_probs
-
-        return np.stack([token_log_probs(net, blocks, self.real.bos) for net in self.nets_])
-
-    def weights(self) -> list[dict[str, np.ndarray]]:
-        return [
-            {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
-            for net in self.nets_
-        ]
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        return {
-            f"seed{s}/{name}": value
-            for s, weights in enumerate(self.weights())
-            for name, value in weights.items()
-        }
-
-    def set_state(self, state: dict[str, np.ndarray]) -> Self:
-        seeds = sorted({key.split("/")[0] for key in state}, key=lambda k: int(k[4:]))
-        self.nets_ = [
-            self._net({k.split("/", 1)[1]: v for k, v in state.items() if k.startswith(f"{seed}/")})
-            for seed in seeds
-        ]
-        return self
 
 
 FAMILIES.register("hf")(

@@ -1,0 +1,112 @@
+"""What the PyTorch language-model families share: one network per seed, fitted with the
+shared training loop, decoded by the shared sampler, saved as named arrays.
+
+No torch import at module level: the registry imports the families, the families import
+torch only when a model is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.sources.base import RealData
+
+
+class NeuralLanguageModel:
+    """Base of the ``gpt`` and ``hf`` families; subclasses say how to build a network.
+
+    Parameters
+    ----------
+    config : the run's config (family: training settings and init; sampling: decoding).
+    real : the real data: prompts (its training blocks), validation blocks, begin token.
+    """
+
+    def __init__(self, config: Config, real: RealData) -> None:
+        self.config = config
+        self.real = real
+        self.start_weights: list[dict[str, np.ndarray]] | None = None
+
+    def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
+        """A network with these weights, or with the family's own starting weights."""
+        raise NotImplementedError
+
+    def start_from(self, first: Self | None, previous: Self | None) -> Self:
+        """Choose the weights the next fit starts from, as ``family.init`` says."""
+        source = {"gen0": first, "previous": previous}.get(self.config.family.init)
+        self.start_weights = None if source is None else source.weights()
+        return self
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        import torch
+
+        from model_collapse.families.lm_torch import TrainSettings, train
+
+        f = self.config.family
+        settings = TrainSettings(f.epochs, f.batch_size, f.learning_rate, f.weight_decay)
+        assert self.real.validation is not None
+        self.nets_ = []
+        for seed, blocks in enumerate(data):
+            start = None if self.start_weights is None else self.start_weights[seed]
+            net = self.new_network(start, rng)
+            # Pretrained models draw dropout from torch's global generator: seed it from
+            # this stage's stream inside fork_rng, which restores it afterwards.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(rng.integers(2**62)))
+                self.nets_.append(
+                    train(net, blocks, self.real.validation, self.real.bos, settings, rng)
+                )
+        return self
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n blocks per seed, each continuing a real training block: (S, n, L)."""
+        import torch
+
+        from model_collapse.families.lm_torch import Decoding, generate
+
+        s, prompts = self.config.sampling, self.real.train
+        decoding = Decoding(s.temperature, s.top_k, s.top_p, s.repetition_penalty, s.beams)
+        out = []
+        for seed, net in enumerate(self.nets_):
+            generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+            prompt = prompts[seed, np.arange(n) % prompts.shape[1]]
+            out.append(generate(net, prompt, prompts.shape[2], self.real.bos, decoding, generator))
+        return np.stack(out)
+
+    def log_prob(self, blocks: np.ndarray) -> np.ndarray:
+        """Natural-log probability of every token of (m, L) blocks, per seed: (S, m, L)."""
+        from model_collapse.families.lm_torch import token_log_probs
+
+        return np.stack([token_log_probs(net, blocks, self.real.bos) for net in self.nets_])
+
+    def weights(self) -> list[dict[str, np.ndarray]]:
+        return [
+            {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+            for net in self.nets_
+        ]
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {
+            f"seed{s}/{name}": value
+            for s, weights in enumerate(self.weights())
+            for name, value in weights.items()
+        }
+
+    def set_state(self, state: dict[str, np.ndarray]) -> Self:
+        seeds = sorted({key.split("/")[0] for key in state}, key=lambda k: int(k[4:]))
+        self.nets_ = [
+            self.new_network(
+                {k.split("/", 1)[1]: v for k, v in state.items() if k.startswith(f"{seed}/")},
+                np.random.default_rng(0),
+            )
+            for seed in seeds
+        ]
+        return self
+
+
+def as_tensors(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    import torch
+
+    return {name: torch.from_numpy(np.array(value)) for name, value in arrays.items()}
