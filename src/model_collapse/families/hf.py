@@ -9,6 +9,7 @@ from the previous generation's; sampling and beam search are shared too.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.neural import NeuralLanguageModel, as_tensors
+from model_collapse.local_models import model_location
 from model_collapse.sources.base import RealData
 
 
@@ -49,7 +51,17 @@ def _wrap(model: Any) -> Any:
 
 
 def load_pretrained(path: Path) -> Any:
-    """The model of a local directory or GGUF file, in float32 on the CPU, offline."""
+    """The model of a local directory or GGUF file, in float32 on the CPU, offline.
+
+    Each call gets its own copy; the file is read (and a GGUF dequantised) once a process.
+    """
+    import copy
+
+    return copy.deepcopy(_read_pretrained(path))
+
+
+@functools.lru_cache(maxsize=2)
+def _read_pretrained(path: Path) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging
@@ -71,7 +83,7 @@ def check_model_path(config: Config, real: RealData) -> None:
     """Refuse a missing directory, pickled weights, a tokenizer too big, a short context."""
     if not config.family.model_path:
         raise UserInputError("family 'hf' needs family.model_path: a local model directory")
-    path = Path(config.family.model_path).expanduser()
+    path = model_location(config.family.model_path)
     if path.suffix == ".gguf":
         if not path.is_file():
             raise UserInputError(f"GGUF file not found: {path}")
@@ -107,7 +119,7 @@ class HFModel(NeuralLanguageModel):
     are the pretrained ones in ``family.model_path``."""
 
     def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
-        net = load_pretrained(Path(self.config.family.model_path).expanduser())
+        net = load_pretrained(model_location(self.config.family.model_path))
         if weights is not None:
             net.load_state_dict(as_tensors(weights))
         return net

