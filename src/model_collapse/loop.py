@@ -93,12 +93,12 @@ def run_loop(
     needed = range(start) if regime.keeps_history else range(max(start - 1, 0), start)
     if start >= config.experiment.generations:
         needed = range(0)
-    history = [
-        generate(new_model().set_state(store.load_model_state(t)), config, regime, t)[1]
-        for t in needed
-    ]
-    first_model = new_model().set_state(store.load_model_state(0)) if needed else None
-    previous = new_model().set_state(store.load_model_state(start - 1)) if needed else None
+    restored = {
+        t: new_model().set_state(store.load_model_state(t))
+        for t in (sorted({0, *needed, start - 1}) if needed else [])
+    }
+    history = [generate(restored[t], config, regime, t)[1] for t in needed]
+    first_model, previous = restored.get(0), restored.get(start - 1)
 
     for generation in range(start, config.experiment.generations):
         if generation == 0:
