@@ -32,6 +32,13 @@ def preset_names() -> list[str]:
     )
 
 
+def preset_description(name: str) -> str:
+    """The first comment line of a bundled preset."""
+    text = (resources.files("model_collapse") / "presets" / f"{name}.toml").read_text()
+    first = next((line for line in text.splitlines() if line.startswith("#")), "# ")
+    return first.lstrip("# ").strip()
+
+
 def read_raw(source: Config | dict[str, Any] | str | Path) -> dict[str, Any]:
     """Nested dicts from a Config, a dict, a TOML path or a preset name."""
     if isinstance(source, Config):

@@ -140,7 +140,7 @@ def plot_command(directory: Annotated[Path, typer.Argument(help="A run directory
 @app.command("list")
 def list_command() -> None:
     """Families, regimes, metrics, sources, detectors and presets, one line each."""
-    from model_collapse.api import preset_names
+    from model_collapse.api import preset_description, preset_names
     from model_collapse.families import FAMILIES
     from model_collapse.metrics import METRICS
     from model_collapse.regimes import REGIMES
@@ -156,7 +156,7 @@ def list_command() -> None:
             typer.echo(f"{kind:8} {name:22} {entry.description}")
     typer.echo(f"{'detector':8} {'(none yet)':22} detectors arrive with the filtering issue")
     for name in preset_names():
-        typer.echo(f"{'preset':8} {name:22} model-collapse run {name}")
+        typer.echo(f"{'preset':8} {name:22} {preset_description(name)}")
 
 
 def main() -> None:
