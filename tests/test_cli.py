@@ -76,6 +76,11 @@ def test_plot_of_a_folder_that_is_no_run_exits_2(tmp_path: Path):
     )
 
 
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
@@ -143,6 +148,16 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
         "config file": ([str(tmp / "missing.toml")], "config file not found"),
         "toml": ([str(_write(tmp / "bad.toml", "[experiment\n"))], "is not valid TOML"),
         "set syntax": (["gaussian-1d", "--set", "generations=3"], "--set takes section.key=value"),
+        "binary corpus": (
+            [
+                "ngram-wikipedia",
+                "--set",
+                "source.name=text",
+                "--set",
+                f"source.path={_write_bytes(tmp / 'c.txt', b'ab' + bytes(3))}",
+            ],
+            "c.txt is binary, not text (NUL byte at offset 2)",
+        ),
     }
 
 
@@ -165,7 +180,12 @@ CASE_NAMES = [
     "config file",
     "toml",
     "set syntax",
+    "binary corpus",
 ]
+
+
+def test_every_bad_input_case_is_run(tmp_path: Path):
+    assert sorted(CASE_NAMES) == sorted(bad_inputs(tmp_path))
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)

@@ -75,5 +75,13 @@ def test_bad_model_directories(tiny_hf: Path, tmp_path: Path):
     message = "the tokenizer has 512 tokens but the model in"
     with pytest.raises(UserInputError, match=re.escape(message)):
         model_collapse.run(_config(small_embedding))
+    long_blocks = make_config(
+        source={**SMALL, "block_size": 100},
+        sampling={"n": 24},
+        family={"name": "hf", "model_path": str(tiny_hf)},
+    )
+    message = "a 100-token prompt plus 100 new tokens need 201 positions; the model in"
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        model_collapse.run(long_blocks)
     with pytest.raises(UserInputError, match=re.escape("family 'hf' needs family.model_path")):
         model_collapse.run(make_config(source=SMALL, family={"name": "hf"}))
