@@ -12,6 +12,7 @@ from typing import Any, Protocol, Self
 import numpy as np
 
 from model_collapse.errors import UserInputError
+from model_collapse.rng import random_subsets
 
 
 class Statistics(Protocol):
@@ -98,8 +99,7 @@ def concat(parts: list[Any]) -> Any:
 def subsample(data: Any, k: int, rng: np.random.Generator) -> Any:
     """A uniform random subset of ``k`` samples per seed, without replacement."""
     if isinstance(data, np.ndarray):
-        keys = rng.random(data.shape[:2])
-        rows = np.argsort(keys, axis=1, kind="stable")[:, :k]
+        rows = random_subsets(rng, data.shape[0], data.shape[1], k)
         return np.take_along_axis(data, rows[..., None], axis=1)
     if isinstance(data, CategoricalStats):
         counts = np.stack([rng.multivariate_hypergeometric(row, k) for row in data.counts])

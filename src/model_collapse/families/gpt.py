@@ -47,8 +47,6 @@ def check(config: Config, real: RealData) -> None:
             f"family.context >= {2 * length + 1}, got {f.context}; raise family.context "
             "or lower source.block_size"
         )
-    if real.validation is None or real.bos < 0:
-        raise UserInputError(f"family 'gpt' needs a text source, not '{config.source.name}'")
 
 
 FAMILIES.register("gpt")(

@@ -41,11 +41,11 @@ def sequence_gen0_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
     Seed s's text is scored by seed s's generation-0 model; cached per snapshot, since
     the mean and the quantiles all read it.
     """
-    key = ("gen0", id(snap))
-    if ref.cache.get("gen0_key") != key:
+    # Keyed on the snapshot object itself (held in the cache, so its id cannot be reused).
+    if ref.cache.get("gen0_snapshot") is not snap:
         text = _generated(snap)
         log_p = np.stack([snap.first_model.log_prob(text[s])[s] for s in range(len(text))])
-        ref.cache["gen0_key"], ref.cache["gen0"] = key, np.exp(-log_p.mean(axis=2))
+        ref.cache["gen0_snapshot"], ref.cache["gen0"] = snap, np.exp(-log_p.mean(axis=2))
     return np.asarray(ref.cache["gen0"])
 
 
@@ -73,7 +73,9 @@ def distinct_2(ref: Reference, snap: Snapshot) -> np.ndarray:
 
 def vocab_coverage(ref: Reference, snap: Snapshot) -> np.ndarray:
     """Share of the real test set's token types that the generated text uses."""
-    real_types = np.unique(ref.real.test)
+    if "real_types" not in ref.cache:
+        ref.cache["real_types"] = np.unique(ref.real.test)
+    real_types = ref.cache["real_types"]
     text = _generated(snap)
     return np.array([np.isin(real_types, seed_text).mean() for seed_text in text])
 
