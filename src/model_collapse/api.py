@@ -165,6 +165,8 @@ def run(
     out: str | Path | None = None,
     overrides: list[str] | None = None,
     on_generation: Callable[[int], None] | None = None,
+    restart: bool = False,
+    on_start: Callable[[int], None] | None = None,
 ) -> Result:
     """Run an experiment; with ``out``, write (or resume) a run directory and its figures.
 
@@ -174,15 +176,22 @@ def run(
     out : the run directory; None keeps everything in memory.
     overrides : ``section.key=value`` strings, as ``--set`` takes them.
     on_generation : called after each completed generation (for progress bars).
+    restart : start ``out`` over (its run files are removed) instead of resuming it.
+    on_start : called with the first generation still to run, once ``out`` is open.
     """
-    from model_collapse.loop import run_loop
+    from model_collapse.loop import plan_run, run_generations
+    from model_collapse.store import RunStore
 
     resolved = load_config(config, overrides)
     directory = Path(out) if out is not None else None
-    store = run_loop(resolved, directory, on_generation)
-    result = Result(resolved, read_metrics(store.metrics_text()), directory)
-    if directory is not None:
-        write_figures(result)
+    plan = plan_run(resolved)  # everything is checked before anything is written
+    with RunStore(directory, resolved, plan.names, restart) as store:
+        if on_start is not None:
+            on_start(store.start)
+        run_generations(plan, store, on_generation)
+        result = Result(resolved, read_metrics(store.metrics_text()), directory)
+        if directory is not None:
+            write_figures(result)
     return result
 
 
@@ -191,7 +200,12 @@ def write_figures(result: Result) -> list[Path]:
     from model_collapse.plots import plot_item_histograms, plot_metrics
 
     assert result.directory is not None
-    paths = plot_metrics(result.metrics, result.config, result.directory / "figures")
+    collapse = None
+    if (result.directory / "collapse.csv").is_file():
+        import pandas as pd
+
+        collapse = pd.read_csv(result.directory / "collapse.csv")
+    paths = plot_metrics(result.metrics, result.config, result.directory / "figures", collapse)
     for folder in sorted((result.directory / "samples").glob("*")):
         if folder.is_dir() and any(folder.glob("generation-*.npy")):
             label = f"per-item {folder.name} (all seeds)"
@@ -201,9 +215,12 @@ def write_figures(result: Result) -> list[Path]:
 
 
 def open_run(directory: str | Path) -> Result:
-    """Read a run directory written by :func:`run`."""
+    """Read a run directory written by :func:`run`, verified against its state."""
+    from model_collapse.state import read_verified
+
     folder = Path(directory)
     if not (folder / "config.toml").exists() or not (folder / "metrics.csv").exists():
         raise UserInputError(f"{folder} is not a run directory: no config.toml and metrics.csv")
+    text, _ = read_verified(folder)
     config = config_from_dict(read_toml(folder / "config.toml"))
-    return Result(config, read_metrics((folder / "metrics.csv").read_text()), folder)
+    return Result(config, read_metrics(text), folder)

@@ -6,19 +6,22 @@ Read it top to bottom: everything else in the package is called from here by nam
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from model_collapse.checks import check_run
 from model_collapse.config import Config
-from model_collapse.families import FAMILIES, Model, WarmStarts
+from model_collapse.families import FAMILIES, Family, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, Snapshot, choose_metrics, make_reference
+from model_collapse.notes import RunNotes
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
-from model_collapse.sources import SOURCES, load_real_data
-from model_collapse.store import RunStore, npy_bytes
+from model_collapse.sources import SOURCES, RealData, load_real_data
+from model_collapse.store import Completed, RunStore, npy_bytes
 
 
 def generate(
@@ -73,54 +76,91 @@ def with_data_sizes(config: Config, real: Any) -> Config:
     )
 
 
-def run_loop(
-    config: Config, store_dir: Any = None, on_generation: Callable[[int], None] | None = None
-) -> RunStore:
-    """Run every generation of ``config`` for all seeds at once; resume where a run stopped."""
+@dataclass(frozen=True)
+class Plan:
+    """A checked run, before anything is written: its parts, real data and metrics.
+
+    ``config`` has the data sizes filled in; ``saved`` is the config as given, which the
+    run directory keeps.
+    """
+
+    config: Config
+    saved: Config
+    family: Family
+    regime: Regime
+    real: RealData
+    reference: Reference
+    names: list[str]
+
+    def new_model(self) -> Model:
+        return self.family.make(self.config, self.real)
+
+
+def plan_run(config: Config) -> Plan:
+    """Load the real data and check the whole config against it; refuse what cannot run."""
     family = FAMILIES.get(config.family.name)
     regime = REGIMES.get(config.regime.name)
     real = load_real_data(config, family.kind)
     saved, config = config, with_data_sizes(config, real)
     check_run(config, family, regime, real)
     reference = make_reference(config, real)
-    new_model: Callable[[], Model] = lambda: family.make(config, real)  # noqa: E731
-    names = choose_metrics(config, reference, new_model(), config.family.exact)
-    store = RunStore(store_dir, saved, names)
-    start = store.open()
-    root = config.experiment.seed
+    names = choose_metrics(config, reference, family.make(config, real), config.family.exact)
+    return Plan(config, saved, family, regime, real, reference, names)
 
-    # On resume, rebuild the synthetic sets the regime needs from the saved models.
-    needed = range(start) if regime.keeps_history else range(max(start - 1, 0), start)
-    if start >= config.experiment.generations:
-        needed = range(0)
-    restored = {
-        t: new_model().set_state(store.load_model_state(t))
-        for t in (sorted({0, *needed, start - 1}) if needed else [])
+
+def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model | None]:
+    """On resume: the synthetic sets the regime needs, generation 0's and the last model."""
+    start, config = store.start, plan.config
+    if start == 0 or start >= config.experiment.generations:
+        return [], None, None
+    needed = range(start) if plan.regime.keeps_history else range(start - 1, start)
+    models = {
+        t: plan.new_model().set_state(store.load_model_state(t)) for t in sorted({0, *needed})
     }
-    history = [generate(restored[t], config, regime, t)[1] for t in needed]
-    first_model, previous = restored.get(0), restored.get(start - 1)
+    history = [generate(models[t], config, plan.regime, t)[1] for t in needed]
+    return history, models[0], models[start - 1]
 
-    for generation in range(start, config.experiment.generations):
-        if generation == 0:
-            train = real.train
-        else:
-            train = regime.training_set(
-                config, generation, real, history, stream(root, "regime", generation)
-            )
-        model = new_model()
-        if generation > 0 and isinstance(model, WarmStarts):
-            model.start_from(first_model, previous)
-        model = model.fit(train, stream(root, "fit", generation))
-        samples, synthetic = generate(model, config, regime, generation)
+
+def measure(plan: Plan, snapshot: Snapshot, notes: RunNotes, generation: int) -> dict[str, Any]:
+    """Every metric of the run, one value per seed; undefined values go to the run log."""
+    values = {}
+    for name in plan.names:
+        compute = functools.partial(METRICS.get(name).compute, plan.reference, snapshot)
+        values[name] = notes.measure(generation, name, compute)
+    return values
+
+
+def run_generations(
+    plan: Plan, store: RunStore, on_generation: Callable[[int], None] | None = None
+) -> RunNotes:
+    """Run every generation not yet in ``store``, for all seeds at once."""
+    config, real, regime, root = plan.config, plan.real, plan.regime, plan.config.experiment.seed
+    notes = RunNotes(config.experiment.seeds, plan.family.collapse, store.notes())
+    history, first_model, previous = restore(plan, store)
+
+    for generation in range(store.start, config.experiment.generations):
+        with notes.watch(generation, "fit and sample"):
+            if generation == 0:
+                train = real.train
+            else:
+                rng = stream(root, "regime", generation)
+                train = regime.training_set(config, generation, real, history, rng)
+            model = plan.new_model()
+            if generation > 0 and isinstance(model, WarmStarts):
+                model.start_from(first_model, previous)
+            model = model.fit(train, stream(root, "fit", generation))
+            samples, synthetic = generate(model, config, regime, generation)
+        notes.check_model(generation, model)
         first_model = model if generation == 0 else first_model
         snapshot = Snapshot(model, samples, first_model)
-        values = {name: METRICS.get(name).compute(reference, snapshot) for name in names}
-        store.save_samples(sample_files(generation, reference, snapshot, names))
-        keep = regime.keeps_history or config.experiment.keep_checkpoints
-        store.append(generation, values, model.get_state(), keep_models=keep)
+        values = measure(plan, snapshot, notes, generation)
+        with notes.watch(generation, "samples"):
+            files = sample_files(generation, plan.reference, snapshot, plan.names)
+        done = Completed(generation, values, model.get_state(), files, notes.take(), notes.state())
+        store.append(done, keep_models=regime.keeps_history or config.experiment.keep_checkpoints)
         history = [*history, synthetic] if regime.keeps_history else [synthetic]
         previous = model
         if on_generation is not None:
             on_generation(generation)
-    store.finish()
-    return store
+    store.finish(notes.collapse_table())
+    return notes

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -16,6 +18,21 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 LOG_SCALE = {"variance_ratio", "kl_true", "kl", "wasserstein", "test_error", "mean_error"}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def quiet(draw: F) -> F:
+    """Drawing values near float64's limits (a diverged run) makes matplotlib's own numpy
+    arithmetic overflow; that says nothing about the numbers, so it is not reported."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return draw(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _pyplot() -> Any:
@@ -46,14 +63,17 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     """Median over seeds with a 95% band of seeds; without a label, the mean dashed too.
 
     With a label (several runs in one panel) only the median carries a legend entry.
+    Generations whose median is infinite (collapsed models, e.g. kl_true) are marked on
+    the top edge; the x axis always spans every generation.
     """
     s = summarise(metrics, metric)
     gens = s.index.to_numpy()
     line = ax.plot(gens, s["median"], lw=1.8, label=label or "median")[0]
+    band = s[["low", "high"]].replace([np.inf, -np.inf], np.nan)
     ax.fill_between(
         gens,
-        s["low"],
-        s["high"],
+        band["low"],
+        band["high"],
         color=line.get_color(),
         alpha=0.15,
         lw=0,
@@ -61,11 +81,38 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     )
     if not label:
         ax.plot(gens, s["mean"], color=line.get_color(), lw=1, ls="--", label="mean")
-    positive = (metrics[metric] > 0).all()
-    if metric in LOG_SCALE and positive:
+    values = metrics[metric].to_numpy()
+    finite = values[np.isfinite(values)]
+    log = metric in LOG_SCALE and len(finite) > 0 and (finite >= 0).all() and finite.max() > 0
+    if log:
         ax.set_yscale("log")
+    median = s["median"].to_numpy()
+    edges = [(np.isinf(median), 1.0, "median infinite")]
+    if log and not (finite > 0).all():
+        edges.append((median == 0, 0.0, "median 0"))
+    for where, edge, text in edges:  # off the scale: a bar on the axis edge
+        if where.any():
+            ax.plot(
+                np.where(where, gens, np.nan),
+                np.full(len(gens), edge),
+                transform=ax.get_xaxis_transform(),
+                color=line.get_color(),
+                lw=5,
+                clip_on=False,
+                label=f"{label + ': ' if label else ''}{text}",
+            )
+    if len(gens) > 1:
+        ax.set_xlim(gens[0], gens[-1])
     ax.set_xlabel("generation")
     ax.set_ylabel(metric)
+
+
+def mark_collapse(ax: Axes, collapse: pd.DataFrame) -> None:
+    """A vertical line where half the seeds had collapsed, if they did."""
+    at = collapse["collapsed_at"].dropna().sort_values().to_numpy()
+    half = (len(collapse) + 1) // 2
+    if len(at) >= half:
+        ax.axvline(at[half - 1], color="0.3", lw=0.8, ls="-.", label="half the seeds collapsed")
 
 
 def has_theory(config: Config, metric: str) -> bool:
@@ -110,8 +157,11 @@ def draw_theory(ax: Axes, config: Config, metric: str, generations: int) -> None
     ax.plot(gens, high, color="k", lw=0.6, ls=":")
 
 
-def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path) -> list[Path]:
-    """One PNG per metric in ``figures``; returns their paths."""
+@quiet
+def plot_metrics(
+    metrics: pd.DataFrame, config: Config, figures: Path, collapse: pd.DataFrame | None = None
+) -> list[Path]:
+    """One PNG per metric in ``figures`` (and collapse.png if seeds collapsed); their paths."""
     plt = _pyplot()
     figures.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -124,6 +174,8 @@ def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path) -> list[P
         draw_metric(ax, metrics, metric)
         if has_theory(config, metric):
             draw_theory(ax, config, metric, int(metrics["generation"].max()) + 1)
+        if collapse is not None:
+            mark_collapse(ax, collapse)
         ax.set_title(
             f"{title}\n{config.experiment.seeds} seeds, n = {config.sampling.n}", fontsize=9
         )
@@ -132,9 +184,37 @@ def plot_metrics(metrics: pd.DataFrame, config: Config, figures: Path) -> list[P
         paths.append(figures / f"{metric}.png")
         fig.savefig(paths[-1], dpi=110, metadata={"Software": None})
         plt.close(fig)
+    if collapse is not None and collapse[["collapsed_at", "diverged_at"]].notna().any(axis=None):
+        paths.append(plot_collapse(collapse, int(metrics["generation"].max()) + 1, title, figures))
     return paths
 
 
+@quiet
+def plot_collapse(collapse: pd.DataFrame, generations: int, title: str, figures: Path) -> Path:
+    """The share of seeds whose model had collapsed (or diverged) by each generation."""
+    plt = _pyplot()
+    fig = plt.figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    gens = np.arange(generations)
+    for column, what in (("collapsed_at", "collapsed"), ("diverged_at", "diverged")):
+        at = collapse[column].dropna().to_numpy()
+        if len(at):
+            share = (at[None, :] <= gens[:, None]).sum(axis=1) / len(collapse)
+            ax.step(gens, share, where="post", lw=1.8, label=f"share of seeds {what}")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, max(generations - 1, 1))
+    ax.set_xlabel("generation")
+    ax.set_ylabel("share of seeds")
+    ax.set_title(f"{title}\n{len(collapse)} seeds: when each model collapsed", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = figures / "collapse.png"
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+@quiet
 def plot_comparison(
     runs: dict[str, pd.DataFrame], metrics: list[str], title: str, path: Path
 ) -> Path:
@@ -153,6 +233,7 @@ def plot_comparison(
     return path
 
 
+@quiet
 def plot_item_histograms(folder: Path, path: Path, title: str) -> Path:
     """Histograms of per-item values (e.g. per-block perplexity) for up to 8 generations."""
     plt = _pyplot()

@@ -1,19 +1,26 @@
-"""The run directory: config, provenance, metrics rows, checkpoints; resume after a kill.
+"""The run directory: config, provenance, metrics rows, the run's log and checkpoints.
 
-Each completed generation appends its rows to ``metrics.csv``, then saves the fitted
-model and finally ``checkpoints/state.json`` (atomically) with the byte length of
-metrics.csv. A resumed run truncates metrics.csv to that length, so rows of a generation
-that was cut short are dropped and written again, identically.
+A run directory has one writer at a time (:mod:`model_collapse.lock`) and verifies itself
+before it is resumed or read (:mod:`model_collapse.state`). Each completed generation is
+saved in this order: its sample files, its model, its metrics rows, its log lines and
+last, atomically, ``checkpoints/state.json`` with the lengths and checksums of all of
+them. A kill at any point leaves the previous generation complete; bytes written after
+the recorded lengths (a generation cut short) are dropped on resume and written again,
+identically.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
-import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,18 +29,47 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config, config_to_toml
-from model_collapse.errors import UserInputError
+from model_collapse.errors import SaveError, UserInputError
+from model_collapse.lock import RunLock
+from model_collapse.state import (
+    STATE,
+    State,
+    first_difference,
+    read_state,
+    sha256_bytes,
+    verify,
+)
 
-STATE = "checkpoints/state.json"
+# What a run directory holds: --restart removes these and nothing else.
+RUN_ENTRIES = (
+    "config.toml",
+    "provenance.json",
+    "metrics.csv",
+    "run.log",
+    "collapse.csv",
+    "checkpoints",
+    "samples",
+    "figures",
+)
 
 
 def atomic_write(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so that readers see the old file or the new, never half."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(f.name, path)
+    """Write ``payload`` to ``path`` so that readers see the old file or the new, never half.
+
+    The file is created with mode 0666 less the user's umask, like any other file.
+    """
+    temporary = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # a read-only directory keeps it: next run's
+            temporary.unlink(missing_ok=True)
+        raise
 
 
 def _now() -> str:
@@ -81,147 +117,303 @@ def provenance(config: Config) -> dict[str, Any]:
     }
 
 
-class RunStore:
-    """Reads and writes one run directory; ``directory=None`` keeps rows in memory only."""
+@dataclass
+class Completed:
+    """One completed generation, as the store saves it."""
 
-    def __init__(self, directory: Path | None, config: Config, metric_names: list[str]) -> None:
+    generation: int
+    values: dict[str, np.ndarray]
+    model_state: dict[str, np.ndarray]
+    samples: dict[str, bytes] = field(default_factory=dict)  # paths under samples/
+    log: str = ""  # lines for run.log
+    notes: dict[str, Any] = field(default_factory=dict)  # what the run log needs to resume
+
+
+class RunStore:
+    """Reads and writes one run directory; ``directory=None`` keeps rows in memory only.
+
+    Use as a context manager: entering locks, checks and opens the directory (``start``
+    is the first generation still to run); leaving lets the lock go.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None,
+        config: Config,
+        metric_names: list[str],
+        restart: bool = False,
+    ) -> None:
         self.directory = directory
         self.config = config
         self.columns = ["seed", "generation", *metric_names]
+        self.restart = restart
         self.rows: list[str] = []  # CSV lines when there is no directory
+        self.log_lines: list[str] = []
+        self.start = 0
+        self.state: State | None = None
+        self.lock: RunLock | None = None
+        self._hashes: dict[str, Any] = {}
+
+    def __enter__(self) -> RunStore:
+        if self.directory is not None:
+            self.lock = RunLock(self.directory)
+            try:
+                self._open(config_to_toml(self.config))
+            except BaseException:
+                self.lock.release()
+                raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
     def path(self, name: str) -> Path:
         assert self.directory is not None
         return self.directory / name
 
-    def open(self) -> int:
-        """Create or check the directory; return the first generation still to run."""
-        if self.directory is None:
-            return 0
-        text = config_to_toml(self.config)
-        self._claim(text)
-        if self.path(STATE).exists():
-            state = json.loads(self.path(STATE).read_text())
-            with open(self.path("metrics.csv"), "r+b") as f:
-                f.truncate(state["metrics_bytes"])
-            prov = json.loads(self.path("provenance.json").read_text())
-            if state["completed"] + 1 < self.config.experiment.generations:
-                prov["resumed"].append(_now())
-                atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
-            return int(state["completed"]) + 1
-        atomic_write(self.path("config.toml"), text.encode())
-        atomic_write(
-            self.path("provenance.json"), json.dumps(provenance(self.config), indent=2).encode()
-        )
-        atomic_write(self.path("metrics.csv"), (",".join(self.columns) + "\n").encode())
-        return 0
+    # -- opening -------------------------------------------------------------------------
 
-    def _claim(self, text: str) -> None:
-        """Refuse a directory that holds another run or other files; create it if needed."""
+    def _open(self, text: str) -> None:
         out = self.directory
-        assert out is not None
+        assert out is not None and self.lock is not None
         if out.exists() and not out.is_dir():
             raise UserInputError(f"--out {out} is a file, not a directory; choose another --out")
-        if out.is_dir() and any(not _leftover(entry) for entry in out.iterdir()):
-            saved = out / "config.toml"
-            if not saved.exists():
-                raise UserInputError(
-                    f"--out {out} holds other files, not a run of model-collapse; "
-                    "choose another --out"
-                )
-            if saved.read_text(encoding="utf-8") != text:
-                raise UserInputError(
-                    f"--out {out} holds a different run ({_first_difference(saved, text)} there); "
-                    "choose another --out or delete that directory"
-                )
+        if out.is_dir():
+            self._check_owner()  # before the lock file: nothing is written into others' folders
         try:
-            (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-            probe = out / ".write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
+            out.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise UserInputError(f"cannot write to --out {out}: {err.strerror}") from None
+        self.lock.acquire()
+        self._check_owner()  # again, now that no other run can change it
+        state = None if self.restart else read_state(out)
+        if self.restart:
+            self._clear()
+        if state is None:
+            self._create(text)
+        else:
+            self._resume(state, text)
 
-    def append(
-        self,
-        generation: int,
-        values: dict[str, np.ndarray],
-        model_state: dict[str, np.ndarray],
-        keep_models: bool,
-    ) -> None:
-        """Record one completed generation: its rows, its model, then the resume point."""
+    def _check_owner(self) -> None:
+        """Refuse a directory that holds files but no run of model-collapse."""
+        out = self.directory
+        assert out is not None
+        entries = [e for e in out.iterdir() if not _leftover(e)]
+        if entries and not (out / "config.toml").exists() and not (out / STATE).exists():
+            raise UserInputError(
+                f"--out {out} holds other files, not a run of model-collapse; choose another --out"
+            )
+        if not self.restart:
+            return
+        others = sorted(e.name for e in entries if e.name not in RUN_ENTRIES)
+        if others:
+            raise UserInputError(
+                f"--restart would leave {others[0]} in --out {out}, which is not a file of a "
+                "run; move it away or choose another --out"
+            )
+
+    def _clear(self) -> None:
+        """--restart: remove the run's files (only those) before it starts over."""
+        for name in RUN_ENTRIES:
+            entry = self.path(name)
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            elif entry.exists():
+                entry.unlink()
+
+    def _create(self, text: str) -> None:
+        out = self.directory
+        assert out is not None
+        saved = out / "config.toml"
+        if saved.exists() and saved.read_bytes() != text.encode():
+            raise UserInputError(
+                f"--out {out} holds a different run ({first_difference(saved, text)} there); "
+                "choose another --out, or add --restart to replace it"
+            )
+        metrics = out / "metrics.csv"
+        if metrics.exists() and metrics.read_bytes().count(b"\n") > 1:
+            raise UserInputError(
+                f"{out / STATE} is missing but metrics.csv holds results: the run directory "
+                "is damaged; run with --restart to start it over, or choose another --out"
+            )
+        header = (",".join(self.columns) + "\n").encode()
+        self._save(
+            lambda: self._write_new_run(text, header),
+            what="the new run directory",
+        )
+
+    def _write_new_run(self, text: str, header: bytes) -> None:
+        self.path("checkpoints").mkdir(exist_ok=True)
+        atomic_write(self.path("config.toml"), text.encode())
+        prov = json.dumps(provenance(self.config), indent=2).encode()
+        atomic_write(self.path("provenance.json"), prov)
+        atomic_write(self.path("metrics.csv"), header)
+        atomic_write(self.path("run.log"), b"")
+        self._hashes = {"metrics": hashlib.sha256(header), "log": hashlib.sha256()}
+        self.state = State(
+            completed=-1,
+            config_sha256=sha256_bytes(text.encode()),
+            metrics_bytes=len(header),
+            metrics_sha256=self._hashes["metrics"].hexdigest(),
+            metrics_rows=0,
+            log_bytes=0,
+            log_sha256=self._hashes["log"].hexdigest(),
+        )
+        atomic_write(self.path(STATE), self.state.to_json())
+
+    def _resume(self, state: State, text: str) -> None:
+        out = self.directory
+        assert out is not None
+        self._hashes = verify(out, state, text, self.columns)
+        self.state = state
+        self.start = state.completed + 1
+
+        def tidy() -> None:
+            for name, length in (
+                ("metrics.csv", state.metrics_bytes),
+                ("run.log", state.log_bytes),
+            ):
+                with open(self.path(name), "r+b") as f:
+                    f.truncate(length)  # a generation cut short; verified not to pad
+            self._remove_unlisted(state)
+            if self.start < self.config.experiment.generations:
+                prov = json.loads(self.path("provenance.json").read_text())
+                prov["resumed"].append(_now())
+                atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
+
+        self._save(tidy, what="the resumed run directory")
+
+    def _remove_unlisted(self, state: State) -> None:
+        """Checkpoints a kill left behind after a newer state, and half-written temp files."""
+        out = self.directory
+        assert out is not None
+        for stale in out.glob("checkpoints/model-*.safetensors"):
+            if f"checkpoints/{stale.name}" not in state.files:
+                stale.unlink()
+        for temporary in [*out.glob(".*.tmp"), *out.glob("*/.*.tmp"), *out.glob("*/*/.*.tmp")]:
+            temporary.unlink()
+
+    # -- saving --------------------------------------------------------------------------
+
+    def _save(self, write: Callable[[], None], what: str) -> None:
+        """Run ``write``; a failure of the system becomes one line saying what is saved."""
+        try:
+            write()
+        except OSError as err:
+            completed = -1 if self.state is None else self.state.completed
+            saved = (
+                "no generation is saved yet"
+                if completed < 0
+                else f"generations 0-{completed} are saved in {self.directory}"
+            )
+            where = err.filename or what
+            raise SaveError(f"cannot write {where}: {err.strerror}; {saved}") from None
+
+    def append(self, done: Completed, keep_models: bool) -> None:
+        """Record one completed generation: samples, model, rows, log lines, then the state."""
         lines = []
-        columns = [values[name] for name in self.columns[2:]]
+        columns = [done.values[name] for name in self.columns[2:]]
         for seed in range(len(columns[0]) if columns else self.config.experiment.seeds):
             cells = [repr(float(col[seed])) for col in columns]
-            lines.append(",".join([str(seed), str(generation), *cells]) + "\n")
+            lines.append(",".join([str(seed), str(done.generation), *cells]) + "\n")
         if self.directory is None:
             self.rows.extend(lines)
+            self.log_lines.append(done.log)
             return
-        with open(self.path("metrics.csv"), "ab") as f:
-            f.write("".join(lines).encode())
-            f.flush()
-            os.fsync(f.fileno())
-            length = f.tell()
+        self._save(lambda: self._append(done, "".join(lines), keep_models), what="the run")
+
+    def _append(self, done: Completed, rows: str, keep_models: bool) -> None:
         from safetensors.numpy import save
 
-        arrays = {name: np.require(value, requirements="C") for name, value in model_state.items()}
-        atomic_write(self.path(f"checkpoints/model-{generation:05d}.safetensors"), save(arrays))
-        state = {"completed": generation, "metrics_bytes": length}
-        atomic_write(self.path(STATE), json.dumps(state).encode())
-        if not keep_models:  # resuming needs the latest model, and generation 0's
-            for stale in self.path("checkpoints").glob("model-*.safetensors"):
-                if "model-00000.safetensors" < stale.name < f"model-{generation:05d}.safetensors":
-                    stale.unlink()
-
-    def save_samples(self, files: dict[str, bytes]) -> None:
-        """Write files under ``samples/`` (before the generation is marked complete)."""
-        if self.directory is None:
-            return
-        for name, payload in files.items():
+        state = self.state
+        assert state is not None
+        files = dict(state.files)
+        for name, payload in done.samples.items():
             path = self.path(f"samples/{name}")
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, payload)
+            files[f"samples/{name}"] = sha256_bytes(payload)
+        arrays = {k: np.require(v, requirements="C") for k, v in done.model_state.items()}
+        payload = save(arrays)
+        model = f"checkpoints/model-{done.generation:05d}.safetensors"
+        atomic_write(self.path(model), payload)
+        files[model] = sha256_bytes(payload)
+        if not keep_models:  # resuming needs generation 0's model and the latest
+            latest = f"checkpoints/model-{done.generation:05d}.safetensors"
+            first = "checkpoints/model-00000.safetensors"
+            stale = [n for n in files if n.startswith("checkpoints/") and n not in (first, latest)]
+            files = {n: h for n, h in files.items() if n not in stale}
+        else:
+            stale = []
+        metrics_bytes = self._append_text("metrics.csv", "metrics", rows)
+        log_bytes = self._append_text("run.log", "log", done.log)
+        self.state = State(
+            completed=done.generation,
+            config_sha256=state.config_sha256,
+            metrics_bytes=metrics_bytes,
+            metrics_sha256=self._hashes["metrics"].hexdigest(),
+            metrics_rows=state.metrics_rows + rows.count("\n"),
+            log_bytes=log_bytes,
+            log_sha256=self._hashes["log"].hexdigest(),
+            files=files,
+            notes=done.notes,
+        )
+        atomic_write(self.path(STATE), self.state.to_json())
+        for name in stale:
+            self.path(name).unlink(missing_ok=True)
+
+    def _append_text(self, name: str, key: str, text: str) -> int:
+        """Append to a file, fsync, and carry its running checksum; return its length."""
+        payload = text.encode()
+        with open(self.path(name), "ab") as f:
+            if payload:
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            length = f.tell()
+        self._hashes[key].update(payload)
+        return length
+
+    def notes(self) -> dict[str, Any] | None:
+        """The run log's memory saved with the last completed generation."""
+        return None if self.state is None else self.state.notes
 
     def load_model_state(self, generation: int) -> dict[str, np.ndarray]:
-        """A saved model's arrays (safetensors: no code runs on load)."""
+        """A saved model's arrays (safetensors: no code runs on load; checksum verified)."""
         from safetensors.numpy import load_file
 
         return load_file(self.path(f"checkpoints/model-{generation:05d}.safetensors"))
 
-    def finish(self) -> None:
+    def finish(self, collapse_table: str | None) -> None:
+        """Write the collapse table and the end time."""
         if self.directory is None:
             return
-        prov = json.loads(self.path("provenance.json").read_text())
-        if prov["finished"] is None or prov["resumed"]:
-            prov["finished"] = _now()
-            atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
+
+        def write() -> None:
+            if collapse_table is not None:
+                atomic_write(self.path("collapse.csv"), collapse_table.encode())
+            prov = json.loads(self.path("provenance.json").read_text())
+            if prov["finished"] is None or prov["resumed"]:
+                prov["finished"] = _now()
+                atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
+
+        self._save(write, what="the run's end")
 
     def metrics_text(self) -> str:
         if self.directory is None:
             return ",".join(self.columns) + "\n" + "".join(self.rows)
         return self.path("metrics.csv").read_text()
 
+    def log_text(self) -> str:
+        if self.directory is None:
+            return "".join(self.log_lines)
+        return self.path("run.log").read_text()
+
 
 def _leftover(entry: Path) -> bool:
     """What a run killed while it created its directory leaves: temp files, empty folders."""
     return entry.name.startswith(".") or (entry.is_dir() and not any(entry.iterdir()))
-
-
-def _first_difference(saved: Path, text: str) -> str:
-    """The first ``section.key = value`` of the saved config that differs from ``text``."""
-    import tomllib
-
-    try:
-        old = tomllib.loads(saved.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return "an unreadable config.toml"
-    new = tomllib.loads(text)
-    for section, body in old.items():
-        for key, value in body.items() if isinstance(body, dict) else []:
-            if new.get(section, {}).get(key) != value:
-                return f"{section}.{key} = {value!r}"
-    return "another config"
 
 
 def npy_bytes(array: np.ndarray) -> bytes:

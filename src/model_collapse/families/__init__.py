@@ -3,6 +3,7 @@
 from model_collapse.families import categorical, gaussian, gmm, gpt, hf, kde, linear, ngram
 from model_collapse.families.base import (
     FAMILIES,
+    Degenerates,
     Family,
     HasMoments,
     Model,
@@ -12,6 +13,7 @@ from model_collapse.families.base import (
 
 __all__ = [
     "FAMILIES",
+    "Degenerates",
     "Family",
     "HasMoments",
     "Model",

@@ -46,6 +46,23 @@ class HasMoments(Protocol):
 
 
 @runtime_checkable
+class Degenerates(Protocol):
+    """A model that tells, per seed, whether its fit has collapsed or diverged.
+
+    What "collapsed" means is the family's own (``Family.collapse`` says it in words);
+    "diverged" means its fitted state overflowed float64 (holds inf or NaN).
+    """
+
+    def collapsed(self) -> np.ndarray:
+        """(S,) bool."""
+        ...
+
+    def diverged(self) -> np.ndarray:
+        """(S,) bool."""
+        ...
+
+
+@runtime_checkable
 class WarmStarts(Protocol):
     """A model whose later generations may start from earlier generations' fits."""
 
@@ -78,6 +95,7 @@ class Family:
     bias: bool = False  # honours sampling.bias (covariance scaled by lambda)
     decoding: bool = False  # honours sampling.temperature, top_k, top_p, repetition_penalty
     check: Callable[[Config, RealData], None] | None = None  # refuses settings it cannot run
+    collapse: str = ""  # what a collapsed fit is, for models that are Degenerates
 
 
 FAMILIES: Registry[Family] = Registry("family")

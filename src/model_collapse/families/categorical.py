@@ -54,6 +54,12 @@ class CategoricalModel:
     def sample_stats(self, n: int, rng: np.random.Generator) -> CategoricalStats:
         return CategoricalStats(n, rng.multinomial(n, self.probs_))
 
+    def collapsed(self) -> np.ndarray:
+        return np.asarray(self.probs_.max(axis=1) >= 1.0)
+
+    def diverged(self) -> np.ndarray:
+        return np.zeros(len(self.probs_), dtype=bool)  # counts cannot overflow
+
     def get_state(self) -> dict[str, np.ndarray]:
         return {"probs_": self.probs_}
 
@@ -73,5 +79,6 @@ FAMILIES.register("categorical")(
         min_samples=lambda config, dim: 1,
         description="categorical, exact MLE of the counts (family.exact)",
         exact=True,
+        collapse="one category holds all the probability",
     )
 )

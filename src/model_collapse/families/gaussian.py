@@ -12,6 +12,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.data import GaussianStats
+from model_collapse.degenerate import overflowed, psd_factor, singular_gaussian
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
 
@@ -26,7 +27,7 @@ def sample_gaussian(
         z *= np.sqrt(cov[:, :, 0])[:, None, :]
         z += mean[:, None, :]
         return z
-    return mean[:, None, :] + z @ np.swapaxes(np.linalg.cholesky(cov), 1, 2)
+    return mean[:, None, :] + z @ np.swapaxes(psd_factor(cov), 1, 2)
 
 
 def sample_wishart(cov: np.ndarray, dof: int, rng: np.random.Generator) -> np.ndarray:
@@ -38,7 +39,7 @@ def sample_wishart(cov: np.ndarray, dof: int, rng: np.random.Generator) -> np.nd
     a = np.tril(rng.standard_normal((seeds, d, d)), k=-1)
     idx = np.arange(d)
     a[:, idx, idx] = np.sqrt(rng.chisquare(dof - idx, size=(seeds, d)))
-    la = np.linalg.cholesky(cov) @ a
+    la = psd_factor(cov) @ a  # any F with F F^T = cov gives Wishart(dof, cov)
     return np.asarray(la @ np.swapaxes(la, 1, 2))
 
 
@@ -72,11 +73,17 @@ class GaussianModel:
         if d == 1:
             mean = self.mean_ + z * np.sqrt(cov[:, :, 0] / n)
         else:
-            mean = self.mean_ + np.einsum("sde,se->sd", np.linalg.cholesky(cov / n), z)
+            mean = self.mean_ + np.einsum("sde,se->sd", psd_factor(cov / n), z)
         return GaussianStats(n, mean, sample_wishart(cov, n - 1, rng))
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.mean_, self.covariance_
+
+    def collapsed(self) -> np.ndarray:
+        return singular_gaussian(self.mean_, self.covariance_)
+
+    def diverged(self) -> np.ndarray:
+        return overflowed(self.mean_, self.covariance_)
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {"mean_": self.mean_, "covariance_": self.covariance_}
@@ -98,5 +105,7 @@ FAMILIES.register("gaussian")(
         bias=True,
         description="Gaussian, full covariance (family.estimator mle|unbiased; family.exact)",
         exact=True,
+        collapse="its covariance is singular to float64 precision: a point mass, or flat "
+        "along some direction",
     )
 )

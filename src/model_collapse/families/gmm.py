@@ -12,12 +12,15 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.degenerate import overflowed, psd_factor
+from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.categorical import sample_categories
 from model_collapse.rng import random_subsets
 from model_collapse.sources.base import RealData
 
 LOG_2PI = np.log(2 * np.pi)
+EMPTY_WEIGHT = 1e-12  # a component no training point is responsible for (weight ~ 10 eps / n)
 
 
 def _sum_last(a: np.ndarray) -> np.ndarray:
@@ -156,7 +159,7 @@ class GMMModel:
         seeds, _, d = self.means_.shape
         component = sample_categories(self.weights_, n, rng)  # (S, n)
         z = rng.standard_normal((seeds, n, d))
-        chol = np.linalg.cholesky(self.bias * self.covariances_)  # (S, k, d, d)
+        chol = psd_factor(self.bias * self.covariances_)  # (S, k, d, d)
         pick = np.arange(seeds)[:, None], component
         return np.asarray(self.means_[pick] + np.einsum("snij,snj->sni", chol[pick], z))
 
@@ -166,6 +169,16 @@ class GMMModel:
         between = np.einsum("sk,skd,ske->sde", self.weights_, centred, centred)
         return mean, np.einsum("sk,skde->sde", self.weights_, self.covariances_) + between
 
+    def collapsed(self) -> np.ndarray:
+        """A component is empty, or its own spread is below reg_covar: it sits on a point."""
+        d = self.means_.shape[2]
+        spread = np.trace(self.covariances_, axis1=2, axis2=3)  # (S, k)
+        on_a_point = spread <= 2 * d * self.reg_covar
+        return np.asarray((self.weights_ < EMPTY_WEIGHT).any(axis=1) | on_a_point.any(axis=1))
+
+    def diverged(self) -> np.ndarray:
+        return overflowed(self.weights_, self.means_, self.covariances_)
+
     def get_state(self) -> dict[str, np.ndarray]:
         return {"weights_": self.weights_, "means_": self.means_, "covariances_": self.covariances_}
 
@@ -174,6 +187,23 @@ class GMMModel:
         self.means_ = state["means_"]
         self.covariances_ = state["covariances_"]
         return self
+
+
+def check(config: Config, real: RealData) -> None:
+    """reg_covar must be small against every coordinate's variance, yet resolvable."""
+    reg = config.family.reg_covar
+    variances = np.var(real.train, axis=1).mean(axis=0)  # (d,), averaged over seeds
+    if not reg <= 1e-2 * variances.min():
+        raise UserInputError(
+            f"family.reg_covar = {reg:g} is not small against the real data's variance "
+            f"({variances.min():.3g} in its narrowest coordinate): the mixture would model "
+            "the regularisation; lower family.reg_covar or rescale the data"
+        )
+    if reg < 1e3 * np.finfo(float).eps * variances.max():
+        raise UserInputError(
+            f"family.reg_covar = {reg:g} is below float64 precision at the real data's "
+            f"variance ({variances.max():.3g}); raise family.reg_covar or rescale the data"
+        )
 
 
 def _make(config: Config, real: RealData) -> GMMModel:
@@ -192,5 +222,7 @@ FAMILIES.register("gmm")(
         ),
         bias=True,
         description="Gaussian mixture by EM (family.components, covariance full|diag)",
+        check=check,
+        collapse="a component is empty or sits on a single point (covariance at family.reg_covar)",
     )
 )

@@ -11,6 +11,7 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.degenerate import overflowed, singular_gaussian
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.gaussian import sample_gaussian
 from model_collapse.sources.base import RealData
@@ -59,6 +60,12 @@ class KDEModel:
         cov = np.einsum("snd,sne->sde", centred, centred) / self.points_.shape[1]
         return mean, cov + self.kernel_
 
+    def collapsed(self) -> np.ndarray:
+        return singular_gaussian(self.points_.mean(axis=1), self.kernel_)
+
+    def diverged(self) -> np.ndarray:
+        return overflowed(self.points_, self.kernel_)
+
     def get_state(self) -> dict[str, np.ndarray]:
         return {"points_": self.points_, "kernel_": self.kernel_}
 
@@ -77,5 +84,6 @@ FAMILIES.register("kde")(
         make=_make,
         min_samples=lambda config, dim: dim + 1,
         description="Gaussian kernel density (family.bandwidth scott|silverman|number)",
+        collapse="the kernel covariance is singular: the points coincide along some direction",
     )
 )

@@ -12,6 +12,7 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.degenerate import RESOLUTION, overflowed
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
 
@@ -50,6 +51,14 @@ class LinearModel:
         y = self.predict(x) + self.noise_[:, None] * rng.standard_normal((seeds, n))
         return np.concatenate([x, y[..., None]], axis=2)
 
+    def collapsed(self) -> np.ndarray:
+        """No noise left: every later generation's labels are the same function of X."""
+        scale = np.sqrt((self.predict(self.design) ** 2).mean(axis=1))
+        return np.asarray(self.noise_ <= RESOLUTION * scale)
+
+    def diverged(self) -> np.ndarray:
+        return overflowed(self.coef_, self.noise_)
+
     def get_state(self) -> dict[str, np.ndarray]:
         return {"coef_": self.coef_, "noise_": self.noise_}
 
@@ -68,5 +77,6 @@ FAMILIES.register("linear")(
         make=_make,
         min_samples=lambda config, dim: dim,  # more rows than features
         description="linear regression with Gaussian noise on a fixed design (Gerstgrasser 2024)",
+        collapse="the residual noise is zero: labels are a fixed function of the design",
     )
 )

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
+from model_collapse.degenerate import cholesky_where_possible, singular_gaussian
 from model_collapse.families.base import HasMoments
 from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot
 from model_collapse.rng import stream
@@ -116,22 +117,38 @@ def tail_mass_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
     low, high = ref.cache["tails"]
     x = snap.synthetic
     outside = (x < low) | (x > high)  # (S, n, d)
-    return np.asarray(outside.mean(axis=(1, 2)) / (2 * TAIL))
+    share = outside.mean(axis=(1, 2)) / (2 * TAIL)
+    return np.where(np.isfinite(x).all(axis=(1, 2)), share, np.nan)  # NaN is never "inside"
 
 
 def kl_true(ref: Reference, snap: Snapshot) -> np.ndarray:
-    """KL(truth || model) between Gaussians, in nats: the extra log-loss on real data."""
+    """KL(truth || model) between Gaussians, in nats: the extra log-loss on real data.
+
+    Infinite for a collapsed model (its covariance singular to float64 precision, see
+    :func:`singular_gaussian`): the truth puts mass where the model has none.
+    """
     mean, cov = model_moments(snap)
     assert ref.mean is not None and ref.cov is not None
-    d = len(ref.mean)
-    chol = np.linalg.cholesky(cov)
+    chol, regular = cholesky_where_possible(cov)
+    regular &= ~singular_gaussian(mean, cov)
+    if regular.all():
+        return _gaussian_kl(ref.mean, ref.cov, mean, cov, chol)
+    out = np.full(len(cov), np.inf)
+    out[regular] = _gaussian_kl(ref.mean, ref.cov, mean[regular], cov[regular], chol[regular])
+    return out
+
+
+def _gaussian_kl(
+    true_mean: np.ndarray, true_cov: np.ndarray, mean: np.ndarray, cov: np.ndarray, chol: np.ndarray
+) -> np.ndarray:
+    """KL(N(true_mean, true_cov) || N(mean, cov)) per seed, given cov's Cholesky factors."""
     inv = np.linalg.inv(cov)
-    diff = mean - ref.mean
+    diff = mean - true_mean
     log_det_model = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    log_det_true = np.linalg.slogdet(ref.cov)[1]
-    trace = np.einsum("sij,ji->s", inv, ref.cov)
+    log_det_true = np.linalg.slogdet(true_cov)[1]
+    trace = np.einsum("sij,ji->s", inv, true_cov)
     quad = np.einsum("si,sij,sj->s", diff, inv, diff)
-    return np.asarray(0.5 * (trace + quad - d + log_det_model - log_det_true))
+    return np.asarray(0.5 * (trace + quad - len(true_mean) + log_det_model - log_det_true))
 
 
 def _has_moments(ref: Reference, model: Any, exact: bool) -> bool:

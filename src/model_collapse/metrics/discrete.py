@@ -13,7 +13,7 @@ def _probs(snap: Snapshot) -> np.ndarray:
 
 def _entropy(p: np.ndarray) -> np.ndarray:
     safe = np.where(p > 0, p, 1.0)
-    return np.asarray(-(p * np.log(safe)).sum(axis=-1))
+    return np.asarray(0.0 - (p * np.log(safe)).sum(axis=-1))  # 0.0 - 0.0 is 0.0, not -0.0
 
 
 def support_fraction(ref: Reference, snap: Snapshot) -> np.ndarray:
