@@ -188,7 +188,11 @@ def test_fresh_regime_refuses_a_file_too_small_for_all_generations(iris_csv: Pat
 def test_result_plot_draws_every_metric():
     result = model_collapse.run(make_config())
     figure = result.plot()
-    assert len(figure.axes) == len(result.metrics.columns) - 2
+    shown = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(shown) == len(result.metrics.columns) - 2 == 5
+    rows = {round(ax.get_position().y0, 3) for ax in shown}
+    columns = {round(ax.get_position().x0, 3) for ax in shown}
+    assert len(rows) == 2 and len(columns) == 3  # a grid, not one long row
 
 
 def test_a_directory_left_by_a_run_killed_while_starting_is_reused(tmp_path: Path):

@@ -16,7 +16,7 @@ from model_collapse.config import (
     config_to_dict,
     read_toml,
 )
-from model_collapse.errors import UserInputError
+from model_collapse.errors import SaveError, UserInputError
 from model_collapse.registry import did_you_mean
 
 if TYPE_CHECKING:
@@ -46,12 +46,17 @@ def read_raw(source: Config | dict[str, Any] | str | Path) -> dict[str, Any]:
     if isinstance(source, dict):
         return source
     path = Path(source)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml" or path.is_file():
         return read_toml(path)
-    if str(source) in preset_names():
+    if str(source) in preset_names():  # before folders: `run NAME --out NAME` resumes
         folder = resources.files("model_collapse") / "presets"
         return read_toml(Path(str(folder / f"{source}.toml")))
     names = preset_names()
+    if path.is_dir():
+        raise UserInputError(
+            f"'{source}' is a folder, neither a config file nor a preset; to repeat the run "
+            f"in it, give {path / 'config.toml'}"
+        )
     raise UserInputError(
         f"'{source}' is neither a config file nor a preset;"
         f"{did_you_mean(str(source), names)} presets: {', '.join(names)}"
@@ -98,10 +103,12 @@ def run_suite(
     out: str | Path,
     overrides: list[str] | None = None,
     run_one: Callable[[Config, Path, str], None] | None = None,
+    restart: bool = False,
 ) -> dict[str, Result]:
     """Run every variant of a suite into ``out/NAME`` and draw ``out/figures/comparison.png``.
 
-    ``overrides`` apply to every variant, after the variant's own.
+    ``overrides`` apply to every variant, after the variant's own; ``restart`` starts every
+    variant's directory over.
     """
     from model_collapse.loop import check_names
 
@@ -117,7 +124,7 @@ def run_suite(
     results = {}
     for name, config in configs.items():
         if run_one is None:
-            run(config, Path(out) / name)
+            run(config, Path(out) / name, restart=restart)
         else:
             run_one(config, Path(out) / name, name)
         results[name] = open_run(Path(out) / name)
@@ -143,15 +150,36 @@ class Result:
 
         names = metrics or list(self.metrics.columns[2:])
         plt = _pyplot()
-        fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
+        cols = min(3, len(names))  # a grid: many metrics stay readable
+        rows = -(-len(names) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.6 * rows), squeeze=False)
         generations = int(self.metrics["generation"].max()) + 1
-        for ax, name in zip(axes[0], names, strict=True):
+        for ax, name in zip(axes.flat, names, strict=False):
             draw_metric(ax, self.metrics, name)
             if has_theory(self.config, name):
                 draw_theory(ax, self.config, name, generations)
             ax.legend(fontsize=7)
+        for ax in axes.flat[len(names) :]:
+            ax.set_visible(False)
         fig.tight_layout()
         return fig
+
+
+def commented_config(preset: str) -> str:
+    """A preset as a config to start from: every key, what it means and its valid range."""
+    from model_collapse.config import commented_toml
+
+    raw = read_raw(preset)
+    if str(preset) not in preset_names():
+        raise UserInputError(
+            f"'{preset}' is not a preset;{did_you_mean(str(preset), preset_names())} "
+            f"presets: {', '.join(preset_names())}"
+        )
+    title = f"model-collapse config from the preset '{preset}': {preset_description(preset)}"
+    if "suite" in raw:  # several runs: the preset's own text says how they differ
+        text = (resources.files("model_collapse") / "presets" / f"{preset}.toml").read_text()
+        return f"# {title}\n# A suite: run it with `model-collapse run THIS_FILE`.\n\n{text}"
+    return commented_toml(raw, title)
 
 
 def read_metrics(text: str) -> pd.DataFrame:
@@ -191,7 +219,13 @@ def run(
         run_generations(plan, store, on_generation)
         result = Result(resolved, read_metrics(store.metrics_text()), directory)
         if directory is not None:
-            write_figures(result)
+            try:
+                write_figures(result)
+            except OSError as err:
+                raise SaveError(
+                    f"cannot write the figures of {directory}: {err.strerror}; every generation "
+                    f"is saved: draw them later with `model-collapse plot {directory}`"
+                ) from None
     return result
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
+import signal
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from model_collapse.errors import UserInputError
+from model_collapse.errors import SaveError, UserInputError
 
 if TYPE_CHECKING:
     from model_collapse.config import Config
@@ -24,28 +28,108 @@ app = typer.Typer(
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory.")]
 
 
+def say(text: str) -> None:
+    """A line for the person running the command (stderr: stdout stays for results)."""
+    typer.echo(text, err=True)
+
+
 @contextmanager
 def bad_input_exits_2() -> Iterator[None]:
     """Bad input: one line on stderr and exit status 2, no traceback."""
     try:
         yield
     except UserInputError as err:
-        typer.echo(f"error: {err}", err=True)
+        say(f"error: {err}")
         raise typer.Exit(2) from None
 
 
-@contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar over seeds x generations on a TTY; silent otherwise."""
-    if not sys.stderr.isatty():
-        yield lambda generation: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+class Progress:
+    """One run's progress: a rich bar on a terminal, else a log line every 10% of generations.
 
-    columns = (f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda generation: progress.update(task, completed=generation + 1)
+    Either way a first line says where the run goes and whether it starts, resumes or is
+    already complete.
+    """
+
+    def __init__(self, label: str, directory: Path, generations: int, seeds: int) -> None:
+        self.label, self.directory = label, directory
+        self.generations, self.seeds = generations, seeds
+        self.started = time.monotonic()
+        self.decile = 0
+        self.bar: Any = None
+
+    def start(self, first: int) -> None:
+        total = f"{self.generations} generations x {self.seeds} seeds"
+        if first >= self.generations:
+            say(f"{self.label}: {self.directory} is complete ({total}); nothing to run")
+            return
+        what = f"resuming at generation {first} of" if first else "new run,"
+        say(f"{self.label}: {what} {total}, in {self.directory}")
+        self.decile = first * 10 // self.generations
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            columns = (f"[bold]{self.label}", BarColumn(), MofNCompleteColumn())
+            self.bar = Progress(*columns, TimeRemainingColumn(), transient=True)
+            self.task = self.bar.add_task(self.label, total=self.generations, completed=first)
+            self.bar.start()
+
+    def advance(self, generation: int) -> None:
+        done = generation + 1
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done)
+            return
+        if done * 10 // self.generations > self.decile:
+            self.decile = done * 10 // self.generations
+            seconds = time.monotonic() - self.started
+            share = f"{100 * done // self.generations}%"
+            say(f"{self.label}: generation {done} of {self.generations} ({share}), {seconds:.0f} s")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@dataclass
+class Session:
+    """The command being run, for the lines that say what was saved and how to resume."""
+
+    resume: list[str]  # the command without --out
+    restart: bool = False
+    out_in_command: bool = True  # add --out OUT to the command that resumes
+    out: Path | None = None  # the directory of the whole command (a run or a suite)
+    current: Path | None = None  # the run directory being written now
+    finished: list[Path] = field(default_factory=list)
+
+    def run_one(self, config: Config, directory: Path, label: str) -> None:
+        """Run (or resume) one experiment with its progress."""
+        from model_collapse.api import run
+
+        self.current = directory
+        exp = config.experiment
+        progress = Progress(label, directory, exp.generations, exp.seeds)
+        try:
+            run(config, directory, None, progress.advance, self.restart, progress.start)
+        finally:
+            progress.close()
+        self.finished.append(directory)
+
+    def command(self) -> str:
+        out = ["--out", str(self.out)] if self.out and self.out_in_command else []
+        return shlex.join(["model-collapse", *self.resume, *out])
+
+    def saved(self) -> str:
+        """What the run directory under way holds now."""
+        from model_collapse.state import read_state
+
+        if self.current is None:
+            return "nothing was written"
+        try:
+            state = read_state(self.current)
+        except UserInputError:
+            state = None
+        if state is None or state.completed < 0:
+            return f"no generation of {self.current} was saved"
+        return f"generations 0-{state.completed} are saved in {self.current}"
 
 
 def default_out(text: str, name: str) -> Path:
@@ -53,17 +137,12 @@ def default_out(text: str, name: str) -> Path:
     return Path("runs") / f"{name}-{digest}"
 
 
-def run_config(config: Config, directory: Path, label: str) -> None:
-    """Run (or resume) one experiment, with a progress bar over its generations."""
-    from model_collapse.api import run
-
-    seeds, generations = config.experiment.seeds, config.experiment.generations
-    with progress_bar(generations, f"{label} ({seeds} seeds)") as advance:
-        run(config, directory, on_generation=advance)
-
-
 def run_source(
-    config_source: str | dict[str, Any], overrides: list[str], out: Path | None, name: str
+    config_source: str | dict[str, Any],
+    overrides: list[str],
+    out: Path | None,
+    name: str,
+    session: Session,
 ) -> Path:
     """Run a config, a preset or a suite of runs; return the directory it wrote."""
     from model_collapse.api import load_config, read_raw, run_suite
@@ -72,13 +151,13 @@ def run_source(
     raw = read_raw(config_source)
     if "suite" in raw:
         text = json.dumps([raw, overrides], sort_keys=True, default=str)
-        directory = out or default_out(text, name)
-        run_suite(raw, directory, overrides, run_one=run_config)
-        return directory
+        session.out = out or default_out(text, name)
+        run_suite(raw, session.out, overrides, run_one=session.run_one)
+        return session.out
     config = load_config(raw, overrides)
-    directory = out or default_out(config_to_toml(config), name)
-    run_config(config, directory, "generations")
-    return directory
+    session.out = out or default_out(config_to_toml(config), name)
+    session.run_one(config, session.out, name)
+    return session.out
 
 
 def print_summary(directory: Path) -> None:
@@ -98,21 +177,85 @@ def print_summary(directory: Path) -> None:
     Console().print(table)
 
 
+def collapse_line(directory: Path) -> str | None:
+    """'collapsed: 20 of 20 seeds, ...' from collapse.csv, if any seed collapsed."""
+    import pandas as pd
+
+    path = directory / "collapse.csv"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    parts = []
+    for column, what in (("collapsed_at", "collapsed"), ("diverged_at", "diverged")):
+        at = table[column].dropna()
+        if len(at):
+            parts.append(
+                f"{what}: {len(at)} of {len(table)} seeds (first at generation {int(at.min())}, "
+                f"median {int(at.median())})"
+            )
+    return f"{'; '.join(parts)}; see {path} and run.log" if parts else None
+
+
+def report_finished(directory: Path, session: Session) -> None:
+    """The closing lines: a summary table on a terminal, then the files that exist."""
+    if directory not in session.finished:  # a suite: one run directory per variant
+        runs = ", ".join(f"{p.name}/" for p in session.finished)
+        typer.echo(f"suite directory: {directory}  (runs: {runs})")
+        figure = directory / "figures" / "comparison.png"
+        if figure.exists():
+            typer.echo(f"figure: {figure}")
+        return
+    if sys.stdout.isatty():
+        print_summary(directory)
+    line = collapse_line(directory)
+    if line:
+        typer.echo(line)
+    typer.echo(f"run directory: {directory}  (metrics.csv, figures/, run.log)")
+
+
 @app.command("run")
 def run_command(
     config: Annotated[str, typer.Argument(help="A config .toml file or a preset name.")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="section.key=value")] = None,
     out: OutOption = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start --out over instead of resuming it.")
+    ] = False,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run."""
     name = Path(config).stem if config.endswith(".toml") else config
-    with bad_input_exits_2():
-        directory = run_source(config, set_ or [], out, name)
-    if sys.stdout.isatty() and (directory / "metrics.csv").exists():
-        print_summary(directory)
-    if (directory / "figures" / "comparison.png").exists():
-        typer.echo(f"figure: {directory / 'figures' / 'comparison.png'}")
-    typer.echo(f"run directory: {directory}  (metrics.csv, figures/)")
+    overrides = set_ or []
+    session = Session(["run", config, *(a for s in overrides for a in ("--set", s))], restart)
+    with stops_explained(session), bad_input_exits_2():
+        directory = run_source(config, overrides, out, name, session)
+    report_finished(directory, session)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def stops_explained(session: Session) -> Iterator[None]:
+    """Ctrl-C and a failing disk end with one line: what happened, what is saved, how to go on.
+
+    SIGINT and SIGTERM both interrupt, even where the shell started the command with SIGINT
+    ignored (a background job), so a stop always says how to resume.
+    """
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    except KeyboardInterrupt:
+        say(f"interrupted: {session.saved()}; to resume, run: {session.command()}")
+        raise typer.Exit(130) from None
+    except SaveError as err:
+        say(f"error: {err}; once that is fixed, resume with: {session.command()}")
+        raise typer.Exit(1) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command("demo")
@@ -120,8 +263,12 @@ def demo_command(out: OutOption = None) -> None:
     """The default experiment: replace vs mix 10% vs accumulate, 2-D GMM and 1-D Gaussian."""
     from model_collapse.demo import run_demo
 
-    with bad_input_exits_2():
-        figures = run_demo(out or Path("runs/demo"), run_source)
+    session = Session(["demo", *(["--out", str(out)] if out else [])], out_in_command=False)
+    with stops_explained(session), bad_input_exits_2():
+        figures = run_demo(
+            out or Path("runs/demo"),
+            lambda raw, overrides, folder, name: run_source(raw, overrides, folder, name, session),
+        )
     for path in figures:
         typer.echo(f"figure: {path}")
 
@@ -137,9 +284,30 @@ def plot_command(directory: Annotated[Path, typer.Argument(help="A run directory
         typer.echo(f"figure: {path}")
 
 
+@app.command("init")
+def init_command(
+    preset: Annotated[str, typer.Argument(help="The preset to start from (see list).")],
+    path: Annotated[Path | None, typer.Argument(help="Where to write it (PRESET.toml).")] = None,
+) -> None:
+    """Write a config to start from: a preset with every key, its meaning and its range."""
+    from model_collapse.api import commented_config
+
+    target = path or Path(f"{preset}.toml")
+    with bad_input_exits_2():
+        text = commented_config(preset)
+        try:
+            with open(target, "x", encoding="utf-8") as f:
+                f.write(text)
+        except FileExistsError:
+            raise UserInputError(f"{target} exists; choose another path or remove it") from None
+        except OSError as err:
+            raise UserInputError(f"cannot write {target}: {err.strerror}") from None
+    typer.echo(f"wrote {target}; run it with: model-collapse run {shlex.quote(str(target))}")
+
+
 @app.command("list")
 def list_command() -> None:
-    """Families, regimes, metrics, sources, detectors and presets, one line each."""
+    """Families, regimes, metrics, sources and presets, one line each."""
     from model_collapse.api import preset_description, preset_names
     from model_collapse.families import FAMILIES
     from model_collapse.metrics import METRICS
@@ -154,9 +322,26 @@ def list_command() -> None:
     ):
         for name, entry in registry.items():
             typer.echo(f"{kind:8} {name:22} {entry.description}")
-    typer.echo(f"{'detector':8} {'(none yet)':22} detectors arrive with the filtering issue")
     for name in preset_names():
         typer.echo(f"{'preset':8} {name:22} {preset_description(name)}")
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from model_collapse import __version__
+
+        typer.echo(f"model-collapse {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Run, measure and prevent model collapse."""
 
 
 def main() -> None:

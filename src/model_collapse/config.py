@@ -21,100 +21,144 @@ from model_collapse.registry import did_you_mean
 
 def _spec(
     default: Any,
+    doc: str,
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] = (),
     open_low: bool = False,
+    open_high: bool = False,
 ) -> Any:
-    """A dataclass field with its valid range: checked by :func:`_check_value`."""
-    meta = {"low": low, "high": high, "choices": choices, "open_low": open_low}
+    """A dataclass field with what it means and its valid range (see :func:`_check_value`)."""
+    meta = {
+        "doc": doc,
+        "low": low,
+        "high": high,
+        "choices": choices,
+        "open_low": open_low,
+        "open_high": open_high,
+    }
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
+BIG = 1e100  # magnitudes of data parameters: their squares and sums stay far from overflow
+MANY = 1_000_000_000  # counts of rows, samples and blocks; memory is checked separately
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
-    generations: int = _spec(10, low=1)
-    seeds: int = _spec(10, low=1)
-    seed: int = _spec(0, low=0)
-    keep_checkpoints: bool = (
-        False  # every generation's model, not only generation 0's and the latest
+    generations: int = _spec(10, "generations to run", low=1, high=10_000_000)
+    seeds: int = _spec(10, "independent chains, run as one batched computation", 1, 1_000_000)
+    seed: int = _spec(0, "the root seed of every random stream", low=0, high=2**63 - 1)
+    keep_checkpoints: bool = _spec(
+        False, "keep every generation's model, not only generation 0's and the latest"
     )
 
 
 @dataclass(frozen=True)
 class SourceConfig:
-    name: str = "gaussian"
-    path: str = ""
-    dim: int = _spec(1, low=1)
-    mean: list[float] = _spec([])
-    std: float = _spec(1.0, low=0.0, open_low=True)
-    cov: list[list[float]] = _spec([])
-    correlation: float = _spec(0.0, low=-1.0, high=1.0)
-    components: int = _spec(3, low=1)
-    spread: float = _spec(4.0, low=0.0)
-    df: float = _spec(3.0, low=2.0, open_low=True)
-    categories: int = _spec(100, low=2)
-    exponent: float = _spec(1.1, low=0.0)
-    noise: float = _spec(0.1, low=0.0)
-    n_train: int | None = _spec(None, low=0)  # 0: every training row of a finite source
-    n_test: int = _spec(10000, low=2)
-    test_fraction: float = _spec(0.2, low=0.0, high=1.0, open_low=True)
-    validation_fraction: float = _spec(0.1, low=0.0, high=1.0)
-    vocab_size: int = _spec(4096, low=257)
-    block_size: int = _spec(64, low=2)
-    max_documents: int = _spec(0, low=0)
-    text_field: str = "text"
-    tokenizer: str = ""  # a Hugging Face model directory whose tokenizer to use; "" trains a BPE
+    name: str = _spec("gaussian", "the real data (model-collapse list shows the sources)")
+    path: str = _spec("", "your data file or folder (sources file, text, wikitext)")
+    dim: int = _spec(1, "dimensions of a built-in distribution", low=1, high=10_000)
+    mean: list[float] = _spec([], "its mean, one value per dimension (default 0)", -BIG, BIG)
+    std: float = _spec(1.0, "its standard deviation", low=0.0, high=BIG, open_low=True)
+    cov: list[list[float]] = _spec([], "its full covariance matrix (instead of std)", -BIG, BIG)
+    correlation: float = _spec(0.0, "correlation between dimensions", low=-1.0, high=1.0)
+    components: int = _spec(3, "blobs of the gmm source", low=1, high=1000)
+    spread: float = _spec(4.0, "distance of the gmm blobs from the centre", low=0.0, high=BIG)
+    df: float = _spec(3.0, "degrees of freedom of student_t", low=2.0, high=1e6, open_low=True)
+    categories: int = _spec(100, "categories of zipf", low=2, high=10_000_000)
+    exponent: float = _spec(1.1, "exponent of zipf", low=0.0, high=100.0)
+    noise: float = _spec(0.1, "noise of moons and linear", low=0.0, high=BIG)
+    n_train: int | None = _spec(
+        None, "generation 0's real training rows per seed (default sampling.n; 0: all)", 0, MANY
+    )
+    n_test: int = _spec(10000, "held-out real rows of a built-in distribution", low=2, high=MANY)
+    test_fraction: float = _spec(
+        0.2, "share of a data set held out for testing", 0.0, 1.0, open_low=True, open_high=True
+    )
+    validation_fraction: float = _spec(
+        0.1, "share of a text corpus held out for validation", 0.0, 1.0, open_high=True
+    )
+    vocab_size: int = _spec(4096, "tokens of the BPE trained on the corpus", 257, 1_000_000)
+    block_size: int = _spec(64, "tokens per block of text", low=2, high=1_000_000)
+    max_documents: int = _spec(0, "use only the first documents of a corpus (0: all)", 0, MANY)
+    text_field: str = _spec("text", "the field or column that holds text (.jsonl, .parquet)")
+    tokenizer: str = _spec(
+        "", 'a Hugging Face model directory whose tokenizer to use ("": train a BPE)'
+    )
 
 
 @dataclass(frozen=True)
 class FamilyConfig:
-    name: str = "gaussian"
-    estimator: str = _spec("mle", choices=("mle", "unbiased"))
-    exact: bool = False
-    components: int = _spec(2, low=1)
-    covariance: str = _spec("full", choices=("full", "diag"))
-    max_iter: int = _spec(100, low=1)
-    tol: float = _spec(1e-3, low=0.0, open_low=True)
-    reg_covar: float = _spec(1e-6, low=0.0)
-    bandwidth: str | float = _spec("scott", low=0.0, open_low=True, choices=("scott", "silverman"))
-    order: int = _spec(3, low=1, high=4)
-    n_layer: int = _spec(2, low=1)
-    n_head: int = _spec(4, low=1)
-    n_embd: int = _spec(128, low=1)
-    context: int = _spec(160, low=2)
-    epochs: int = _spec(1, low=1)
-    batch_size: int = _spec(32, low=1)
-    learning_rate: float = _spec(3e-3, low=0.0, open_low=True)
-    weight_decay: float = _spec(0.1, low=0.0)
-    init: str = _spec("scratch", choices=("scratch", "gen0", "previous"))
-    model_path: str = ""
+    name: str = _spec("gaussian", "the model family (model-collapse list shows them)")
+    estimator: str = _spec("mle", "covariance or noise estimator", choices=("mle", "unbiased"))
+    exact: bool = _spec(
+        False, "draw sufficient statistics instead of samples (gaussian, categorical)"
+    )
+    components: int = _spec(2, "mixture components (gmm)", low=1, high=1000)
+    covariance: str = _spec("full", "component covariance (gmm)", choices=("full", "diag"))
+    max_iter: int = _spec(100, "EM iterations at most (gmm)", low=1, high=100_000)
+    tol: float = _spec(1e-3, "EM convergence tolerance (gmm)", 0.0, 1e6, open_low=True)
+    reg_covar: float = _spec(
+        1e-6, "added to every component's covariance (gmm)", 0.0, BIG, open_low=True
+    )
+    bandwidth: str | float = _spec(
+        "scott",
+        "kernel bandwidth rule, or a kernel standard deviation (kde)",
+        low=0.0,
+        high=BIG,
+        open_low=True,
+        choices=("scott", "silverman"),
+    )
+    order: int = _spec(3, "tokens per n-gram (ngram)", low=1, high=4)
+    n_layer: int = _spec(2, "transformer layers (gpt)", low=1, high=256)
+    n_head: int = _spec(4, "attention heads (gpt)", low=1, high=256)
+    n_embd: int = _spec(128, "embedding width (gpt)", low=1, high=65536)
+    context: int = _spec(160, "longest sequence in tokens (gpt)", low=2, high=1_000_000)
+    epochs: int = _spec(1, "passes over the training set per generation", low=1, high=100_000)
+    batch_size: int = _spec(32, "blocks per optimiser step", low=1, high=1_000_000)
+    learning_rate: float = _spec(3e-3, "peak AdamW learning rate", 0.0, 10.0, open_low=True)
+    weight_decay: float = _spec(0.1, "AdamW weight decay", low=0.0, high=100.0)
+    init: str = _spec(
+        "scratch",
+        "later generations start from scratch, generation 0's or the previous weights",
+        choices=("scratch", "gen0", "previous"),
+    )
+    model_path: str = _spec("", "a local Hugging Face model directory, GGUF file or package:NAME")
 
 
 @dataclass(frozen=True)
 class RegimeConfig:
-    name: str = "replace"
-    real_fraction: float = _spec(0.1, low=0.0, high=1.0)
-    size: int | None = _spec(None, low=0)  # 0: sampling.n
+    name: str = _spec("replace", "how each training set is built (model-collapse list)")
+    real_fraction: float = _spec(0.1, "real share of each training set (mix, fresh)", 0.0, 1.0)
+    size: int | None = _spec(
+        None, "training set size of accumulate-subsample (default sampling.n)", 0, MANY
+    )
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    n: int = _spec(1000, low=0)  # 0: as many as the real training set holds
-    bias: float = _spec(1.0, low=0.0, open_low=True)
-    temperature: float = _spec(1.0, low=0.0, open_low=True)
-    top_k: int = _spec(0, low=0)
-    top_p: float = _spec(1.0, low=0.0, high=1.0, open_low=True)
-    repetition_penalty: float = _spec(1.0, low=0.0, open_low=True)
-    beams: int = _spec(1, low=1)
+    n: int = _spec(
+        1000, "samples each generation draws per seed (0: as many as real rows)", 0, MANY
+    )
+    bias: float = _spec(
+        1.0, "sample with covariance x bias (gaussian, gmm)", 0.0, 10.0, open_low=True
+    )
+    temperature: float = _spec(1.0, "softmax temperature", 0.0, 100.0, open_low=True)
+    top_k: int = _spec(0, "keep the k likeliest tokens (0: all)", low=0, high=10_000_000)
+    top_p: float = _spec(1.0, "nucleus: keep this probability mass", 0.0, 1.0, open_low=True)
+    repetition_penalty: float = _spec(
+        1.0, "divide the logits of seen tokens (CTRL)", 0.0, 100.0, open_low=True
+    )
+    beams: int = _spec(1, "beam search with this many beams (1: sampling)", low=1, high=1000)
 
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    names: list[str] = _spec([])
-    projections: int = _spec(50, low=1)
+    names: list[str] = _spec([], "metrics to compute (empty: every one that applies)")
+    projections: int = _spec(50, "directions of the sliced Wasserstein distance", 1, 100_000)
 
 
 @dataclass(frozen=True)
@@ -168,6 +212,12 @@ def _coerce(value: Any, kind: Any) -> Any:
     return value
 
 
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [item for part in value for item in _flat(part)]
+    return [value]
+
+
 def _check_value(key: str, value: Any, meta: dict[str, Any]) -> None:
     """Refuse a value outside its declared range or choices, naming the key."""
     if isinstance(value, str) and meta["choices"]:
@@ -178,17 +228,28 @@ def _check_value(key: str, value: Any, meta: dict[str, Any]) -> None:
                 f"{did_you_mean(value, list(meta['choices']))}".rstrip(";")
             )
         return
-    numbers = value if isinstance(value, list) else [value]
-    for number in numbers:
+    for number in _flat(value):
         if not isinstance(number, int | float) or isinstance(number, bool):
             continue
         low, high = meta["low"], meta["high"]
         too_low = low is not None and (number <= low if meta["open_low"] else number < low)
-        if not math.isfinite(number) or too_low or (high is not None and number > high):
-            left = "(" if meta["open_low"] else "["
-            lo = "-inf" if low is None else f"{low:g}"
-            hi = "inf" if high is None else f"{high:g}"
-            raise UserInputError(f"{key} must be in the range {left}{lo}, {hi}], got {number!r}")
+        too_high = high is not None and (number >= high if meta["open_high"] else number > high)
+        if not math.isfinite(number) or too_low or too_high:
+            raise UserInputError(f"{key} must be in the range {valid_range(meta)}, got {number!r}")
+
+
+def valid_range(meta: dict[str, Any]) -> str:
+    """'[1, 10000]', '(0, 1)': a key's valid range as its check states it."""
+    left = "(" if meta["open_low"] else "["
+    right = ")" if meta.get("open_high") else "]"
+    low = "-inf" if meta["low"] is None else _number(meta["low"])
+    high = "inf" if meta["high"] is None else _number(meta["high"])
+    return f"{left}{low}, {high}{right}"
+
+
+def _number(value: float) -> str:
+    """1000000 as it is, 1e+100 as that: bounds read the way one would type them."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def _build_section(section: str, raw: dict[str, Any]) -> Any:
@@ -211,7 +272,7 @@ def _build_section(section: str, raw: dict[str, Any]) -> Any:
     return cls(**values)
 
 
-_NO_META = {"low": None, "high": None, "choices": (), "open_low": False}
+_NO_META = {"low": None, "high": None, "choices": (), "open_low": False, "open_high": False}
 
 
 def config_from_dict(raw: dict[str, Any]) -> Config:
@@ -307,3 +368,37 @@ def config_to_toml(config: Config) -> str:
         lines += [f"{key} = {_toml_value(value)}" for key, value in body.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def commented_toml(raw: dict[str, Any], title: str) -> str:
+    """A config as TOML with every key, its meaning and valid range in a comment.
+
+    Keys whose default depends on other keys (source.n_train, regime.size) are written
+    commented out, with the value they take now: uncomment them to pin it.
+    """
+    resolved = config_to_dict(config_from_dict(raw))
+    lines = [
+        f"# {title}",
+        "# Run it with: model-collapse run THIS_FILE [--set section.key=value ...]",
+        "",
+    ]
+    for section, cls in SECTIONS.items():
+        lines.append(f"[{section}]")
+        given = raw.get(section, {})
+        for f in dataclasses.fields(cls):
+            meta = dict(f.metadata)
+            derived = f.default is None and f.name not in given
+            value = resolved[section][f.name]
+            setting = f"{'# ' if derived else ''}{f.name} = {_toml_value(value)}"
+            lines.append(f"{setting:<30} # {_describe(meta)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _describe(meta: dict[str, Any]) -> str:
+    text = str(meta["doc"])
+    if meta["choices"]:
+        text += f"; one of {', '.join(repr(c) for c in meta['choices'])}"
+    if meta["low"] is not None or meta["high"] is not None:
+        text += f"; {'or ' if meta['choices'] else ''}in {valid_range(meta)}"
+    return text

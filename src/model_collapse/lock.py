@@ -51,8 +51,10 @@ class RunLock:
                 f"cannot lock --out {self.directory} ({err.strerror}); use a local directory"
             ) from None
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}".encode(), 0)
+        holder = f"pid {os.getpid()} on {socket.gethostname()}, started {started}"
+        with contextlib.suppress(OSError):  # a full disk: the lock holds without its label
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, holder.encode(), 0)
         self.fd = fd
 
     def release(self) -> None:
