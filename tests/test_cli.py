@@ -120,7 +120,7 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
         ),
         "generations": (
             ["gaussian-1d", "--set", "experiment.generations=0"],
-            "experiment.generations must be in the range [1, inf], got 0",
+            "experiment.generations must be in the range [1, 10000000], got 0",
         ),
         "family": (
             ["gaussian-1d", "--set", "family.name=gausian"],
