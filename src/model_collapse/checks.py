@@ -7,6 +7,7 @@ from model_collapse.errors import UserInputError
 from model_collapse.families.base import Family
 from model_collapse.regimes.base import Regime, real_share
 from model_collapse.rng import stream
+from model_collapse.sizes import check_memory
 from model_collapse.sources.base import RealData
 
 
@@ -37,6 +38,8 @@ def check_run(config: Config, family: Family, regime: Regime, real: RealData) ->
     if family.check is not None:
         family.check(config, real)
     _check_sizes(config, family, real)
+    categories = real.categories if real.kind == "categorical" else 0
+    check_memory(config, real.train.shape[1], real.train.shape[2], categories, regime.keeps_history)
     k = real_share(config)
     if config.regime.name == "mix" and k > real.train.shape[1]:
         raise UserInputError(

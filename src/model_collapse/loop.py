@@ -20,6 +20,7 @@ from model_collapse.metrics import METRICS, Reference, Snapshot, choose_metrics,
 from model_collapse.notes import RunNotes
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
+from model_collapse.sizes import check_memory_before_data
 from model_collapse.sources import SOURCES, RealData, load_real_data
 from model_collapse.store import Completed, RunStore, npy_bytes
 
@@ -91,6 +92,7 @@ class Plan:
     real: RealData
     reference: Reference
     names: list[str]
+    notes: list[str]  # for the run log: metrics left out, and why
 
     def new_model(self) -> Model:
         return self.family.make(self.config, self.real)
@@ -100,12 +102,13 @@ def plan_run(config: Config) -> Plan:
     """Load the real data and check the whole config against it; refuse what cannot run."""
     family = FAMILIES.get(config.family.name)
     regime = REGIMES.get(config.regime.name)
+    check_memory_before_data(config, family.kind, regime.keeps_history)
     real = load_real_data(config, family.kind)
     saved, config = config, with_data_sizes(config, real)
     check_run(config, family, regime, real)
     reference = make_reference(config, real)
-    names = choose_metrics(config, reference, family.make(config, real), config.family.exact)
-    return Plan(config, saved, family, regime, real, reference, names)
+    names, notes = choose_metrics(config, reference, family.make(config, real), config.family.exact)
+    return Plan(config, saved, family, regime, real, reference, names, notes)
 
 
 def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model | None]:
@@ -136,6 +139,8 @@ def run_generations(
     """Run every generation not yet in ``store``, for all seeds at once."""
     config, real, regime, root = plan.config, plan.real, plan.regime, plan.config.experiment.seed
     notes = RunNotes(config.experiment.seeds, plan.family.collapse, store.notes())
+    if store.start == 0:
+        notes.lines += plan.notes
     history, first_model, previous = restore(plan, store)
 
     for generation in range(store.start, config.experiment.generations):

@@ -59,8 +59,17 @@ def test_beam_search_decoding(tiny_hf: Path):
 def test_bad_model_directories(tiny_hf: Path, tmp_path: Path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(UserInputError, match="no usable tokenizer"):
+    with pytest.raises(UserInputError, match=re.escape(f"no tokenizer in {empty} (none of")):
         model_collapse.run(_config(empty))
+    no_tokenizer = tmp_path / "no-tokenizer"  # weights and config, but no tokenizer files
+    shutil.copytree(tiny_hf, no_tokenizer)
+    for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]:
+        (no_tokenizer / name).unlink(missing_ok=True)
+    with pytest.raises(UserInputError, match=re.escape(f"no tokenizer in {no_tokenizer}")):
+        model_collapse.run(_config(no_tokenizer))
+    missing = tmp_path / "missing"  # not taken for a hub name
+    with pytest.raises(UserInputError, match=re.escape(f"not found: {missing}")):
+        model_collapse.run(_config(missing))
     no_weights = tmp_path / "no-weights"
     shutil.copytree(tiny_hf, no_weights)
     for weights in no_weights.glob("*.safetensors"):

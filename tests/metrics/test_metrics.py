@@ -88,7 +88,7 @@ def test_categorical_metrics_by_hand():
     snap = Snapshot(model, None)
     values = {
         name: METRICS.get(name).compute(ref, snap)[0]
-        for name in choose_metrics(config, ref, model, False)
+        for name in choose_metrics(config, ref, model, False)[0]
     }
     assert values["support_fraction"] == 0.5
     np.testing.assert_allclose(values["entropy_ratio"], np.log(2) / np.log(4))
@@ -101,5 +101,5 @@ def test_metric_choice_follows_family_and_path():
     ref = make_reference(config, load_real_data(config, "continuous"))
     from model_collapse.families.gmm import GMMModel
 
-    assert "kl_true" not in choose_metrics(config, ref, GMMModel(), False)
-    assert "kl_true" in choose_metrics(config, ref, GaussianModel(), True)
+    assert "kl_true" not in choose_metrics(config, ref, GMMModel(), False)[0]
+    assert "kl_true" in choose_metrics(config, ref, GaussianModel(), True)[0]

@@ -81,6 +81,12 @@ class NeuralLanguageModel:
 
         return np.stack([token_log_probs(net, blocks, self.real.bos) for net in self.nets_])
 
+    def seed_log_prob(self, seed: int, blocks: np.ndarray) -> np.ndarray:
+        """The same under one seed's model only: (m, L)."""
+        from model_collapse.families.lm_torch import token_log_probs
+
+        return token_log_probs(self.nets_[seed], blocks, self.real.bos)
+
     def weights(self) -> list[dict[str, np.ndarray]]:
         return [
             {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}

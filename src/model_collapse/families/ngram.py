@@ -15,6 +15,7 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
 
@@ -176,16 +177,22 @@ class NGramModel:
 
     def log_prob(self, blocks: np.ndarray) -> np.ndarray:
         """Natural-log probability of every token of (m, L) blocks, per seed: (S, m, L)."""
-        m, length = blocks.shape
-        padded = np.concatenate([np.full((m, self.order - 1), self.vocab), blocks], axis=1)
+        flat = self._windows(blocks)
+        return np.stack([self._score(tables, flat, blocks.shape) for tables in self.tables_])
+
+    def seed_log_prob(self, seed: int, blocks: np.ndarray) -> np.ndarray:
+        """The same under one seed's model only: (m, L)."""
+        return self._score(self.tables_[seed], self._windows(blocks), blocks.shape)
+
+    def _windows(self, blocks: np.ndarray) -> np.ndarray:
+        """Every token with its context, (m * L, order), blocks padded with start symbols."""
+        padded = np.concatenate([np.full((len(blocks), self.order - 1), self.vocab), blocks], 1)
         windows = np.lib.stride_tricks.sliding_window_view(padded, self.order, axis=1)
-        flat = windows.reshape(-1, self.order)
-        return np.stack(
-            [
-                np.log(tables.prob(flat[:, :-1], flat[:, -1])).reshape(m, length)
-                for tables in self.tables_
-            ]
-        )
+        return windows.reshape(-1, self.order)
+
+    @staticmethod
+    def _score(tables: NGramTables, flat: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return np.log(tables.prob(flat[:, :-1], flat[:, -1])).reshape(shape)
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {
@@ -207,6 +214,17 @@ class NGramModel:
         return self
 
 
+def check(config: Config, real: RealData) -> None:
+    """An n-gram is one int64 key, its tokens digits in base V + 1: that must fit."""
+    order, base = config.family.order, real.categories + 1
+    if base**order > np.iinfo(np.int64).max:
+        fits = max(k for k in range(1, order) if base**k <= np.iinfo(np.int64).max)
+        raise UserInputError(
+            f"family.order = {order} over a vocabulary of {real.categories} tokens needs n-gram "
+            f"keys beyond 64 bits; set family.order <= {fits} or use a smaller vocabulary"
+        )
+
+
 def _make(config: Config, real: RealData) -> NGramModel:
     return NGramModel(config.family.order, real.categories, real.train)
 
@@ -217,5 +235,6 @@ FAMILIES.register("ngram")(
         make=_make,
         min_samples=lambda config, dim: 1,
         description="order-n token model, interpolated Kneser-Ney (family.order)",
+        check=check,
     )
 )

@@ -45,16 +45,25 @@ def make_reference(config: Config, real: RealData) -> Reference:
     return ref
 
 
-def choose_metrics(config: Config, reference: Reference, model: Any, exact: bool) -> list[str]:
-    """The metrics of this run: those asked for, or every one that applies."""
+def choose_metrics(
+    config: Config, reference: Reference, model: Any, exact: bool
+) -> tuple[list[str], list[str]]:
+    """The metrics of this run (those asked for, or every one that applies) and notes on
+    those left out because the data are too small for them."""
     kind = reference.real.kind
-    usable = [
-        name
-        for name, metric in METRICS.items()
-        if kind in metric.kinds and metric.applies(reference, model, exact)
-    ]
+    usable, notes = [], []
+    for name, metric in METRICS.items():
+        if kind not in metric.kinds or not metric.applies(reference, model, exact):
+            continue
+        why = metric.too_small(reference) if metric.too_small is not None else ""
+        if why and config.metrics.names and name in config.metrics.names:
+            raise UserInputError(f"metric '{name}' does not apply to this run: {why}")
+        if why:
+            notes.append(f"{name} is left out: {why}")
+        else:
+            usable.append(name)
     if not config.metrics.names:
-        return usable
+        return usable, notes
     for name in config.metrics.names:
         metric = METRICS.get(name)
         if name not in usable:
@@ -64,4 +73,4 @@ def choose_metrics(config: Config, reference: Reference, model: Any, exact: bool
                 else "it needs a Gaussian truth and model (or family.exact = false)"
             )
             raise UserInputError(f"metric '{name}' does not apply to this run: {why}")
-    return list(config.metrics.names)
+    return list(config.metrics.names), []

@@ -49,7 +49,8 @@ class Metric:
     ``applies(reference, model, exact)`` says whether it can be computed for this run;
     ``compute(reference, snapshot)`` returns one value per seed, shape (S,);
     ``per_item``, where set, returns the values behind it per generated item, (S, n),
-    which the run directory keeps under ``samples/NAME/`` (for histograms).
+    which the run directory keeps under ``samples/NAME/`` (for histograms);
+    ``too_small``, where set, says why this run's data are too small for it, if they are.
     """
 
     kinds: tuple[Kind, ...]
@@ -57,6 +58,8 @@ class Metric:
     applies: Callable[[Reference, Any, bool], bool]
     description: str
     per_item: Callable[[Reference, Snapshot], np.ndarray] | None = None
+    # why the data are too small for it ("" if they are not): the metric is left out
+    too_small: Callable[[Reference], str] | None = None
 
 
 METRICS: Registry[Metric] = Registry("metric")

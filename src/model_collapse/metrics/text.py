@@ -18,11 +18,17 @@ def _per_seed_unique(keys: np.ndarray) -> np.ndarray:
     return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
 
 
-def _ngram_keys(tokens: np.ndarray, n: int, base: int) -> np.ndarray:
-    """(S, N) keys of every n-gram inside each block of (S, blocks, L) tokens."""
+def _distinct_ngrams(tokens: np.ndarray, n: int, base: int) -> tuple[np.ndarray, int]:
+    """Distinct n-grams inside the blocks of (S, blocks, L) tokens, per seed, and how many
+    n-grams each seed has."""
     windows = np.lib.stride_tricks.sliding_window_view(tokens, n, axis=2)
-    keys = (windows * base ** np.arange(n - 1, -1, -1)).sum(axis=-1)
-    return keys.reshape(len(tokens), -1)
+    windows = windows.reshape(len(tokens), -1, n)  # (S, N, n)
+    if base**n <= np.iinfo(np.int64).max:  # an n-gram as one int64 key: fast
+        keys = (windows * base ** np.arange(n - 1, -1, -1)).sum(axis=-1)
+        return _per_seed_unique(keys), keys.shape[1]
+    # a vocabulary too large for one 64-bit key (base ** n overflows): compare whole rows
+    distinct = [len(np.unique(seed_windows, axis=0)) for seed_windows in windows]
+    return np.array(distinct), windows.shape[1]
 
 
 def _generated(snap: Snapshot) -> np.ndarray:
@@ -44,7 +50,7 @@ def sequence_gen0_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
     # Keyed on the snapshot object itself (held in the cache, so its id cannot be reused).
     if ref.cache.get("gen0_snapshot") is not snap:
         text = _generated(snap)
-        log_p = np.stack([snap.first_model.log_prob(text[s])[s] for s in range(len(text))])
+        log_p = np.stack([snap.first_model.seed_log_prob(s, text[s]) for s in range(len(text))])
         ref.cache["gen0_snapshot"], ref.cache["gen0"] = snap, np.exp(-log_p.mean(axis=2))
     return np.asarray(ref.cache["gen0"])
 
@@ -67,8 +73,8 @@ def distinct_1(ref: Reference, snap: Snapshot) -> np.ndarray:
 
 
 def distinct_2(ref: Reference, snap: Snapshot) -> np.ndarray:
-    keys = _ngram_keys(_generated(snap), 2, ref.real.categories)
-    return _per_seed_unique(keys) / keys.shape[1]
+    distinct, total = _distinct_ngrams(_generated(snap), 2, ref.real.categories)
+    return distinct / total
 
 
 def vocab_coverage(ref: Reference, snap: Snapshot) -> np.ndarray:
@@ -93,13 +99,23 @@ def tail_mass(ref: Reference, snap: Snapshot) -> np.ndarray:
 
 
 def repetition(ref: Reference, snap: Snapshot) -> np.ndarray:
-    """Share of 4-grams in the generated text that repeat an earlier one."""
-    keys = _ngram_keys(_generated(snap), 4, ref.real.categories)
-    return 1 - _per_seed_unique(keys) / keys.shape[1]
+    """Share of 4-grams in the generated text that repeat an earlier one (blocks of 4+)."""
+    distinct, total = _distinct_ngrams(_generated(snap), 4, ref.real.categories)
+    return 1 - distinct / total
 
 
 def _has_log_prob(ref: Reference, model: object, exact: bool) -> bool:
     return hasattr(model, "log_prob")
+
+
+def _blocks_of(length: int) -> Callable[[Reference], str]:
+    def too_small(ref: Reference) -> str:
+        size = ref.real.test.shape[1]
+        if size >= length:
+            return ""
+        return f"it needs blocks of at least {length} tokens (source.block_size = {size})"
+
+    return too_small
 
 
 for _name, _fn, _applies, _text in [
@@ -120,4 +136,5 @@ for _name, _fn, _applies, _text in [
     ("repetition", repetition, always, "share of generated 4-grams that repeat"),
 ]:
     per_item = sequence_gen0_perplexity if _name == "gen0_perplexity" else None
-    METRICS.register(_name)(Metric(("text",), _fn, _applies, _text, per_item))
+    too_small = _blocks_of(4) if _name == "repetition" else None
+    METRICS.register(_name)(Metric(("text",), _fn, _applies, _text, per_item, too_small))

@@ -174,8 +174,19 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> Tokenizer:
     )
 
 
+# What a saved Hugging Face tokenizer leaves in its directory (one of them at least).
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer.model", "spiece.model", "vocab.txt")
+
+
 def model_tokenizer(path: Path) -> Tokenizer:
     """The tokenizer of a Hugging Face model directory (or GGUF file), read offline."""
+    if not path.exists():  # else transformers takes the path for a hub name
+        raise UserInputError(f"model directory or file not found: {path}")
+    if path.is_dir() and not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise UserInputError(
+            f"no tokenizer in {path} (none of {', '.join(TOKENIZER_FILES)}); save the "
+            "tokenizer beside the model with save_pretrained, or set source.tokenizer"
+        )
     from transformers import AutoTokenizer
 
     folder, extra = (
@@ -185,6 +196,8 @@ def model_tokenizer(path: Path) -> Tokenizer:
         tok = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
     except (OSError, ValueError) as err:
         raise UserInputError(f"no usable tokenizer in {path}: {str(err).splitlines()[0]}") from None
+    if len(tok) < 2:
+        raise UserInputError(f"the tokenizer in {path} has {len(tok)} token: it is not usable")
     eot = tok.eos_token_id if tok.eos_token_id is not None else tok.bos_token_id
     if eot is None:
         raise UserInputError(f"the tokenizer in {path} has no end-of-text (eos) token")

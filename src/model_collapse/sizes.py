@@ -1,0 +1,117 @@
+"""Will a run fit in this machine's memory? An estimate from the config, before any work.
+
+A run's biggest arrays hold every seed at once: the real training sets, each generation's
+training set and samples, every earlier synthetic set for a regime that keeps history,
+and what a family allocates while it fits (a mixture's component densities, a
+categorical's probabilities). The estimate counts these in 8-byte numbers, times a
+factor for the temporaries beside them, and refuses a run that needs more than the
+memory available now, naming the keys that size it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from model_collapse.config import Config
+from model_collapse.errors import UserInputError
+
+WORD = 8  # bytes of a float64 or int64
+TEMPORARIES = 4  # copies a generation makes beside its training set and samples
+
+
+@dataclass(frozen=True)
+class Need:
+    what: str
+    bytes: float
+    keys: str  # the keys that size it
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), else the machine's physical memory."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def needs(config: Config, n_train: int, dim: int, categories: int, history: bool) -> list[Need]:
+    """The large arrays of a run with these data sizes, in bytes."""
+    seeds, n, generations = (
+        config.experiment.seeds,
+        config.sampling.n,
+        config.experiment.generations,
+    )
+    per_set = seeds * n * dim * WORD
+    out = [
+        Need(
+            "the real training sets",
+            seeds * n_train * dim * WORD,
+            "experiment.seeds or source.n_train",
+        )
+    ]
+    if not config.family.exact:
+        out.append(
+            Need("each generation's sets", TEMPORARIES * per_set, "experiment.seeds or sampling.n")
+        )
+        if history:
+            out.append(
+                Need(
+                    "every earlier synthetic set (the regime keeps them all)",
+                    2 * generations * per_set,
+                    "experiment.generations, experiment.seeds or sampling.n",
+                )
+            )
+    if config.family.name == "gmm":
+        dense = 3 * per_set * config.family.components
+        out.append(Need("the mixture's densities", dense, "family.components or experiment.seeds"))
+    if categories:
+        out.append(
+            Need(
+                "the category probabilities",
+                TEMPORARIES * seeds * categories * WORD,
+                "experiment.seeds or source.categories",
+            )
+        )
+    if dim > 1 and "wasserstein" in (config.metrics.names or ["wasserstein"]):
+        grid = 64 * config.metrics.projections * (n + config.source.n_test) * WORD * 3
+        out.append(
+            Need("the sliced Wasserstein distance", grid, "metrics.projections or source.n_test")
+        )
+    return out
+
+
+def check_memory(config: Config, n_train: int, dim: int, categories: int, history: bool) -> None:
+    """Refuse a run whose arrays will not fit in the memory available, with the estimate."""
+    wanted = needs(config, n_train, dim, categories, history)
+    total = sum(need.bytes for need in wanted)
+    free = available_memory()
+    if total > free:
+        biggest = max(wanted, key=lambda need: need.bytes)
+        raise UserInputError(
+            f"this run needs about {_size(total)} of memory, more than the {_size(free)} "
+            f"available ({biggest.what}: {_size(biggest.bytes)}); lower {biggest.keys}"
+        )
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if count < 1024 or unit == "PiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError
+
+
+def check_memory_before_data(config: Config, kind: str, history: bool) -> None:
+    """The same check from the config alone, before the real data are drawn or read."""
+    source = config.source
+    dim = {"categorical": 1, "regression": source.dim + 1, "text": source.block_size}.get(
+        kind, max(source.dim, 2 if source.name == "moons" else 1)
+    )
+    n_train = config.sampling.n if source.n_train is None else source.n_train
+    categories = source.categories if kind == "categorical" and source.name != "file" else 0
+    check_memory(config, n_train, dim, categories, history)
