@@ -99,11 +99,21 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
             "text": "a\n1\nx\n",
             "nan": "a\n1\nnan\n",
             "inf": "a\n1\n-inf\n",
+            "ambiguous": "".join(f"{i},{i + 1}\n" for i in range(30)),
+            "constant": "a,b\n" + "".join(f"{i},7\n" for i in range(30)),
+            "duplicate": "a,b,c\n" + "".join(f"{i},{i * i},{i}\n" for i in range(30)),
+            "huge": "a\n" + "".join(f"{i}e200\n" for i in range(1, 30)),
+            "labels": "y\n1\n0\n1e12\n",
+            "one label": "y\n" + "3\n" * 30,
+            "uneven": "a,b\n1,2\n3,4,5\n",
         }.items()
     }
 
-    def on_file(name: str) -> list[str]:
-        return ["gaussian-1d", "--set", "source.name=file", "--set", f"source.path={files[name]}"]
+    def on_file(name: str, preset: str = "gaussian-1d") -> list[str]:
+        return [preset, "--set", "source.name=file", "--set", f"source.path={files[name]}"]
+
+    folder = tmp / "results"
+    folder.mkdir()
 
     return {
         "empty file": (on_file("empty"), "is empty: it holds no data rows"),
@@ -148,6 +158,26 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
         "config file": ([str(tmp / "missing.toml")], "config file not found"),
         "toml": ([str(_write(tmp / "bad.toml", "[experiment\n"))], "is not valid TOML"),
         "set syntax": (["gaussian-1d", "--set", "generations=3"], "--set takes section.key=value"),
+        "ambiguous csv": (on_file("ambiguous"), "is ambiguous: it reads as 2 columns separated"),
+        "constant column": (on_file("constant"), "column b is constant (7 in every row)"),
+        "duplicate columns": (on_file("duplicate"), "columns a and c are identical; drop one"),
+        "squares overflow": (on_file("huge"), "column a holds values up to 2.9e+201, whose"),
+        "label range": (on_file("labels", "zipf"), "category labels run up to 1000000000000"),
+        "one category": (on_file("one label", "zipf"), "holds a single category (3)"),
+        "uneven rows": (on_file("uneven"), "has rows with different numbers of fields"),
+        "test_fraction": (
+            ["gaussian-1d", "--set", "source.test_fraction=1.0"],
+            "source.test_fraction must be in the range (0, 1), got 1.0",
+        ),
+        "memory": (
+            ["gaussian-1d", "--set", "experiment.seeds=1000000", "--set", "sampling.n=1000000"],
+            "of memory, more than the",
+        ),
+        "overflowing std": (
+            ["gaussian-1d", "--set", "source.std=1e200"],
+            "source.std must be in the range (0, 1e+100], got 1e+200",
+        ),
+        "folder as config": (["results"], "'results' is a folder, neither a config file"),
         "binary corpus": (
             [
                 "ngram-wikipedia",
@@ -181,7 +211,24 @@ CASE_NAMES = [
     "toml",
     "set syntax",
     "binary corpus",
+    "ambiguous csv",
+    "constant column",
+    "duplicate columns",
+    "squares overflow",
+    "label range",
+    "one category",
+    "uneven rows",
+    "test_fraction",
+    "memory",
+    "overflowing std",
+    "folder as config",
 ]
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every CLI test runs in its own folder: relative paths (results/, runs/) land there."""
+    monkeypatch.chdir(tmp_path)
 
 
 def test_every_bad_input_case_is_run(tmp_path: Path):
@@ -269,3 +316,129 @@ def test_heavy_libraries_load_only_inside_the_plug_ins_that_need_them():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_version_and_list():
+    from model_collapse import __version__
+
+    version = invoke("--version")
+    assert version.exit_code == 0 and version.output.strip() == f"model-collapse {__version__}"
+    listing = invoke("list").output
+    assert "(none yet)" not in listing and "detector" not in listing  # no roadmap notes
+
+
+def test_init_writes_a_commented_config_that_runs(tmp_path: Path):
+    result = invoke("init", "gaussian-1d", "start.toml")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "start.toml").read_text()
+    assert "generations = 200" in text and "# generations to run; in [1, 10000000]" in text
+    assert "# n_train = 100" in text  # derived from sampling.n until pinned
+    run = invoke("run", "start.toml", *SMALL, "--out", "r")
+    assert run.exit_code == 0, run.output
+    again = invoke("init", "gaussian-1d", "start.toml")
+    assert again.exit_code == 2 and "start.toml exists" in again.stderr
+    assert (tmp_path / "start.toml").read_text() == text  # not overwritten
+    unknown = invoke("init", "gaussian-2d")
+    assert unknown.exit_code == 2 and "did you mean 'gaussian-1d'" in unknown.stderr
+    assert invoke("init", "lm-cpu").exit_code == 0  # a suite: its own text
+    assert "[suite]" in (tmp_path / "lm-cpu.toml").read_text()
+
+
+def test_a_run_off_a_terminal_logs_its_start_and_every_tenth(tmp_path: Path):
+    args = ["run", "gaussian-1d", *SMALL, "--set", "experiment.generations=50", "--out", "r"]
+    first = invoke(*args)
+    lines = first.stderr.strip().splitlines()
+    assert lines[0] == "gaussian-1d: new run, 50 generations x 3 seeds, in r"
+    assert [line.split(" (")[1][:4] for line in lines[1:]] == [
+        f"{p}%)" if p < 100 else "100%" for p in range(10, 101, 10)
+    ]
+    again = invoke(*args)
+    assert again.stderr.strip() == (
+        "gaussian-1d: r is complete (50 generations x 3 seeds); nothing to run"
+    )
+    assert again.output.strip().endswith("run directory: r  (metrics.csv, figures/, run.log)")
+
+
+def test_resuming_says_where(tmp_path: Path):
+    import model_collapse
+
+    class StopError(Exception):
+        pass
+
+    def stop(generation: int) -> None:
+        if generation == 4:
+            raise StopError
+
+    longer = [*SMALL, "--set", "experiment.generations=8"]
+    config = model_collapse.load_config("gaussian-1d", [a for a in longer if a != "--set"])
+    with pytest.raises(StopError):
+        model_collapse.run(config, tmp_path / "r", on_generation=stop)
+    result = invoke("run", "gaussian-1d", *longer, "--out", "r")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        "gaussian-1d: resuming at generation 5 of 8 generations x 3 seeds, in r"
+    )
+
+
+def test_a_folder_named_like_a_preset_resumes_the_preset(tmp_path: Path):
+    args = ["run", "gaussian-1d", *SMALL, "--out", "gaussian-1d"]
+    assert invoke(*args).exit_code == 0
+    second = invoke(*args)
+    assert second.exit_code == 0, second.stderr
+    assert "is complete" in second.stderr
+
+
+def test_restart_on_the_command_line(tmp_path: Path):
+    assert invoke("run", "gaussian-1d", *SMALL, "--out", "r").exit_code == 0
+    before = (tmp_path / "r/metrics.csv").read_bytes()
+    other = invoke("run", "gaussian-1d", *SMALL, "--set", "sampling.n=41", "--out", "r")
+    assert other.exit_code == 2 and "or add --restart to replace it" in other.stderr
+    replaced = invoke(
+        "run", "gaussian-1d", *SMALL, "--set", "sampling.n=41", "--out", "r", "--restart"
+    )
+    assert replaced.exit_code == 0 and (tmp_path / "r/metrics.csv").read_bytes() != before
+
+
+def test_an_edited_config_is_refused_on_the_command_line(tmp_path: Path):
+    assert invoke("run", "gaussian-1d", *SMALL, "--out", "r").exit_code == 0
+    saved = tmp_path / "r/config.toml"
+    saved.write_text(saved.read_text().replace("n = 40", "n = 30"))
+    result = invoke("run", str(saved), "--out", "r")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: {Path('r/config.toml')} was changed after generation 2 was saved: run with a "
+        "new --out, or restore it"
+    )
+
+
+def test_plot_of_a_run_with_no_generation_yet(tmp_path: Path):
+    from model_collapse.loop import plan_run
+    from model_collapse.store import RunStore
+
+    config = __import__("model_collapse").load_config("gaussian-1d", ["experiment.seeds=2"])
+    with RunStore(tmp_path / "r", config, plan_run(config).names):
+        pass  # a run killed before its first generation finished
+    result = invoke("plot", "r")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: r has no completed generation yet; run it first: the same `model-collapse "
+        "run` command resumes it"
+    )
+
+
+def test_a_suite_names_the_directories_it_wrote(tmp_path: Path):
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        "[experiment]\ngenerations = 2\nseeds = 2\n[sampling]\nn = 20\n[source]\nn_test = 100\n"
+        '[suite]\ntitle = "t"\ncompare = ["variance_ratio"]\n'
+        '[suite.variants]\nreplace = []\nmix = ["regime.name=mix"]\n'
+    )
+    result = invoke("run", str(suite), "--out", "s")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-2:] == [
+        "suite directory: s  (runs: replace/, mix/)",
+        f"figure: {Path('s/figures/comparison.png')}",
+    ]
+    for name in ("replace", "mix"):
+        assert (tmp_path / "s" / name / "metrics.csv").exists()

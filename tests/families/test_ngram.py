@@ -100,3 +100,22 @@ def test_a_deterministic_corpus_is_learnt():
     hits = follows[in_cycle]
     assert p.mean() > 0.9
     assert abs(hits.mean() - p.mean()) < 5 * np.sqrt((p * (1 - p)).sum()) / hits.size
+
+
+def test_orders_whose_keys_overflow_64_bits_are_refused():
+    import re
+
+    from model_collapse.errors import UserInputError
+    from model_collapse.families.ngram import check
+    from model_collapse.sources.base import RealData
+    from tests.conftest import make_config
+
+    def real(vocab: int) -> RealData:
+        blocks = np.zeros((1, 2, 8), dtype=np.int64)
+        return RealData("text", blocks, blocks[0], None, lambda *a: blocks, vocab)
+
+    config = make_config(family={"name": "ngram", "order": 4})
+    check(config, real(55_000))  # (V + 1) ** 4 < 2 ** 63: fits
+    message = "family.order = 4 over a vocabulary of 128256 tokens needs n-gram keys beyond 64 "
+    with pytest.raises(UserInputError, match=re.escape(message + "bits; set family.order <= 3")):
+        check(config, real(128_256))

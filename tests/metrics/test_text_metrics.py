@@ -52,3 +52,58 @@ def test_perplexities_are_exp_mean_negative_log_likelihood():
     assert np.isclose(gen0, per_block.mean(), rtol=1e-12)
     median = _value("gen0_perplexity_p50", ref, text[0], other, first=model)
     assert np.isclose(median, np.median(per_block), rtol=1e-12)
+
+
+def test_diversity_beyond_64_bit_keys_counts_whole_rows():
+    """A 128k vocabulary: 4-gram keys would overflow int64; the counts stay exact."""
+    rng = np.random.default_rng(1)
+    small = rng.integers(0, 5, size=(3, 6, 12))  # 5 distinct tokens, many repeats
+    big = small * 40_000 + 7  # the same token pattern, spread over a 200k vocabulary
+    for name in ("distinct_2", "repetition"):
+        low = METRICS.get(name).compute(_reference(small[0], 5), Snapshot(None, small))
+        high = METRICS.get(name).compute(_reference(big[0], 200_007), Snapshot(None, big))
+        assert np.array_equal(low, high), name
+
+
+def test_gen0_perplexity_scores_each_seed_with_its_own_model_once(monkeypatch):
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 10, size=(4, 30, 8))
+    first = NGramModel(2, 10, prompts=train).fit(train, rng)
+    text = first.sample(5, rng)
+    calls = []
+    score = NGramModel._score
+    monkeypatch.setattr(NGramModel, "_score", staticmethod(lambda *a: calls.append(1) or score(*a)))
+    ref = _reference(train[0])
+    values = METRICS.get("gen0_perplexity").compute(ref, Snapshot(first, text, first))
+    assert len(calls) == 4  # S scorings, not S x S
+    monkeypatch.undo()
+    expected = [np.exp(-first.log_prob(text[s])[s].mean(axis=1)).mean() for s in range(4)]
+    assert np.allclose(values, expected, rtol=1e-12)
+
+
+def test_repetition_needs_blocks_of_four(tmp_path):
+    import re
+
+    import pytest
+
+    import model_collapse
+    from model_collapse.errors import UserInputError
+    from tests.conftest import TEXT_SOURCE
+
+    config = make_config(
+        family={"name": "ngram"}, source={**TEXT_SOURCE, "block_size": 3}, sampling={"n": 40}
+    )
+    result = model_collapse.run(config, tmp_path / "r")
+    assert "repetition" not in result.metrics and "distinct_2" in result.metrics
+    log = (tmp_path / "r/run.log").read_text()
+    assert log.startswith(
+        "repetition is left out: it needs blocks of at least 4 tokens (source.block_size = 3)"
+    )
+    asked = make_config(
+        family={"name": "ngram"},
+        source={**TEXT_SOURCE, "block_size": 3},
+        metrics={"names": ["repetition"]},
+    )
+    message = "metric 'repetition' does not apply to this run: it needs blocks of at least 4"
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        model_collapse.run(asked)

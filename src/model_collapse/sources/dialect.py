@@ -128,26 +128,23 @@ def detect(path: Path, lines: list[str]) -> Dialect:
 
 
 def _what_was_seen(lines: list[str]) -> str:
-    """Why no reading works, for the refusal: a value that is no number, or uneven rows."""
-    for separator in SEPARATORS:
-        rows = [_fields(line, separator) for line in lines]
-        if any(len(row) != len(rows[0]) for row in rows):
-            continue
-        header = any(_number(field, ".") is None for field in rows[0])
-        for number, row in enumerate(rows[1:] if header else rows, start=1):
-            for col, field in enumerate(row):
-                if _number(field, ".") is None and _number(field, ",") is None:
-                    name = rows[0][col].strip() if header else str(col)
-                    where = f"row {number}, column {name}"
-                    return f"has a non-numeric value {field.strip()!r} ({where})"
-    for separator in (",", ";", "\t", " "):
-        counts = [len(_fields(line, separator)) for line in lines]
-        if max(counts) > 1 and len(set(counts)) > 1:
-            uneven = next(i for i, c in enumerate(counts) if c != counts[0])
-            return (
-                f"has rows with different numbers of fields ({counts[0]} on line 1, "
-                f"{counts[uneven]} on line {uneven + 1} when split at {SEPARATORS[separator]}s)"
-            )
+    """Why no reading works, for the refusal: uneven rows or a value that is no number,
+    under the first separator the lines hold (none: one column)."""
+    held = [sep for sep in SEPARATORS if any(len(_fields(line, sep)) > 1 for line in lines)]
+    separator = held[0] if held else ","
+    rows = [_fields(line, separator) for line in lines]
+    uneven = next((i for i, row in enumerate(rows) if len(row) != len(rows[0])), None)
+    if uneven is not None:
+        return (
+            f"has rows with different numbers of fields ({len(rows[0])} on line 1, "
+            f"{len(rows[uneven])} on line {uneven + 1} when split at {SEPARATORS[separator]}s)"
+        )
+    header = any(_number(field, ".") is None and _number(field, ",") is None for field in rows[0])
+    for number, row in enumerate(rows[1:] if header else rows, start=1):
+        for col, field in enumerate(row):
+            if _number(field, ".") is None and _number(field, ",") is None:
+                name = rows[0][col].strip() if header else str(col)
+                return f"has a non-numeric value {field.strip()!r} (row {number}, column {name})"
     return "has values that no separator and decimal mark read as numbers"
 
 
