@@ -15,14 +15,9 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +26,7 @@ import numpy as np
 from model_collapse.config import Config, config_to_toml
 from model_collapse.errors import SaveError, UserInputError
 from model_collapse.lock import RunLock
+from model_collapse.provenance import now, provenance
 from model_collapse.state import (
     STATE,
     State,
@@ -70,51 +66,6 @@ def atomic_write(path: Path, payload: bytes) -> None:
         with contextlib.suppress(OSError):  # a read-only directory keeps it: next run's
             temporary.unlink(missing_ok=True)
         raise
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def provenance(config: Config) -> dict[str, Any]:
-    """Versions, commit, seeds and start time of a run."""
-    libraries = {}
-    for name in ("model-collapse", "numpy", "scipy", "pandas", "matplotlib"):
-        try:
-            libraries[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            libraries[name] = "not installed"
-    return {
-        "package_version": libraries.pop("model-collapse"),
-        "git_commit": _git_commit(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "libraries": libraries,
-        "seeds": {
-            "root_seed": config.experiment.seed,
-            "seeds": config.experiment.seeds,
-            "streams": "SeedSequence(root_seed, spawn_key=(stage, generation + 2))",
-        },
-        "command": sys.argv,
-        "started": _now(),
-        "resumed": [],
-        "finished": None,
-    }
 
 
 @dataclass
@@ -279,7 +230,7 @@ class RunStore:
             self._remove_unlisted(state)
             if self.start < self.config.experiment.generations:
                 prov = json.loads(self.path("provenance.json").read_text())
-                prov["resumed"].append(_now())
+                prov["resumed"].append(now())
                 atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
 
         self._save(tidy, what="the resumed run directory")
@@ -395,7 +346,7 @@ class RunStore:
                 atomic_write(self.path("collapse.csv"), collapse_table.encode())
             prov = json.loads(self.path("provenance.json").read_text())
             if prov["finished"] is None or prov["resumed"]:
-                prov["finished"] = _now()
+                prov["finished"] = now()
                 atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
 
         self._save(write, what="the run's end")
