@@ -20,6 +20,7 @@ from model_collapse.store import RunStore
 from tests.conftest import make_config
 
 CONFIG = make_config(experiment={"generations": 5})
+STATE_FILE = "checkpoints/state.json"
 NAMES = plan_run(CONFIG).names
 
 
@@ -117,6 +118,8 @@ def test_an_edited_config_is_refused(tmp_path: Path):
             "state.json is missing but metrics.csv",
         ),
         (lambda d: _legacy(d), "written by an older model-collapse"),
+        (lambda d: _replace(d / STATE_FILE, b'"completed": 2', b'"completed": 1'), "own checksum"),
+        (lambda d: (d / "provenance.json").write_text("[]"), "provenance.json lacks its list"),
     ],
     ids=[
         "truncated",
@@ -128,6 +131,8 @@ def test_an_edited_config_is_refused(tmp_path: Path):
         "state",
         "no state",
         "legacy",
+        "state edited",
+        "provenance",
     ],
 )
 def test_a_damaged_run_directory_is_refused(tmp_path: Path, damage, message: str):

@@ -42,7 +42,23 @@ class State:
     notes: dict[str, Any] = field(default_factory=dict)  # what the run log resumes from
 
     def to_json(self) -> bytes:
-        return json.dumps({"format": FORMAT, **dataclasses.asdict(self)}).encode()
+        body = {"format": FORMAT, **dataclasses.asdict(self)}
+        return json.dumps({**body, "state_sha256": _digest(body)}).encode()
+
+
+def _digest(body: dict[str, Any]) -> str:
+    """The state's own checksum: an edited state.json is refused like any other file."""
+    return sha256_bytes(json.dumps(body, sort_keys=True).encode())
+
+
+def _inside(name: object) -> bool:
+    """A file name the state may list: under checkpoints/ or samples/, no way out."""
+    parts = str(name).split("/")
+    return (
+        isinstance(name, str)
+        and parts[0] in ("checkpoints", "samples")
+        and all(part not in ("", ".", "..") for part in parts)
+    )
 
 
 def damaged(directory: Path, name: str, why: str) -> UserInputError:
@@ -65,14 +81,22 @@ def read_state(directory: Path) -> State | None:
             f"{directory} was written by an older model-collapse that kept no checksums, so it "
             f"cannot be verified; {RESTART}"
         )
-    names = {f.name for f in dataclasses.fields(State)}
-    try:
-        state = State(**{k: v for k, v in raw.items() if k in names})
-    except TypeError:
-        raise damaged(directory, STATE, "lacks entries") from None
-    if raw["format"] != FORMAT or not isinstance(state.files, dict):
+    if raw["format"] != FORMAT:
         raise damaged(directory, STATE, f"has format {raw['format']!r}, not {FORMAT}")
-    return state
+    body = {k: v for k, v in raw.items() if k != "state_sha256"}
+    if raw.get("state_sha256") != _digest(body):
+        raise damaged(directory, STATE, "was changed: it does not match its own checksum")
+    kinds = {f.name: f.type for f in dataclasses.fields(State)}
+    for name, kind in kinds.items():
+        value = raw.get(name)
+        expected = {"int": int, "str": str}.get(str(kind), dict)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise damaged(directory, STATE, f"has no valid {name}")
+    if not all(_inside(name) and isinstance(h, str) for name, h in raw["files"].items()):
+        raise damaged(directory, STATE, "lists files outside checkpoints/ and samples/")
+    if min(raw["completed"] + 1, raw["metrics_bytes"], raw["metrics_rows"], raw["log_bytes"]) < 0:
+        raise damaged(directory, STATE, "holds negative counts")
+    return State(**{name: raw[name] for name in kinds})
 
 
 def verify(directory: Path, state: State, config_text: str, columns: list[str]) -> dict[str, Any]:
@@ -163,6 +187,18 @@ def read_verified(directory: Path) -> tuple[str, State]:
             "`model-collapse run` command resumes it"
         )
     return text, state
+
+
+def read_provenance(directory: Path) -> dict[str, Any]:
+    """provenance.json, which a resumed run adds its resume and end times to."""
+    try:
+        prov = json.loads((directory / "provenance.json").read_bytes())
+    except (OSError, ValueError):
+        raise damaged(directory, "provenance.json", "is missing or unreadable") from None
+    if not isinstance(prov, dict) or not isinstance(prov.get("resumed"), list):
+        raise damaged(directory, "provenance.json", "lacks its list of resume times")
+    prov.setdefault("finished", None)
+    return prov
 
 
 def first_difference(saved: Path, text: str) -> str:

@@ -31,6 +31,7 @@ from model_collapse.state import (
     STATE,
     State,
     first_difference,
+    read_provenance,
     read_state,
     sha256_bytes,
     verify,
@@ -102,6 +103,7 @@ class RunStore:
         self.log_lines: list[str] = []
         self.start = 0
         self.state: State | None = None
+        self.provenance: dict[str, Any] = {}
         self.lock: RunLock | None = None
         self._hashes: dict[str, Any] = {}
 
@@ -197,8 +199,8 @@ class RunStore:
     def _write_new_run(self, text: str, header: bytes) -> None:
         self.path("checkpoints").mkdir(exist_ok=True)
         atomic_write(self.path("config.toml"), text.encode())
-        prov = json.dumps(provenance(self.config), indent=2).encode()
-        atomic_write(self.path("provenance.json"), prov)
+        self.provenance = provenance(self.config)
+        self._write_provenance()
         atomic_write(self.path("metrics.csv"), header)
         atomic_write(self.path("run.log"), b"")
         self._hashes = {"metrics": hashlib.sha256(header), "log": hashlib.sha256()}
@@ -229,11 +231,14 @@ class RunStore:
                     f.truncate(length)  # a generation cut short; verified not to pad
             self._remove_unlisted(state)
             if self.start < self.config.experiment.generations:
-                prov = json.loads(self.path("provenance.json").read_text())
-                prov["resumed"].append(now())
-                atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
+                self.provenance["resumed"].append(now())
+                self._write_provenance()
 
+        self.provenance = read_provenance(out)
         self._save(tidy, what="the resumed run directory")
+
+    def _write_provenance(self) -> None:
+        atomic_write(self.path("provenance.json"), json.dumps(self.provenance, indent=2).encode())
 
     def _remove_unlisted(self, state: State) -> None:
         """Checkpoints a kill left behind after a newer state, and half-written temp files."""
@@ -344,10 +349,9 @@ class RunStore:
         def write() -> None:
             if collapse_table is not None:
                 atomic_write(self.path("collapse.csv"), collapse_table.encode())
-            prov = json.loads(self.path("provenance.json").read_text())
-            if prov["finished"] is None or prov["resumed"]:
-                prov["finished"] = now()
-                atomic_write(self.path("provenance.json"), json.dumps(prov, indent=2).encode())
+            if self.provenance["finished"] is None or self.provenance["resumed"]:
+                self.provenance["finished"] = now()
+                self._write_provenance()
 
         self._save(write, what="the run's end")
 
