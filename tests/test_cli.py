@@ -178,6 +178,14 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
             "source.std must be in the range (0, 1e+100], got 1e+200",
         ),
         "folder as config": (["results"], "'results' is a folder, neither a config file"),
+        "unresolvable std": (
+            ["gaussian-1d", "--set", "source.mean=[1e20]"],
+            "source.std or source.cov (1) is below what float64 resolves at the mean (1e+20)",
+        ),
+        "list syntax": (
+            ["gaussian-1d", "--set", "metrics.names=wasserstein"],
+            'metrics.names must be a list of strings (in --set: metrics.names=["wasserstein"])',
+        ),
         "binary corpus": (
             [
                 "ngram-wikipedia",
@@ -222,6 +230,8 @@ CASE_NAMES = [
     "memory",
     "overflowing std",
     "folder as config",
+    "unresolvable std",
+    "list syntax",
 ]
 
 
@@ -254,7 +264,7 @@ def test_another_run_in_out_is_refused_and_kept(tmp_path: Path):
     before = {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
     result = invoke("run", "gaussian-1d", *SMALL, "--set", "sampling.n=41", "--out", out)
     assert result.exit_code == 2
-    assert "holds a different run (source.n_train = 40 there)" in result.stderr
+    assert "holds a different run (source.n_train = 40, " in result.stderr
     assert before == {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
 
 
@@ -416,7 +426,8 @@ def test_plot_of_a_run_with_no_generation_yet(tmp_path: Path):
     from model_collapse.store import RunStore
 
     config = __import__("model_collapse").load_config("gaussian-1d", ["experiment.seeds=2"])
-    with RunStore(tmp_path / "r", config, plan_run(config).names):
+    plan = plan_run(config)
+    with RunStore(tmp_path / "r", config, plan.names, plan.inputs):
         pass  # a run killed before its first generation finished
     result = invoke("plot", "r")
     assert result.exit_code == 2

@@ -111,3 +111,16 @@ def test_ctrl_c_says_how_to_resume(tmp_path: Path, uninterrupted: bytes):
     assert line.endswith(f"to resume, run: model-collapse {' '.join(ARGS)} --out {out}")
     assert cli(*ARGS, "--out", str(out)).returncode == 0
     assert (out / "metrics.csv").read_bytes() == uninterrupted
+
+
+@needs_root
+def test_init_on_a_full_disk_leaves_no_half_file(tmp_path: Path):
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(mount)], check=True)
+    try:
+        result = cli("init", "gaussian-1d", str(mount / "c.toml"))
+        assert result.returncode == 2 and "No space left on device" in one_line(result.stderr)
+        assert list(mount.iterdir()) == []  # all or nothing: the retry is not blocked
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)

@@ -108,7 +108,7 @@ def test_out_holding_another_run_is_refused_and_left_alone(tmp_path: Path):
     model_collapse.run(make_config(), tmp_path / "r")
     before = {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
     with pytest.raises(
-        UserInputError, match=re.escape("holds a different run (source.n_train = 50 there)")
+        UserInputError, match=re.escape("holds a different run (source.n_train = 50, ")
     ):
         model_collapse.run(make_config(sampling={"n": 60}), tmp_path / "r")
     after = {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
@@ -133,7 +133,7 @@ def test_out_holding_another_run_is_refused_and_left_alone(tmp_path: Path):
         (
             {"source": {"dim": 3}, "sampling": {"n": 3}},
             "family 'gaussian' needs at least 4 samples per training set in 3 dimensions, "
-            "got source.n_train = 3; raise source.n_train",
+            "got sampling.n = 3; raise sampling.n",
         ),
         (
             {"source": {"n_train": 5}, "regime": {"name": "mix", "real_fraction": 0.5}},

@@ -1,6 +1,7 @@
 """A run directory has one writer and verifies itself: what does not verify is refused in
 one line, and never resumed into different numbers."""
 
+import dataclasses
 import json
 import os
 import re
@@ -21,7 +22,7 @@ from tests.conftest import make_config
 
 CONFIG = make_config(experiment={"generations": 5})
 STATE_FILE = "checkpoints/state.json"
-NAMES = plan_run(CONFIG).names
+PLAN = plan_run(CONFIG)
 
 
 def full_and_cut(tmp_path: Path) -> tuple[Path, Path]:
@@ -52,7 +53,7 @@ def refused(cut: Path, message: str) -> None:
 
 
 def test_a_second_writer_is_refused_naming_the_first(tmp_path: Path):
-    with RunStore(tmp_path / "r", CONFIG, NAMES):
+    with RunStore(tmp_path / "r", CONFIG, PLAN.names, PLAN.inputs):
         with pytest.raises(UserInputError) as err:
             model_collapse.run(CONFIG, tmp_path / "r")
         assert re.search(r"in use by another run \(pid \d+ on .+, started 20\d\d-", str(err.value))
@@ -190,7 +191,7 @@ def test_reading_a_run_verifies_it(tmp_path: Path):
 
 def test_a_run_with_no_completed_generation_cannot_be_plotted(tmp_path: Path):
     out = tmp_path / "r"
-    with RunStore(out, CONFIG, NAMES):
+    with RunStore(out, CONFIG, PLAN.names, PLAN.inputs):
         pass  # created, then stopped before generation 0 finished
     with pytest.raises(UserInputError, match="has no completed generation yet; run it first"):
         model_collapse.open_run(out)
@@ -204,6 +205,7 @@ def test_the_state_records_what_the_directory_holds(tmp_path: Path):
     assert sorted(state["files"]) == [
         "checkpoints/model-00000.safetensors",
         "checkpoints/model-00004.safetensors",
+        "collapse.csv",
     ]
     assert (full / "config.toml").read_text() == config_to_toml(CONFIG)
 
@@ -227,3 +229,88 @@ def _flip(path: Path) -> None:
 def _legacy(folder: Path) -> None:
     state = folder / "checkpoints/state.json"
     state.write_text(json.dumps({"completed": 2, "metrics_bytes": 100}))
+
+
+def test_data_changed_between_interruption_and_resume_is_refused(tmp_path: Path, iris_csv: Path):
+    config = make_config(
+        source={"name": "file", "path": str(iris_csv)}, experiment={"generations": 5}
+    )
+
+    class StopError(Exception):
+        pass
+
+    def stop(generation: int) -> None:
+        if generation == 2:
+            raise StopError
+
+    with pytest.raises(StopError):
+        model_collapse.run(config, tmp_path / "r", on_generation=stop)
+    rows = iris_csv.read_text().splitlines()
+    iris_csv.write_text("\n".join([rows[0], *rows[2:], rows[1]]) + "\n")  # same rows, moved
+    with pytest.raises(UserInputError, match="the real data or model files of the run in"):
+        model_collapse.run(config, tmp_path / "r")
+
+
+def test_restart_removes_a_link_not_what_it_points_to(tmp_path: Path):
+    model_collapse.run(CONFIG, tmp_path / "r")
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("mine")
+    import shutil
+
+    shutil.rmtree(tmp_path / "r/figures")
+    (tmp_path / "r/figures").symlink_to(precious)
+    model_collapse.run(CONFIG, tmp_path / "r", restart=True)
+    assert (precious / "keep.txt").read_text() == "mine"
+    assert (tmp_path / "r/figures").is_dir() and not (tmp_path / "r/figures").is_symlink()
+
+
+def test_a_folder_with_only_a_users_config_is_not_a_run(tmp_path: Path):
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    (folder / "config.toml").write_text("# my commented config\n")
+    for restart in (False, True):
+        with pytest.raises(UserInputError, match="holds other files, not a run"):
+            model_collapse.run(CONFIG, folder, restart=restart)
+    assert (folder / "config.toml").read_text() == "# my commented config\n"
+
+
+def test_a_checkpoint_the_state_does_not_list_is_never_loaded(tmp_path: Path):
+    _, cut = full_and_cut(tmp_path)
+    from model_collapse.state import read_state
+
+    state = read_state(cut)
+    assert state is not None
+    files = {k: v for k, v in state.files.items() if not k.endswith("00002.safetensors")}
+    (cut / STATE_FILE).write_bytes(dataclasses.replace(state, files=files).to_json())
+    with pytest.raises(UserInputError, match="is not among the checkpoints the state lists"):
+        model_collapse.run(CONFIG, cut)
+
+
+def test_plot_refuses_an_edited_collapse_table(tmp_path: Path):
+    full, _ = full_and_cut(tmp_path)
+    table = full / "collapse.csv"
+    table.write_text(table.read_text().replace(",,", ",1,", 1))
+    with pytest.raises(UserInputError, match=re.escape("collapse.csv does not match its checksum")):
+        model_collapse.open_run(full)
+
+
+def test_rerunning_a_finished_run_leaves_its_provenance(tmp_path: Path):
+    _, cut = full_and_cut(tmp_path)
+    model_collapse.run(CONFIG, cut)  # resumed: gets an end time
+    before = (cut / "provenance.json").read_bytes()
+    time.sleep(1.1)
+    model_collapse.run(CONFIG, cut)  # nothing to run
+    assert (cut / "provenance.json").read_bytes() == before
+
+
+def test_a_saved_config_repeats_the_run_from_any_folder(tmp_path: Path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "d.csv").write_text("a,b\n" + "".join(f"{i},{i * i % 7}\n" for i in range(60)))
+    monkeypatch.chdir(data)
+    config = make_config(source={"name": "file", "path": "d.csv"}, sampling={"n": 20})
+    model_collapse.run(config, tmp_path / "r")
+    monkeypatch.chdir(tmp_path)
+    again = model_collapse.run(tmp_path / "r/config.toml", tmp_path / "again")
+    assert again.metrics.equals(model_collapse.open_run(tmp_path / "r").metrics)

@@ -146,7 +146,7 @@ class Result:
 
     def plot(self, metrics: list[str] | None = None) -> Figure:
         """One panel per metric: median over seeds, 95% band of seeds, mean dashed."""
-        from model_collapse.plots import _pyplot, draw_metric, draw_theory, has_theory
+        from model_collapse.plots import _pyplot, draw_metric, draw_theory, fit_to_data, has_theory
 
         names = metrics or list(self.metrics.columns[2:])
         plt = _pyplot()
@@ -158,6 +158,7 @@ class Result:
             draw_metric(ax, self.metrics, name)
             if has_theory(self.config, name):
                 draw_theory(ax, self.config, name, generations)
+                fit_to_data(ax, self.metrics[name].to_numpy())
             ax.legend(fontsize=7)
         for ax in axes.flat[len(names) :]:
             ax.set_visible(False)
@@ -169,12 +170,12 @@ def commented_config(preset: str) -> str:
     """A preset as a config to start from: every key, what it means and its valid range."""
     from model_collapse.config import commented_toml
 
-    raw = read_raw(preset)
     if str(preset) not in preset_names():
         raise UserInputError(
             f"'{preset}' is not a preset;{did_you_mean(str(preset), preset_names())} "
             f"presets: {', '.join(preset_names())}"
         )
+    raw = read_raw(preset)
     title = f"model-collapse config from the preset '{preset}': {preset_description(preset)}"
     if "suite" in raw:  # several runs: the preset's own text says how they differ
         text = (resources.files("model_collapse") / "presets" / f"{preset}.toml").read_text()
@@ -213,7 +214,7 @@ def run(
     resolved = load_config(config, overrides)
     directory = Path(out) if out is not None else None
     plan = plan_run(resolved)  # everything is checked before anything is written
-    with RunStore(directory, resolved, plan.names, restart) as store:
+    with RunStore(directory, resolved, plan.names, plan.inputs, restart) as store:
         if on_start is not None:
             on_start(store.start)
         run_generations(plan, store, on_generation)
@@ -230,21 +231,28 @@ def run(
 
 
 def write_figures(result: Result) -> list[Path]:
-    """The figures of a run directory, from its metrics.csv and config."""
+    """The figures of a run directory, from its metrics.csv, collapse.csv and the sample
+    files its state lists (never files it does not)."""
     from model_collapse.plots import plot_item_histograms, plot_metrics
+    from model_collapse.state import read_state
 
     assert result.directory is not None
+    state = read_state(result.directory)
+    listed = set() if state is None else set(state.files)
     collapse = None
-    if (result.directory / "collapse.csv").is_file():
+    if "collapse.csv" in listed:
         import pandas as pd
 
         collapse = pd.read_csv(result.directory / "collapse.csv")
     paths = plot_metrics(result.metrics, result.config, result.directory / "figures", collapse)
-    for folder in sorted((result.directory / "samples").glob("*")):
-        if folder.is_dir() and any(folder.glob("generation-*.npy")):
-            label = f"per-item {folder.name} (all seeds)"
-            target = result.directory / "figures" / f"{folder.name}_histogram.png"
-            paths.append(plot_item_histograms(folder, target, label))
+    per_item: dict[str, list[Path]] = {}
+    for name in sorted(listed):
+        parts = name.split("/")
+        if parts[0] == "samples" and len(parts) == 3 and parts[2].endswith(".npy"):
+            per_item.setdefault(parts[1], []).append(result.directory / name)
+    for metric, files in per_item.items():
+        target = result.directory / "figures" / f"{metric}_histogram.png"
+        paths.append(plot_item_histograms(files, target, f"per-item {metric} (all seeds)"))
     return paths
 
 

@@ -54,7 +54,7 @@ def check_run(config: Config, family: Family, regime: Regime, real: RealData) ->
 def _check_sizes(config: Config, family: Family, real: RealData) -> None:
     dim = real.train.shape[2]
     need = family.min_samples(config, dim)
-    sizes = {"source.n_train": real.train.shape[1], "sampling.n": config.sampling.n}
+    sizes = {"sampling.n": config.sampling.n, "source.n_train": real.train.shape[1]}
     if config.regime.name == "accumulate-subsample":
         sizes["regime.size"] = config.regime.size or config.sampling.n
     for key, value in sizes.items():

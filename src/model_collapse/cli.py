@@ -82,7 +82,9 @@ class Progress:
             self.decile = done * 10 // self.generations
             seconds = time.monotonic() - self.started
             share = f"{100 * done // self.generations}%"
-            say(f"{self.label}: generation {done} of {self.generations} ({share}), {seconds:.0f} s")
+            say(
+                f"{self.label}: {done} of {self.generations} generations ({share}), {seconds:.0f} s"
+            )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -191,7 +193,7 @@ def collapse_line(directory: Path) -> str | None:
         if len(at):
             parts.append(
                 f"{what}: {len(at)} of {len(table)} seeds (first at generation {int(at.min())}, "
-                f"median {int(at.median())})"
+                f"median {at.median():g})"
             )
     return f"{'; '.join(parts)}; see {path} and run.log" if parts else None
 
@@ -253,6 +255,12 @@ def stops_explained(session: Session) -> Iterator[None]:
     except SaveError as err:
         say(f"error: {err}; once that is fixed, resume with: {session.command()}")
         raise typer.Exit(1) from None
+    except MemoryError:
+        say(
+            f"error: out of memory; {session.saved()}; lower experiment.seeds or sampling.n, "
+            f"or free memory and resume with: {session.command()}"
+        )
+        raise typer.Exit(1) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -279,7 +287,11 @@ def plot_command(directory: Annotated[Path, typer.Argument(help="A run directory
     from model_collapse.api import open_run, write_figures
 
     with bad_input_exits_2():
-        paths = write_figures(open_run(directory))
+        try:
+            paths = write_figures(open_run(directory))
+        except OSError as err:
+            say(f"error: cannot write the figures of {directory}: {err.strerror}")
+            raise typer.Exit(1) from None
     for path in paths:
         typer.echo(f"figure: {path}")
 
@@ -291,15 +303,15 @@ def init_command(
 ) -> None:
     """Write a config to start from: a preset with every key, its meaning and its range."""
     from model_collapse.api import commented_config
+    from model_collapse.store import atomic_write
 
     target = path or Path(f"{preset}.toml")
     with bad_input_exits_2():
         text = commented_config(preset)
+        if target.exists():
+            raise UserInputError(f"{target} exists; choose another path or remove it")
         try:
-            with open(target, "x", encoding="utf-8") as f:
-                f.write(text)
-        except FileExistsError:
-            raise UserInputError(f"{target} exists; choose another path or remove it") from None
+            atomic_write(target, text.encode())  # all of it or nothing, even on a full disk
         except OSError as err:
             raise UserInputError(f"cannot write {target}: {err.strerror}") from None
     typer.echo(f"wrote {target}; run it with: model-collapse run {shlex.quote(str(target))}")

@@ -181,7 +181,8 @@ def _type_name(kind: Any) -> str:
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
         return " or ".join(_type_name(k) for k in typing.get_args(kind) if k is not type(None))
     if typing.get_origin(kind) is list:
-        return f"a list of {_type_name(typing.get_args(kind)[0])}s"
+        inner = _type_name(typing.get_args(kind)[0]).split(" ", 1)[1]  # "a string" -> "string"
+        return f"a list of {inner}s"
     return {int: "an int", float: "a number", str: "a string", bool: "a boolean"}[kind]
 
 
@@ -265,8 +266,11 @@ def _build_section(section: str, raw: dict[str, Any]) -> Any:
         try:
             values[key] = _coerce(value, hints[key])
         except TypeError:
+            example = ""
+            if typing.get_origin(hints[key]) is list and isinstance(value, str):
+                example = f' (in --set: {section}.{key}=["{value}"])'
             raise UserInputError(
-                f"{section}.{key} must be {_type_name(hints[key])}, got {value!r}"
+                f"{section}.{key} must be {_type_name(hints[key])}{example}, got {value!r}"
             ) from None
         _check_value(f"{section}.{key}", values[key], dict(fields[key].metadata or _NO_META))
     return cls(**values)
@@ -296,10 +300,22 @@ def resolve(config: Config) -> Config:
         source = dataclasses.replace(source, n_train=n)
     if config.family.name == "hf" and not source.tokenizer:  # the model's own tokenizer
         source = dataclasses.replace(source, tokenizer=config.family.model_path)
+    # Paths are kept absolute: the saved config.toml repeats the run from any folder.
+    source = dataclasses.replace(
+        source, path=_absolute(source.path), tokenizer=_absolute(source.tokenizer)
+    )
+    family = dataclasses.replace(config.family, model_path=_absolute(config.family.model_path))
     regime = config.regime
     if regime.size is None:
         regime = dataclasses.replace(regime, size=n)
-    return dataclasses.replace(config, source=source, regime=regime)
+    return dataclasses.replace(config, source=source, family=family, regime=regime)
+
+
+def _absolute(path: str) -> str:
+    """A path made absolute (``~`` expanded); "" and ``package:NAME`` stay as they are."""
+    if not path or path.startswith("package:"):
+        return path
+    return str(Path(path).expanduser().absolute())
 
 
 def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:

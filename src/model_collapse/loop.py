@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,7 @@ class Plan:
     reference: Reference
     names: list[str]
     notes: list[str]  # for the run log: metrics left out, and why
+    inputs: str  # checksum of the real data and the model files the run reads
 
     def new_model(self) -> Model:
         return self.family.make(self.config, self.real)
@@ -108,7 +110,11 @@ def plan_run(config: Config) -> Plan:
     check_run(config, family, regime, real)
     reference = make_reference(config, real)
     names, notes = choose_metrics(config, reference, family.make(config, real), config.family.exact)
-    return Plan(config, saved, family, regime, real, reference, names, notes)
+    inputs = hashlib.sha256(real.digest().encode())
+    for path in family.inputs(config) if family.inputs is not None else []:
+        with open(path, "rb") as f:
+            inputs.update(hashlib.file_digest(f, "sha256").digest())
+    return Plan(config, saved, family, regime, real, reference, names, notes, inputs.hexdigest())
 
 
 def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model | None]:

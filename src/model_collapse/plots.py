@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -42,6 +43,15 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save(fig: Figure, path: Path) -> None:
+    """Write a PNG atomically: a reader (or a second writer) never sees half of one."""
+    from model_collapse.store import atomic_write
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    atomic_write(path, buffer.getvalue())
 
 
 def summarise(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -107,6 +117,14 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     ax.set_ylabel(metric)
 
 
+def fit_to_data(ax: Axes, values: np.ndarray) -> None:
+    """On a log axis, the data's range: theory curves far below it (a chain that went on
+    shrinking where float64 rounded the samples to a point) must not squeeze the data."""
+    shown = values[np.isfinite(values) & (values > 0)]
+    if ax.get_yscale() == "log" and len(shown):
+        ax.set_ylim(shown.min() / 3, shown.max() * 3)
+
+
 def mark_collapse(ax: Axes, collapse: pd.DataFrame) -> None:
     """A vertical line where half the seeds had collapsed, if they did."""
     at = collapse["collapsed_at"].dropna().sort_values().to_numpy()
@@ -141,6 +159,7 @@ def draw_theory(ax: Axes, config: Config, metric: str, generations: int) -> None
         return
     theory = gaussian_variance_theory(generations, n, n0, config.family.estimator)
     mean, low, high = theory.mean_band(config.experiment.seeds)
+    low = np.where(low > 0, low, np.nan)  # a ratio is positive: where not, the band says nothing
     ax.plot(gens, mean, color="k", lw=1, ls="--", label="theory: mean")
     ax.fill_between(
         gens,
@@ -174,6 +193,7 @@ def plot_metrics(
         draw_metric(ax, metrics, metric)
         if has_theory(config, metric):
             draw_theory(ax, config, metric, int(metrics["generation"].max()) + 1)
+            fit_to_data(ax, metrics[metric].to_numpy())
         if collapse is not None:
             mark_collapse(ax, collapse)
         ax.set_title(
@@ -182,7 +202,7 @@ def plot_metrics(
         ax.legend(fontsize=7)
         fig.tight_layout()
         paths.append(figures / f"{metric}.png")
-        fig.savefig(paths[-1], dpi=110, metadata={"Software": None})
+        save(fig, paths[-1])
         plt.close(fig)
     if collapse is not None and collapse[["collapsed_at", "diverged_at"]].notna().any(axis=None):
         paths.append(plot_collapse(collapse, int(metrics["generation"].max()) + 1, title, figures))
@@ -209,7 +229,7 @@ def plot_collapse(collapse: pd.DataFrame, generations: int, title: str, figures:
     ax.legend(fontsize=7)
     fig.tight_layout()
     path = figures / "collapse.png"
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    save(fig, path)
     plt.close(fig)
     return path
 
@@ -228,16 +248,16 @@ def plot_comparison(
     fig.suptitle(f"{title}: median over seeds, band = 95% of seeds", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    save(fig, path)
     plt.close(fig)
     return path
 
 
 @quiet
-def plot_item_histograms(folder: Path, path: Path, title: str) -> Path:
-    """Histograms of per-item values (e.g. per-block perplexity) for up to 8 generations."""
+def plot_item_histograms(files: list[Path], path: Path, title: str) -> Path:
+    """Histograms of per-item values (e.g. per-block perplexity) for up to 8 generations,
+    from ``generation-G.npy`` files in generation order."""
     plt = _pyplot()
-    files = sorted(folder.glob("generation-*.npy"))
     shown = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, 8).round().astype(int))]
     values = {int(f.stem.split("-")[1]): np.load(f, allow_pickle=False).ravel() for f in shown}
     positive = all((v > 0).all() for v in values.values())
@@ -268,6 +288,6 @@ def plot_item_histograms(folder: Path, path: Path, title: str) -> Path:
     ax.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    save(fig, path)
     plt.close(fig)
     return path

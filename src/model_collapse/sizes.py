@@ -54,6 +54,9 @@ def needs(config: Config, n_train: int, dim: int, categories: int, history: bool
             "experiment.seeds or source.n_train",
         )
     ]
+    if config.source.name not in ("file", "wikipedia", "text", "wikitext"):  # drawn from a truth
+        test = TEMPORARIES * config.source.n_test * dim * WORD
+        out.append(Need("the real test set", test, "source.n_test"))
     if not config.family.exact:
         out.append(
             Need("each generation's sets", TEMPORARIES * per_set, "experiment.seeds or sampling.n")

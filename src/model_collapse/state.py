@@ -19,8 +19,8 @@ from typing import Any
 from model_collapse.errors import UserInputError
 
 STATE = "checkpoints/state.json"
-FORMAT = 2
-RESTART = "run with --restart to start it over, or choose another --out"
+FORMAT = 3  # 2 had no checksum of its own nor of its inputs
+RESTART = "start it over with `model-collapse run ... --restart`, or choose another --out"
 
 
 def sha256_bytes(payload: bytes) -> str:
@@ -38,7 +38,8 @@ class State:
     metrics_rows: int
     log_bytes: int
     log_sha256: str
-    files: dict[str, str] = field(default_factory=dict)  # checkpoints and samples
+    inputs_sha256: str  # the real data and any model files the run reads
+    files: dict[str, str] = field(default_factory=dict)  # checkpoints, samples, collapse.csv
     notes: dict[str, Any] = field(default_factory=dict)  # what the run log resumes from
 
     def to_json(self) -> bytes:
@@ -52,12 +53,14 @@ def _digest(body: dict[str, Any]) -> str:
 
 
 def _inside(name: object) -> bool:
-    """A file name the state may list: under checkpoints/ or samples/, no way out."""
+    """A file the state may list: collapse.csv, or under checkpoints/ or samples/."""
     parts = str(name).split("/")
-    return (
-        isinstance(name, str)
-        and parts[0] in ("checkpoints", "samples")
-        and all(part not in ("", ".", "..") for part in parts)
+    return isinstance(name, str) and (
+        name == "collapse.csv"
+        or (
+            parts[0] in ("checkpoints", "samples")
+            and all(part not in ("", ".", "..") for part in parts)
+        )
     )
 
 
@@ -76,10 +79,10 @@ def read_state(directory: Path) -> State | None:
         raise damaged(directory, STATE, "is unreadable") from None
     if not isinstance(raw, dict):
         raise damaged(directory, STATE, "is not a state")
-    if "format" not in raw:
+    if not isinstance(raw.get("format", 0), int) or raw.get("format", 0) < FORMAT:
         raise UserInputError(
-            f"{directory} was written by an older model-collapse that kept no checksums, so it "
-            f"cannot be verified; {RESTART}"
+            f"{directory} was written by an older model-collapse that kept fewer checksums, so "
+            f"it cannot be verified; {RESTART}"
         )
     if raw["format"] != FORMAT:
         raise damaged(directory, STATE, f"has format {raw['format']!r}, not {FORMAT}")
@@ -93,16 +96,19 @@ def read_state(directory: Path) -> State | None:
         if not isinstance(value, expected) or isinstance(value, bool):
             raise damaged(directory, STATE, f"has no valid {name}")
     if not all(_inside(name) and isinstance(h, str) for name, h in raw["files"].items()):
-        raise damaged(directory, STATE, "lists files outside checkpoints/ and samples/")
+        raise damaged(directory, STATE, "lists files that are not a run's")
     if min(raw["completed"] + 1, raw["metrics_bytes"], raw["metrics_rows"], raw["log_bytes"]) < 0:
         raise damaged(directory, STATE, "holds negative counts")
     return State(**{name: raw[name] for name in kinds})
 
 
-def verify(directory: Path, state: State, config_text: str, columns: list[str]) -> dict[str, Any]:
+def verify(
+    directory: Path, state: State, config_text: str, columns: list[str], inputs: str
+) -> dict[str, Any]:
     """Check every file the run depends on against ``state``; return the running hashes.
 
-    ``config_text`` is the config about to run; ``columns`` the metrics.csv header.
+    ``config_text`` is the config about to run, ``columns`` the metrics.csv header and
+    ``inputs`` the checksum of the real data and model files it reads.
     """
     after = (
         "after the run started"
@@ -117,18 +123,29 @@ def verify(directory: Path, state: State, config_text: str, columns: list[str]) 
             f"--out {directory} holds a different run ({first_difference(saved, config_text)} "
             "there); choose another --out, or add --restart to replace it"
         )
+    if inputs != state.inputs_sha256:
+        raise UserInputError(
+            f"the real data or model files of the run in {directory} changed {after} "
+            "(source.path, source.tokenizer or family.model_path): restore them, or run with "
+            "a new --out"
+        )
     metrics, prefix = verify_appended(
         directory, "metrics.csv", state.metrics_bytes, state.metrics_sha256
     )
     check_rows(directory, prefix, state, columns)
     log, _ = verify_appended(directory, "run.log", state.log_bytes, state.log_sha256)
-    for name, digest in sorted(state.files.items()):
+    verify_files(directory, state, state.files)
+    return {"metrics": metrics, "log": log}
+
+
+def verify_files(directory: Path, state: State, files: dict[str, str]) -> None:
+    """Each listed file is there, with the bytes it was saved with."""
+    for name, digest in sorted(files.items()):
         path = directory / name
         if not path.is_file():
             raise damaged(directory, name, f"is missing (saved with generation {state.completed})")
         if sha256_bytes(path.read_bytes()) != digest:
             raise damaged(directory, name, "does not match its checksum")
-    return {"metrics": metrics, "log": log}
 
 
 def verify_appended(directory: Path, name: str, length: int, digest: str) -> tuple[Any, bytes]:
@@ -186,6 +203,8 @@ def read_verified(directory: Path) -> tuple[str, State]:
             f"{directory} has no completed generation yet; run it first: the same "
             "`model-collapse run` command resumes it"
         )
+    read_by_figures = {k: v for k, v in state.files.items() if not k.startswith("checkpoints/")}
+    verify_files(directory, state, read_by_figures)
     return text, state
 
 
@@ -202,7 +221,7 @@ def read_provenance(directory: Path) -> dict[str, Any]:
 
 
 def first_difference(saved: Path, text: str) -> str:
-    """The first ``section.key = value`` of the saved config that differs from ``text``."""
+    """Up to three ``section.key = value`` of the saved config that differ from ``text``."""
     import tomllib
 
     try:
@@ -210,8 +229,11 @@ def first_difference(saved: Path, text: str) -> str:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return "an unreadable config.toml"
     new = tomllib.loads(text)
-    for section, body in old.items():
-        for key, value in body.items() if isinstance(body, dict) else []:
-            if new.get(section, {}).get(key) != value:
-                return f"{section}.{key} = {value!r}"
-    return "another config"
+    differ = [
+        f"{section}.{key} = {value!r}"
+        for section, body in old.items()
+        for key, value in (body.items() if isinstance(body, dict) else [])
+        if new.get(section, {}).get(key) != value
+    ]
+    more = f" and {len(differ) - 3} more" if len(differ) > 3 else ""
+    return ", ".join(differ[:3]) + more if differ else "another config"

@@ -12,6 +12,7 @@ identically.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,8 +29,10 @@ from model_collapse.errors import SaveError, UserInputError
 from model_collapse.lock import RunLock
 from model_collapse.provenance import now, provenance
 from model_collapse.state import (
+    RESTART,
     STATE,
     State,
+    damaged,
     first_difference,
     read_provenance,
     read_state,
@@ -93,10 +96,12 @@ class RunStore:
         directory: Path | None,
         config: Config,
         metric_names: list[str],
+        inputs: str = "",
         restart: bool = False,
     ) -> None:
         self.directory = directory
         self.config = config
+        self.inputs = inputs  # checksum of the real data and model files
         self.columns = ["seed", "generation", *metric_names]
         self.restart = restart
         self.rows: list[str] = []  # CSV lines when there is no directory
@@ -104,6 +109,7 @@ class RunStore:
         self.start = 0
         self.state: State | None = None
         self.provenance: dict[str, Any] = {}
+        self.ran = False  # this invocation saved a generation (provenance gets a new end)
         self.lock: RunLock | None = None
         self._hashes: dict[str, Any] = {}
 
@@ -153,7 +159,11 @@ class RunStore:
         out = self.directory
         assert out is not None
         entries = [e for e in out.iterdir() if not _leftover(e)]
-        if entries and not (out / "config.toml").exists() and not (out / STATE).exists():
+        # a run: its state, or the lock and config of one killed while it was created
+        ours = (out / STATE).exists() or (
+            (out / ".lock").exists() and (out / "config.toml").exists()
+        )
+        if entries and not ours:
             raise UserInputError(
                 f"--out {out} holds other files, not a run of model-collapse; choose another --out"
             )
@@ -170,10 +180,10 @@ class RunStore:
         """--restart: remove the run's files (only those) before it starts over."""
         for name in RUN_ENTRIES:
             entry = self.path(name)
-            if entry.is_dir():
+            if entry.is_symlink() or entry.is_file():
+                entry.unlink()  # a link goes, never what it points to
+            elif entry.is_dir():
                 shutil.rmtree(entry)
-            elif entry.exists():
-                entry.unlink()
 
     def _create(self, text: str) -> None:
         out = self.directory
@@ -188,7 +198,7 @@ class RunStore:
         if metrics.exists() and metrics.read_bytes().count(b"\n") > 1:
             raise UserInputError(
                 f"{out / STATE} is missing but metrics.csv holds results: the run directory "
-                "is damaged; run with --restart to start it over, or choose another --out"
+                f"is damaged; {RESTART}"
             )
         header = (",".join(self.columns) + "\n").encode()
         self._save(
@@ -212,13 +222,14 @@ class RunStore:
             metrics_rows=0,
             log_bytes=0,
             log_sha256=self._hashes["log"].hexdigest(),
+            inputs_sha256=self.inputs,
         )
         atomic_write(self.path(STATE), self.state.to_json())
 
     def _resume(self, state: State, text: str) -> None:
         out = self.directory
         assert out is not None
-        self._hashes = verify(out, state, text, self.columns)
+        self._hashes = verify(out, state, text, self.columns, self.inputs)
         self.state = state
         self.start = state.completed + 1
 
@@ -312,10 +323,12 @@ class RunStore:
             metrics_rows=state.metrics_rows + rows.count("\n"),
             log_bytes=log_bytes,
             log_sha256=self._hashes["log"].hexdigest(),
+            inputs_sha256=state.inputs_sha256,
             files=files,
             notes=done.notes,
         )
         atomic_write(self.path(STATE), self.state.to_json())
+        self.ran = True
         for name in stale:
             self.path(name).unlink(missing_ok=True)
 
@@ -339,7 +352,11 @@ class RunStore:
         """A saved model's arrays (safetensors: no code runs on load; checksum verified)."""
         from safetensors.numpy import load_file
 
-        return load_file(self.path(f"checkpoints/model-{generation:05d}.safetensors"))
+        name = f"checkpoints/model-{generation:05d}.safetensors"
+        if self.state is None or name not in self.state.files:
+            assert self.directory is not None
+            raise damaged(self.directory, name, "is not among the checkpoints the state lists")
+        return load_file(self.path(name))
 
     def finish(self, collapse_table: str | None) -> None:
         """Write the collapse table and the end time."""
@@ -347,9 +364,15 @@ class RunStore:
             return
 
         def write() -> None:
+            assert self.state is not None
             if collapse_table is not None:
-                atomic_write(self.path("collapse.csv"), collapse_table.encode())
-            if self.provenance["finished"] is None or self.provenance["resumed"]:
+                payload = collapse_table.encode()
+                atomic_write(self.path("collapse.csv"), payload)
+                files = {**self.state.files, "collapse.csv": sha256_bytes(payload)}
+                if files != self.state.files:
+                    self.state = dataclasses.replace(self.state, files=files)
+                    atomic_write(self.path(STATE), self.state.to_json())
+            if self.provenance["finished"] is None or self.ran:
                 self.provenance["finished"] = now()
                 self._write_provenance()
 

@@ -109,3 +109,29 @@ def test_a_european_csv_runs_to_the_same_metrics_as_the_plain_one(tmp_path: Path
         for path in (plain, semi)
     ]
     assert runs[0].equals(runs[1])
+
+
+def test_spaces_inside_tab_separated_fields_are_never_a_separator(tmp_path: Path):
+    path = write(tmp_path, "t.tsv", "a\tb\n5 605,9\t9 553,2\n1 001,5\t2 000,0\n")
+    with pytest.raises(UserInputError, match=re.escape("has a non-numeric value '5 605,9'")):
+        read_numeric(path)
+
+
+def test_an_unnamed_column_a_saved_index_is_refused(tmp_path: Path):
+    path = write(tmp_path, "i.csv", ",x,y\n0,1.5,2\n1,2.5,3\n")
+    message = "column 1 has no name in the header row (a saved index?)"
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        read_numeric(path)
+
+
+def test_columns_on_different_scales_are_not_called_dependent(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    income, share = rng.normal(5e4, 2e4, 300), rng.uniform(0, 0.03, 300)
+    rows = zip(income.tolist(), share.tolist(), strict=True)
+    text = "income,share\n" + "".join(f"{a!r},{b!r}\n" for a, b in rows)
+    path = write(tmp_path, "scales.csv", text)
+    result = model_collapse.run(
+        "gaussian-1d",
+        overrides=["source.name=file", f"source.path={path}", "experiment.generations=2"],
+    )
+    assert len(result.metrics) == 2 * result.config.experiment.seeds

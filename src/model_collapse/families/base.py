@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
@@ -96,6 +97,7 @@ class Family:
     decoding: bool = False  # honours sampling.temperature, top_k, top_p, repetition_penalty
     check: Callable[[Config, RealData], None] | None = None  # refuses settings it cannot run
     collapse: str = ""  # what a collapsed fit is, for models that are Degenerates
+    inputs: Callable[[Config], list[Path]] | None = None  # files it reads (model weights)
 
 
 FAMILIES: Registry[Family] = Registry("family")

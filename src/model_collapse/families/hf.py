@@ -114,6 +114,14 @@ def check_model_path(config: Config, real: RealData) -> None:
         )
 
 
+def model_files(config: Config) -> list[Path]:
+    """The files a resumed run must find unchanged: the weights and the model's config."""
+    path = model_location(config.family.model_path)
+    if path.is_file():
+        return [path]
+    return sorted([*path.glob("*.safetensors"), *path.glob("*.json")])
+
+
 class HFModel(NeuralLanguageModel):
     """A Hugging Face causal LM per seed, fine-tuned each generation; its starting weights
     are the pretrained ones in ``family.model_path``."""
@@ -133,5 +141,6 @@ FAMILIES.register("hf")(
         description="a local Hugging Face causal LM or GGUF file, fine-tuned (family.model_path)",
         decoding=True,
         check=check_model_path,
+        inputs=model_files,
     )
 )

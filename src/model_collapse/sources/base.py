@@ -68,6 +68,17 @@ class RealData:
     decode: Callable[[list[int]], str] | None = None
     bos: int = -1
 
+    def digest(self) -> str:
+        """SHA-256 of the real data a run uses: a resumed run must see the same numbers."""
+        import hashlib
+
+        digest = hashlib.sha256(f"{self.kind}/{self.categories}/{self.bos}".encode())
+        for array in (self.train, self.test, self.validation):
+            if array is not None:
+                digest.update(f"{array.dtype}{array.shape}".encode())
+                digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
 
 def draw_per_seed(
     config: Config, pool: np.ndarray, where: str, unit: str

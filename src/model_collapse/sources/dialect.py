@@ -7,7 +7,9 @@ those of a first, header row is a number. The readings that count must agree on 
 numbers; if they do not (``1,5`` is two columns, or one and a half), the file is refused
 with what was seen, since a guess could turn it into different numbers silently. A
 header whose names hold the decimal mark rules that reading out (``x,y`` over one column
-of decimal-comma numbers would be a strange header).
+of decimal-comma numbers would be a strange header), and where tabs separate, spaces
+are part of a field (``1 000,5``), never a separator. A header with an unnamed column
+(a saved index) is refused.
 
 The whole file is then parsed by pandas in that dialect (its C parser reads decimals
 exactly as Python's float does).
@@ -107,15 +109,24 @@ def detect(path: Path, lines: list[str]) -> Dialect:
     """The one reading of ``lines`` that makes numbers, or a one-line refusal."""
     sample = lines[:SAMPLE_LINES]
     found: list[tuple[Dialect, np.ndarray]] = []
+    tabs = any("\t" in line for line in sample)
     for separator in SEPARATORS:
         for decimal in (".", ","):
-            if separator == decimal:
-                continue
+            if separator == decimal or (separator == " " and tabs):
+                continue  # tabs separate: spaces beside them are inside fields (1 000,5)
             reading = _reading(sample, separator, decimal)
             if reading is not None and not any(
                 np.array_equal(reading[1], other, equal_nan=True) for _, other in found
             ):
                 found.append(reading)
+    if len(found) == 1 and found[0][0].header:
+        names = _fields(sample[0], found[0][0].separator)
+        if any(not name.strip() for name in names):
+            empty = next(i for i, name in enumerate(names) if not name.strip())
+            raise UserInputError(
+                f"{path}: column {empty + 1} has no name in the header row (a saved index?); "
+                "drop it, or name it"
+            )
     if len(found) == 1:
         return found[0][0]
     if not found:
@@ -131,7 +142,7 @@ def _what_was_seen(lines: list[str]) -> str:
     """Why no reading works, for the refusal: uneven rows or a value that is no number,
     under the first separator the lines hold (none: one column)."""
     held = [sep for sep in SEPARATORS if any(len(_fields(line, sep)) > 1 for line in lines)]
-    separator = held[0] if held else ","
+    separator = "\t" if "\t" in held else held[0] if held else ","
     rows = [_fields(line, separator) for line in lines]
     uneven = next((i for i, row in enumerate(rows) if len(row) != len(rows[0])), None)
     if uneven is not None:

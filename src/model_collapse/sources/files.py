@@ -155,6 +155,8 @@ def check_columns(data: np.ndarray, names: list[str], kind: Kind, path: Path) ->
                     f"{path}: columns {names[a]} and {names[b]} are identical; drop one"
                 )
     matrix = checked - checked.mean(axis=0) if kind == "continuous" else checked
+    scale = np.sqrt((matrix**2).mean(axis=0))
+    matrix = matrix / np.where(scale > 0, scale, 1.0)  # units do not matter: correlations do
     spectrum = np.linalg.eigvalsh(matrix.T @ matrix)  # squared singular values, ascending
     if spectrum[0] <= 1e3 * len(spectrum) * np.finfo(float).eps * spectrum[-1]:
         what = "columns" if kind == "continuous" else "feature columns"
@@ -168,7 +170,7 @@ def load_file(config: Config, kind: Kind) -> RealData:
     cfg = config.source
     if not cfg.path:
         raise UserInputError(
-            "source 'file' needs source.path (a .csv, .npy, .npz or .parquet file)"
+            "source 'file' needs source.path (a .csv, .tsv, .txt, .npy, .npz or .parquet file)"
         )
     path = Path(cfg.path).expanduser()
     data, categories = _as_kind(*read_columns(path), kind, path)
@@ -190,6 +192,6 @@ SOURCES.register("file")(
     Source(
         ("continuous", "categorical", "regression"),
         load_file,
-        "your numeric data: source.path = .csv, .npy, .npz or .parquet",
+        "your numeric data: source.path = .csv, .tsv, .txt, .npy, .npz or .parquet",
     )
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model_collapse.config import SourceConfig
+from model_collapse.degenerate import EPS
 from model_collapse.errors import UserInputError
 from model_collapse.sources.base import truth_source
 
@@ -29,7 +30,23 @@ def _mean_and_cov(cfg: SourceConfig) -> tuple[np.ndarray, np.ndarray]:
         cov = cfg.std**2 * corr
     if not np.allclose(cov, cov.T) or np.linalg.eigvalsh(cov).min() <= 0:
         raise UserInputError("source.cov must be symmetric positive definite")
+    values = np.linalg.eigvalsh(cov)
+    if values[0] <= d * EPS * values[-1]:
+        raise UserInputError(
+            "source.cov is singular to float64 precision (its eigenvalues span more than "
+            f"{1 / (d * EPS):.0e}); make it better conditioned"
+        )
+    _check_resolvable(np.sqrt(values[0]), np.abs(mean).max(), "source.std or source.cov")
     return mean, cov
+
+
+def _check_resolvable(spread: float, centre: float, keys: str) -> None:
+    """A truth whose spread float64 cannot resolve at its centre is a point mass already."""
+    if spread <= 1e3 * EPS * centre:
+        raise UserInputError(
+            f"{keys} ({spread:g}) is below what float64 resolves at the mean ({centre:g}): "
+            "every sample would be the mean itself; centre the data or widen it"
+        )
 
 
 @dataclass(frozen=True)
@@ -164,6 +181,7 @@ def make_gmm(cfg: SourceConfig) -> GMMTruth:
         angle = 2 * np.pi * np.arange(k) / k
         means[:, 0], means[:, 1] = cfg.spread * np.cos(angle), cfg.spread * np.sin(angle)
     covs = np.broadcast_to(cfg.std**2 * np.eye(d), (k, d, d)).copy()
+    _check_resolvable(cfg.std, float(np.abs(means).max()), "source.std")
     return GMMTruth(np.full(k, 1.0 / k), means, covs)
 
 
