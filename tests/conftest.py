@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,28 @@ import numpy as np
 import pytest
 
 from model_collapse.config import Config, config_from_dict
+
+
+class InterruptedRunError(Exception):
+    """Raised by :func:`interrupt_after` to stop a run as Ctrl-C would."""
+
+
+def interrupt_after(generation: int) -> Callable[[int], None]:
+    """An ``on_generation`` callback that stops the run once ``generation`` is saved."""
+
+    def stop(done: int) -> None:
+        if done == generation:
+            raise InterruptedRunError
+
+    return stop
+
+
+def run_interrupted(config: Any, out: Path, generation: int) -> None:
+    """Run ``config`` into ``out`` and stop it after ``generation``."""
+    import model_collapse
+
+    with pytest.raises(InterruptedRunError):
+        model_collapse.run(config, out, on_generation=interrupt_after(generation))
 
 
 def make_config(**sections: dict[str, Any]) -> Config:

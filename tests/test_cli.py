@@ -371,18 +371,11 @@ def test_a_run_off_a_terminal_logs_its_start_and_every_tenth(tmp_path: Path):
 
 def test_resuming_says_where(tmp_path: Path):
     import model_collapse
-
-    class StopError(Exception):
-        pass
-
-    def stop(generation: int) -> None:
-        if generation == 4:
-            raise StopError
+    from tests.conftest import run_interrupted
 
     longer = [*SMALL, "--set", "experiment.generations=8"]
     config = model_collapse.load_config("gaussian-1d", [a for a in longer if a != "--set"])
-    with pytest.raises(StopError):
-        model_collapse.run(config, tmp_path / "r", on_generation=stop)
+    run_interrupted(config, tmp_path / "r", 4)
     result = invoke("run", "gaussian-1d", *longer, "--out", "r")
     assert result.exit_code == 0
     assert result.stderr.splitlines()[0] == (

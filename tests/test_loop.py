@@ -9,7 +9,7 @@ import pytest
 import model_collapse
 from model_collapse.config import config_to_dict
 from model_collapse.errors import UserInputError
-from tests.conftest import TEXT_SOURCE, TINY_GPT, make_config
+from tests.conftest import TEXT_SOURCE, TINY_GPT, InterruptedRunError, make_config
 
 FAMILY_SOURCES = [
     ({"name": "gaussian"}, {"name": "gaussian", "dim": 2}),
@@ -54,10 +54,6 @@ def test_same_config_gives_byte_identical_metrics(tmp_path: Path):
     assert (tmp_path / "a/metrics.csv").read_bytes() == (tmp_path / "b/metrics.csv").read_bytes()
     other = model_collapse.run(config_to_dict(config) | {"experiment": {"seed": 8}})
     assert not other.metrics.equals(model_collapse.open_run(tmp_path / "a").metrics)
-
-
-class InterruptedRunError(Exception):
-    pass
 
 
 @pytest.mark.parametrize(

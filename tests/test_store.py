@@ -18,7 +18,7 @@ from model_collapse.config import config_to_toml
 from model_collapse.errors import UserInputError
 from model_collapse.loop import plan_run
 from model_collapse.store import RunStore
-from tests.conftest import make_config
+from tests.conftest import make_config, run_interrupted
 
 CONFIG = make_config(experiment={"generations": 5})
 STATE_FILE = "checkpoints/state.json"
@@ -28,16 +28,7 @@ PLAN = plan_run(CONFIG)
 def full_and_cut(tmp_path: Path) -> tuple[Path, Path]:
     """An uninterrupted run and the same run stopped after generation 2."""
     model_collapse.run(CONFIG, tmp_path / "full")
-
-    class StopError(Exception):
-        pass
-
-    def stop_at_two(generation: int) -> None:
-        if generation == 2:
-            raise StopError
-
-    with pytest.raises(StopError):
-        model_collapse.run(CONFIG, tmp_path / "cut", on_generation=stop_at_two)
+    run_interrupted(CONFIG, tmp_path / "cut", 2)
     return tmp_path / "full", tmp_path / "cut"
 
 
@@ -235,16 +226,7 @@ def test_data_changed_between_interruption_and_resume_is_refused(tmp_path: Path,
     config = make_config(
         source={"name": "file", "path": str(iris_csv)}, experiment={"generations": 5}
     )
-
-    class StopError(Exception):
-        pass
-
-    def stop(generation: int) -> None:
-        if generation == 2:
-            raise StopError
-
-    with pytest.raises(StopError):
-        model_collapse.run(config, tmp_path / "r", on_generation=stop)
+    run_interrupted(config, tmp_path / "r", 2)
     rows = iris_csv.read_text().splitlines()
     iris_csv.write_text("\n".join([rows[0], *rows[2:], rows[1]]) + "\n")  # same rows, moved
     with pytest.raises(UserInputError, match="the real data or model files of the run in"):

@@ -10,6 +10,7 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,11 +111,17 @@ def plan_run(config: Config) -> Plan:
     check_run(config, family, regime, real)
     reference = make_reference(config, real)
     names, notes = choose_metrics(config, reference, family.make(config, real), config.family.exact)
-    inputs = hashlib.sha256(real.digest().encode())
-    for path in family.inputs(config) if family.inputs is not None else []:
+    inputs = inputs_digest(real, family.inputs(config) if family.inputs is not None else [])
+    return Plan(config, saved, family, regime, real, reference, names, notes, inputs)
+
+
+def inputs_digest(real: RealData, files: list[Path]) -> str:
+    """SHA-256 of what a run reads: its real data, and files such as a model's weights."""
+    digest = hashlib.sha256(real.digest().encode())
+    for path in files:
         with open(path, "rb") as f:
-            inputs.update(hashlib.file_digest(f, "sha256").digest())
-    return Plan(config, saved, family, regime, real, reference, names, notes, inputs.hexdigest())
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()
 
 
 def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model | None]:
