@@ -34,6 +34,15 @@ def run_interrupted(config: Any, out: Path, generation: int) -> None:
         model_collapse.run(config, out, on_generation=interrupt_after(generation))
 
 
+def step_of(reference: Any, model: Any = None, synthetic: Any = None, first: Any = None) -> Any:
+    """A generation's Step as the metrics see it, from a reference and what was fitted."""
+    from model_collapse.step import Step
+
+    step = Step(1, reference.config, reference.real, [], first, None, lambda: None, reference)
+    step.model, step.synthetic = model, synthetic
+    return step
+
+
 def make_config(**sections: dict[str, Any]) -> Config:
     """A small, fast config; keyword arguments override whole sections' keys."""
     raw: dict[str, dict[str, Any]] = {

@@ -204,3 +204,37 @@ def test_checkpoints_kept(tmp_path: Path, keep: bool, expected: list[int]):
     model_collapse.run(make_config(experiment={"keep_checkpoints": keep}), tmp_path / "r")
     names = sorted(p.name for p in (tmp_path / "r/checkpoints").glob("model-*.safetensors"))
     assert names == [f"model-{g:05d}.safetensors" for g in expected]
+
+
+@pytest.mark.parametrize(
+    ("family", "source"),
+    [
+        ({"name": "gaussian"}, {"name": "gaussian"}),
+        ({"name": "gaussian", "exact": True}, {"name": "gaussian"}),
+        ({"name": "gmm"}, {"name": "gmm", "dim": 2, "components": 2}),
+        ({"name": "ngram"}, TEXT_SOURCE),
+        (TINY_GPT, TEXT_SOURCE),
+    ],
+)
+def test_oracle_and_pool_record_the_real_share_they_trained_on(family, source):
+    config = {"family": family, "source": source, "sampling": {"n": 40}}
+    shares = {}
+    for regime in ("pool", "oracle"):
+        sections = {**config, "regime": {"name": regime, "real_fraction": 0.5}}
+        metrics = model_collapse.run(make_config(**sections)).metrics
+        assert metrics.columns[-1] == "real_share"
+        shares[regime] = metrics.groupby("generation")["real_share"].first().tolist()
+    assert shares == {"pool": [1.0, 0.5, 0.5], "oracle": [1.0, 1.0, 1.0]}
+
+
+def test_pool_is_mix_by_another_name_and_adds_its_diagnostic():
+    mixed = model_collapse.run(make_config(regime={"name": "mix", "real_fraction": 0.3}))
+    pooled = model_collapse.run(make_config(regime={"name": "pool", "real_fraction": 0.3}))
+    assert pooled.metrics.drop(columns="real_share").equals(mixed.metrics)
+
+
+def test_the_oracle_refuses_a_real_share_too_small_to_fit():
+    config = make_config(regime={"name": "oracle", "real_fraction": 0.01}, sampling={"n": 50})
+    message = "regime 'oracle' trains on the real share of each pool only: regime.real_fraction"
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        model_collapse.run(config)

@@ -1,8 +1,12 @@
 from pathlib import Path
 
 from model_collapse.api import open_run, run
-from model_collapse.plots import has_theory
+from model_collapse.theory import theory_for
 from tests.conftest import make_config
+
+
+def has_theory(config, metric: str) -> bool:
+    return theory_for(config, metric) is not None
 
 
 def test_theory_is_drawn_only_where_it_holds():
@@ -37,3 +41,22 @@ def test_text_runs_keep_samples_and_draw_the_perplexity_histogram(tmp_path: Path
     excerpt = (tmp_path / "r/samples/text/generation-00001.txt").read_text()
     assert excerpt.startswith("=== seed 0, block 0 ===\n") and excerpt.count("===") == 2 * 15
     assert (tmp_path / "r/figures/gen0_perplexity_histogram.png").stat().st_size > 10_000
+
+
+def test_a_plug_in_adds_its_own_closed_form(tmp_path: Path):
+    from model_collapse.theory import THEORIES, Theory
+
+    def draw(ax, config, generations):
+        ax.axhline(0.5, color="k", label="theory: a plug-in's line")
+
+    name = "test-mean-error-line"
+    THEORIES.register(name)(
+        Theory("mean_error", lambda config: config.experiment.seeds == 3, draw, "a test's line")
+    )
+    try:
+        result = run(make_config(experiment={"seeds": 3}))
+        labels = [t.get_text() for t in result.plot(["mean_error"]).axes[0].get_legend().texts]
+        assert "theory: a plug-in's line" in labels
+        assert theory_for(make_config(), "mean_error") is None  # where it does not hold
+    finally:
+        THEORIES._entries.pop(name)

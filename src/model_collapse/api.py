@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,6 +22,8 @@ from model_collapse.registry import did_you_mean
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+
+    from model_collapse.observers import Observer
 
 
 def preset_names() -> list[str]:
@@ -146,7 +148,8 @@ class Result:
 
     def plot(self, metrics: list[str] | None = None) -> Figure:
         """One panel per metric: median over seeds, 95% band of seeds, mean dashed."""
-        from model_collapse.plots import _pyplot, draw_metric, draw_theory, fit_to_data, has_theory
+        from model_collapse.plots import _pyplot, draw_metric, fit_to_data
+        from model_collapse.theory import theory_for
 
         names = metrics or list(self.metrics.columns[2:])
         plt = _pyplot()
@@ -156,8 +159,9 @@ class Result:
         generations = int(self.metrics["generation"].max()) + 1
         for ax, name in zip(axes.flat, names, strict=False):
             draw_metric(ax, self.metrics, name)
-            if has_theory(self.config, name):
-                draw_theory(ax, self.config, name, generations)
+            theory = theory_for(self.config, name)
+            if theory is not None:
+                theory.draw(ax, self.config, generations)
                 fit_to_data(ax, self.metrics[name].to_numpy())
             ax.legend(fontsize=7)
         for ax in axes.flat[len(names) :]:
@@ -196,6 +200,7 @@ def run(
     on_generation: Callable[[int], None] | None = None,
     restart: bool = False,
     on_start: Callable[[int], None] | None = None,
+    observers: Sequence[Observer] = (),
 ) -> Result:
     """Run an experiment; with ``out``, write (or resume) a run directory and its figures.
 
@@ -207,18 +212,21 @@ def run(
     on_generation : called after each completed generation (for progress bars).
     restart : start ``out`` over (its run files are removed) instead of resuming it.
     on_start : called with the first generation still to run, once ``out`` is open.
+    observers : told of the start, every saved generation and the finish
+        (:class:`model_collapse.observers.Observer`).
     """
     from model_collapse.loop import plan_run, run_generations
+    from model_collapse.observers import Callbacks
     from model_collapse.store import RunStore
 
-    resolved = load_config(config, overrides)
+    watching = [*observers, Callbacks(on_start, on_generation)]
     directory = Path(out) if out is not None else None
-    plan = plan_run(resolved)  # everything is checked before anything is written
-    with RunStore(directory, resolved, plan.names, plan.inputs, restart) as store:
-        if on_start is not None:
-            on_start(store.start)
-        run_generations(plan, store, on_generation)
-        result = Result(resolved, read_metrics(store.metrics_text()), directory)
+    plan = plan_run(load_config(config, overrides))  # all is checked before anything is written
+    with RunStore(directory, plan.saved, plan.columns, plan.inputs, restart) as store:
+        for observer in watching:
+            observer.start(plan, store.start, directory)
+        run_generations(plan, store, watching)
+        result = Result(plan.saved, read_metrics(store.metrics_text()), directory)
         if directory is not None:
             try:
                 write_figures(result)
@@ -227,6 +235,8 @@ def run(
                     f"cannot write the figures of {directory}: {err.strerror}; every generation "
                     f"is saved: draw them later with `model-collapse plot {directory}`"
                 ) from None
+    for observer in watching:
+        observer.finish(result)
     return result
 
 

@@ -8,7 +8,7 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from model_collapse.errors import SaveError, UserInputError
+from model_collapse.observers import Observer
 
 if TYPE_CHECKING:
     from model_collapse.config import Config
+    from model_collapse.loop import Plan
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Run, measure and prevent model collapse."
@@ -43,27 +45,27 @@ def bad_input_exits_2() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-class Progress:
+class Progress(Observer):
     """One run's progress: a rich bar on a terminal, else a log line every 10% of generations.
 
     Either way a first line says where the run goes and whether it starts, resumes or is
     already complete.
     """
 
-    def __init__(self, label: str, directory: Path, generations: int, seeds: int) -> None:
-        self.label, self.directory = label, directory
-        self.generations, self.seeds = generations, seeds
+    def __init__(self, label: str) -> None:
+        self.label = label
         self.started = time.monotonic()
         self.decile = 0
         self.bar: Any = None
 
-    def start(self, first: int) -> None:
-        total = f"{self.generations} generations x {self.seeds} seeds"
+    def start(self, plan: Plan, first: int, directory: Path | None) -> None:
+        self.generations = plan.config.experiment.generations
+        total = f"{self.generations} generations x {plan.config.experiment.seeds} seeds"
         if first >= self.generations:
-            say(f"{self.label}: {self.directory} is complete ({total}); nothing to run")
+            say(f"{self.label}: {directory} is complete ({total}); nothing to run")
             return
         what = f"resuming at generation {first} of" if first else "new run,"
-        say(f"{self.label}: {what} {total}, in {self.directory}")
+        say(f"{self.label}: {what} {total}, in {directory}")
         self.decile = first * 10 // self.generations
         if sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -73,7 +75,7 @@ class Progress:
             self.task = self.bar.add_task(self.label, total=self.generations, completed=first)
             self.bar.start()
 
-    def advance(self, generation: int) -> None:
+    def generation(self, generation: int, values: Mapping[str, Any]) -> None:
         done = generation + 1
         if self.bar is not None:
             self.bar.update(self.task, completed=done)
@@ -107,10 +109,9 @@ class Session:
         from model_collapse.api import run
 
         self.current = directory
-        exp = config.experiment
-        progress = Progress(label, directory, exp.generations, exp.seeds)
+        progress = Progress(label)
         try:
-            run(config, directory, None, progress.advance, self.restart, progress.start)
+            run(config, directory, restart=self.restart, observers=[progress])
         finally:
             progress.close()
         self.finished.append(directory)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model_collapse import defaults
 from model_collapse.errors import UserInputError
 from model_collapse.registry import did_you_mean
 
@@ -54,11 +55,16 @@ class ExperimentConfig:
     keep_checkpoints: bool = _spec(
         False, "keep every generation's model, not only generation 0's and the latest"
     )
+    device: str = _spec(
+        "auto",
+        "where torch families compute (auto: cuda, else mps, else cpu)",
+        choices=("auto", "cpu", "cuda", "mps"),
+    )
 
 
 @dataclass(frozen=True)
 class SourceConfig:
-    name: str = _spec("gaussian", "the real data (model-collapse list shows the sources)")
+    name: str = _spec(defaults.SOURCE, "the real data (model-collapse list shows the sources)")
     path: str = _spec("", "your data file or folder (sources file, text, wikitext)")
     dim: int = _spec(1, "dimensions of a built-in distribution", low=1, high=10_000)
     mean: list[float] = _spec([], "its mean, one value per dimension (default 0)", -BIG, BIG)
@@ -92,7 +98,7 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class FamilyConfig:
-    name: str = _spec("gaussian", "the model family (model-collapse list shows them)")
+    name: str = _spec(defaults.FAMILY, "the model family (model-collapse list shows them)")
     estimator: str = _spec("mle", "covariance or noise estimator", choices=("mle", "unbiased"))
     exact: bool = _spec(
         False, "draw sufficient statistics instead of samples (gaussian, categorical)"
@@ -131,7 +137,7 @@ class FamilyConfig:
 
 @dataclass(frozen=True)
 class RegimeConfig:
-    name: str = _spec("replace", "how each training set is built (model-collapse list)")
+    name: str = _spec(defaults.REGIME, "how each training set is built (model-collapse list)")
     real_fraction: float = _spec(0.1, "real share of each training set (mix, fresh)", 0.0, 1.0)
     size: int | None = _spec(
         None, "training set size of accumulate-subsample (default sampling.n)", 0, MANY
@@ -298,8 +304,6 @@ def resolve(config: Config) -> Config:
     source = config.source
     if source.n_train is None:
         source = dataclasses.replace(source, n_train=n)
-    if config.family.name == "hf" and not source.tokenizer:  # the model's own tokenizer
-        source = dataclasses.replace(source, tokenizer=config.family.model_path)
     # Paths are kept absolute: the saved config.toml repeats the run from any folder.
     source = dataclasses.replace(
         source, path=_absolute(source.path), tokenizer=_absolute(source.tokenizer)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,46 +17,46 @@ import numpy as np
 
 from model_collapse.checks import check_run
 from model_collapse.config import Config
+from model_collapse.data import REAL, Items
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
-from model_collapse.metrics import METRICS, Reference, Snapshot, choose_metrics, make_reference
+from model_collapse.metrics import METRICS, Reference, choose_metrics, make_reference
 from model_collapse.notes import RunNotes
+from model_collapse.observers import Observer
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
 from model_collapse.sizes import check_memory_before_data
 from model_collapse.sources import SOURCES, RealData, load_real_data
+from model_collapse.step import Step
 from model_collapse.store import Completed, RunStore, npy_bytes
 
 
 def generate(
     model: Any, config: Config, regime: Regime, generation: int
 ) -> tuple[np.ndarray | None, Any]:
-    """The generation's samples (None on the exact path) and what the next regime step uses."""
+    """The generation's samples (None on the exact path) and what the next regime step uses:
+    the samples as items from this generation, or their sufficient statistics."""
     rng = stream(config.experiment.seed, "sample", generation)
     if config.family.exact:  # sufficient statistics of exactly the share the regime takes
         return None, model.sample_stats(regime.synthetic_share(config), rng)
     samples = model.sample(config.sampling.n, rng)
-    return samples, samples
+    return samples, Items.of(samples, generation)
 
 
-def sample_files(
-    generation: int, reference: Reference, snapshot: Snapshot, names: list[str]
-) -> dict[str, bytes]:
+def sample_files(step: Step, names: list[str]) -> dict[str, bytes]:
     """What ``samples/`` keeps of a generation: per-item metric values, excerpts of text."""
     files = {}
     for name in names:
         per_item = METRICS.get(name).per_item
         if per_item is not None:
-            files[f"{name}/generation-{generation:05d}.npy"] = npy_bytes(
-                per_item(reference, snapshot)
-            )
-    decode, text = reference.real.decode, snapshot.synthetic
+            files[f"{name}/generation-{step.generation:05d}.npy"] = npy_bytes(per_item(step))
+    decode, text = step.real.decode, step.synthetic
     if decode is not None and text is not None:
         excerpt = [
             f"=== seed {s}, block {b} ===\n{decode(text[s, b].tolist())}\n"
             for s in range(min(len(text), 3))
             for b in range(min(text.shape[1], 5))
         ]
-        files[f"text/generation-{generation:05d}.txt"] = "".join(excerpt).encode("utf-8")
+        files[f"text/generation-{step.generation:05d}.txt"] = "".join(excerpt).encode("utf-8")
     return files
 
 
@@ -100,12 +100,18 @@ class Plan:
     def new_model(self) -> Model:
         return self.family.make(self.config, self.real)
 
+    @property
+    def columns(self) -> list[str]:
+        """The columns of metrics.csv after seed and generation."""
+        return [*self.names, *self.regime.diagnostics]
+
 
 def plan_run(config: Config) -> Plan:
     """Load the real data and check the whole config against it; refuse what cannot run."""
     family = FAMILIES.get(config.family.name)
     regime = REGIMES.get(config.regime.name)
-    check_memory_before_data(config, family.kind, regime.keeps_history)
+    config = family.resolve(config) if family.resolve is not None else config
+    check_memory_before_data(config, family, regime.keeps_history)
     real = load_real_data(config, family.kind)
     saved, config = config, with_data_sizes(config, real)
     check_run(config, family, regime, real)
@@ -137,48 +143,63 @@ def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model
     return history, models[0], models[start - 1]
 
 
-def measure(plan: Plan, snapshot: Snapshot, notes: RunNotes, generation: int) -> dict[str, Any]:
-    """Every metric of the run, one value per seed; undefined values go to the run log."""
+def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
+    """Every metric of the run and the regime's diagnostics, one value per seed; undefined
+    values go to the run log."""
     values = {}
     for name in plan.names:
-        compute = functools.partial(METRICS.get(name).compute, plan.reference, snapshot)
-        values[name] = notes.measure(generation, name, compute)
+        compute = functools.partial(METRICS.get(name).compute, step)
+        values[name] = notes.measure(step.generation, name, compute)
+    seeds = plan.config.experiment.seeds
+    for name, diagnostic in plan.regime.diagnostics.items():
+        value = notes.measure(
+            step.generation, name, functools.partial(diagnostic, step, step.train)
+        )
+        values[name] = np.broadcast_to(value, (seeds,))
     return values
 
 
-def run_generations(
-    plan: Plan, store: RunStore, on_generation: Callable[[int], None] | None = None
-) -> RunNotes:
+def fit_data(train: Any) -> Any:
+    """What a family fits: the items' data (their provenance stays with the run), or the
+    sufficient statistics."""
+    return train.data if isinstance(train, Items) else train
+
+
+def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] = ()) -> RunNotes:
     """Run every generation not yet in ``store``, for all seeds at once."""
-    config, real, regime, root = plan.config, plan.real, plan.regime, plan.config.experiment.seed
+    config, real, regime = plan.config, plan.real, plan.regime
     notes = RunNotes(config.experiment.seeds, plan.family.collapse, store.notes())
     if store.start == 0:
         notes.lines += plan.notes
     history, first_model, previous = restore(plan, store)
 
     for generation in range(store.start, config.experiment.generations):
+        step = Step(
+            generation, config, real, history, first_model, previous, plan.new_model, plan.reference
+        )
         with notes.watch(generation, "fit and sample"):
-            if generation == 0:
-                train = real.train
-            else:
-                rng = stream(root, "regime", generation)
-                train = regime.training_set(config, generation, real, history, rng)
+            train = Items.of(real.train, REAL) if generation == 0 else regime.training_set(step)
             model = plan.new_model()
             if generation > 0 and isinstance(model, WarmStarts):
                 model.start_from(first_model, previous)
-            model = model.fit(train, stream(root, "fit", generation))
+            model = model.fit(fit_data(train), step.rng("fit"))
             samples, synthetic = generate(model, config, regime, generation)
         notes.check_model(generation, model)
         first_model = model if generation == 0 else first_model
-        snapshot = Snapshot(model, samples, first_model)
-        values = measure(plan, snapshot, notes, generation)
+        step.train, step.model, step.synthetic, step.first_model = (
+            train,
+            model,
+            samples,
+            first_model,
+        )
+        values = measure(plan, step, notes)
         with notes.watch(generation, "samples"):
-            files = sample_files(generation, plan.reference, snapshot, plan.names)
+            files = sample_files(step, plan.names)
         done = Completed(generation, values, model.get_state(), files, notes.take(), notes.state())
         store.append(done, keep_models=regime.keeps_history or config.experiment.keep_checkpoints)
         history = [*history, synthetic] if regime.keeps_history else [synthetic]
         previous = model
-        if on_generation is not None:
-            on_generation(generation)
+        for observer in observers:
+            observer.generation(generation, values)
     store.finish(notes.collapse_table())
     return notes

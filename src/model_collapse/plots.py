@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.theory import gaussian_variance_theory, heterozygosity_theory
+from model_collapse.theory import theory_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,6 +117,15 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     ax.set_ylabel(metric)
 
 
+def run_label(config: Config) -> str:
+    """The regime as a figure names it: with its real share where it has one."""
+    from model_collapse.regimes import REGIMES
+
+    regime = REGIMES.get(config.regime.name)
+    share = f" {config.regime.real_fraction:g} real" if regime.uses_real_fraction else ""
+    return f"{config.regime.name}{share}"
+
+
 def fit_to_data(ax: Axes, values: np.ndarray) -> None:
     """On a log axis, the data's range: theory curves far below it (a chain that went on
     shrinking where float64 rounded the samples to a point) must not squeeze the data."""
@@ -133,49 +142,6 @@ def mark_collapse(ax: Axes, collapse: pd.DataFrame) -> None:
         ax.axvline(at[half - 1], color="0.3", lw=0.8, ls="-.", label="half the seeds collapsed")
 
 
-def has_theory(config: Config, metric: str) -> bool:
-    """The closed forms hold for the 1-D Gaussian and categorical chains under replace."""
-    plain = config.regime.name == "replace" and config.sampling.bias == 1.0
-    if metric == "variance_ratio":
-        return (
-            plain
-            and config.family.name == "gaussian"
-            and (config.source.name == "gaussian" and config.source.dim == 1)
-        )
-    return plain and metric == "heterozygosity_ratio" and config.source.name != "file"
-
-
-def draw_theory(ax: Axes, config: Config, metric: str, generations: int) -> None:
-    gens = np.arange(generations)
-    n, n0 = config.sampling.n, config.source.n_train
-    if metric == "heterozygosity_ratio":
-        ax.plot(
-            gens,
-            heterozygosity_theory(generations, n, n0),
-            color="k",
-            lw=1,
-            label="theory: E, Wright-Fisher",
-        )
-        return
-    theory = gaussian_variance_theory(generations, n, n0, config.family.estimator)
-    mean, low, high = theory.mean_band(config.experiment.seeds)
-    low = np.where(low > 0, low, np.nan)  # a ratio is positive: where not, the band says nothing
-    ax.plot(gens, mean, color="k", lw=1, ls="--", label="theory: mean")
-    ax.fill_between(
-        gens,
-        low,
-        high,
-        color="k",
-        alpha=0.08,
-        lw=0,
-        label=f"theory: 95% band of the mean of {config.experiment.seeds}",
-    )
-    typical, low, high = theory.typical()
-    ax.plot(gens, typical, color="k", lw=1, label="theory: typical seed exp(E log)")
-    ax.plot(gens, low, color="k", lw=0.6, ls=":", label="theory: 95% of single seeds")
-    ax.plot(gens, high, color="k", lw=0.6, ls=":")
-
-
 @quiet
 def plot_metrics(
     metrics: pd.DataFrame, config: Config, figures: Path, collapse: pd.DataFrame | None = None
@@ -184,15 +150,14 @@ def plot_metrics(
     plt = _pyplot()
     figures.mkdir(parents=True, exist_ok=True)
     paths = []
-    title = f"{config.family.name} on {config.source.name}, {config.regime.name}"
-    if config.regime.name in ("mix", "fresh"):
-        title += f" {config.regime.real_fraction:g} real"
+    title = f"{config.family.name} on {config.source.name}, {run_label(config)}"
     for metric in metrics.columns[2:]:
         fig: Figure = plt.figure(figsize=(6, 4))
         ax = fig.add_subplot()
         draw_metric(ax, metrics, metric)
-        if has_theory(config, metric):
-            draw_theory(ax, config, metric, int(metrics["generation"].max()) + 1)
+        theory = theory_for(config, metric)
+        if theory is not None:
+            theory.draw(ax, config, int(metrics["generation"].max()) + 1)
             fit_to_data(ax, metrics[metric].to_numpy())
         if collapse is not None:
             mark_collapse(ax, collapse)

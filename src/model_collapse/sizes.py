@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
+from model_collapse.families.base import Family
 
 WORD = 8  # bytes of a float64 or int64
 TEMPORARIES = 4  # copies a generation makes beside its training set and samples
@@ -39,7 +40,9 @@ def available_memory() -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
-def needs(config: Config, n_train: int, dim: int, categories: int, history: bool) -> list[Need]:
+def needs(
+    config: Config, family: Family, n_train: int, dim: int, categories: int, history: bool
+) -> list[Need]:
     """The large arrays of a run with these data sizes, in bytes."""
     seeds, n, generations = (
         config.experiment.seeds,
@@ -69,9 +72,9 @@ def needs(config: Config, n_train: int, dim: int, categories: int, history: bool
                     "experiment.generations, experiment.seeds or sampling.n",
                 )
             )
-    if config.family.name == "gmm":
-        dense = 3 * per_set * config.family.components
-        out.append(Need("the mixture's densities", dense, "family.components or experiment.seeds"))
+    if family.memory is not None:  # what the family allocates while fitting, per item
+        fitting = seeds * n * family.memory(config, dim)
+        out.append(Need("the family's fit", fitting, "experiment.seeds or sampling.n"))
     if categories:
         out.append(
             Need(
@@ -88,9 +91,11 @@ def needs(config: Config, n_train: int, dim: int, categories: int, history: bool
     return out
 
 
-def check_memory(config: Config, n_train: int, dim: int, categories: int, history: bool) -> None:
+def check_memory(
+    config: Config, family: Family, n_train: int, dim: int, categories: int, history: bool
+) -> None:
     """Refuse a run whose arrays will not fit in the memory available, with the estimate."""
-    wanted = needs(config, n_train, dim, categories, history)
+    wanted = needs(config, family, n_train, dim, categories, history)
     total = sum(need.bytes for need in wanted)
     free = available_memory()
     if total > free:
@@ -109,12 +114,13 @@ def _size(count: float) -> str:
     raise AssertionError
 
 
-def check_memory_before_data(config: Config, kind: str, history: bool) -> None:
+def check_memory_before_data(config: Config, family: Family, history: bool) -> None:
     """The same check from the config alone, before the real data are drawn or read."""
     source = config.source
+    kind = family.kind
     dim = {"categorical": 1, "regression": source.dim + 1, "text": source.block_size}.get(
-        kind, max(source.dim, 2 if source.name == "moons" else 1)
+        kind, max(source.dim, 2)
     )
     n_train = config.sampling.n if source.n_train is None else source.n_train
     categories = source.categories if kind == "categorical" and source.name != "file" else 0
-    check_memory(config, n_train, dim, categories, history)
+    check_memory(config, family, n_train, dim, categories, history)

@@ -125,3 +125,23 @@ def test_inverse_cdf_draws_follow_the_probabilities():
     freq = np.bincount(tokens, minlength=4) / len(tokens)
     p = probs[0].numpy()
     assert freq[1] == 0 and np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / len(tokens)))
+
+
+def test_device_cpu_and_auto_agree_and_a_missing_device_is_refused():
+    import model_collapse
+    from model_collapse.errors import UserInputError
+    from tests.conftest import TEXT_SOURCE, TINY_GPT, make_config
+
+    def run(device: str):
+        config = make_config(
+            family=TINY_GPT, source=TEXT_SOURCE, experiment={"generations": 2, "device": device}
+        )
+        return model_collapse.run(config).metrics
+
+    assert run("cpu").equals(run("auto"))  # no GPU here: auto is the CPU, to the bit
+    missing = "cuda" if not torch.cuda.is_available() else "mps"
+    with pytest.raises(UserInputError, match=f"experiment.device = '{missing}' but torch finds"):
+        run(missing)
+    numeric = make_config(experiment={"device": "cuda"})
+    with pytest.raises(UserInputError, match="applies to the families that run on torch"):
+        model_collapse.run(numeric)

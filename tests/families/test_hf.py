@@ -25,8 +25,9 @@ def _config(model: Path, **family):
 
 def test_hf_runs_end_to_end_and_resumes(tiny_hf: Path, tmp_path: Path):
     config = _config(tiny_hf, init="previous")
-    assert config.source.tokenizer == str(tiny_hf)  # the model's own tokenizer
     full = model_collapse.run(config, tmp_path / "full")
+    assert full.config.source.tokenizer == str(tiny_hf)  # the model's own, made explicit
+    assert f'tokenizer = "{tiny_hf}"' in (tmp_path / "full/config.toml").read_text()
     metrics = full.metrics
     assert len(metrics) == 3 * 4 and np.isfinite(metrics.iloc[:, 2:].to_numpy()).all()
     assert metrics["test_perplexity"].between(1, 10 * 512).all()

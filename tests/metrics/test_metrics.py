@@ -5,9 +5,9 @@ from scipy.stats import wasserstein_distance
 
 from model_collapse.families.categorical import CategoricalModel
 from model_collapse.families.gaussian import GaussianModel
-from model_collapse.metrics import METRICS, Snapshot, choose_metrics, make_reference
+from model_collapse.metrics import METRICS, choose_metrics, make_reference
 from model_collapse.sources import load_real_data
-from tests.conftest import make_config
+from tests.conftest import make_config, step_of
 
 
 def _reference(**source):
@@ -18,7 +18,7 @@ def _reference(**source):
 def test_wasserstein_is_exact_in_1d():
     ref = _reference()
     synthetic = np.random.default_rng(0).normal(0.3, 1.5, size=(3, 70, 1))
-    ours = METRICS.get("wasserstein").compute(ref, Snapshot(None, synthetic))
+    ours = METRICS.get("wasserstein").compute(step_of(ref, None, synthetic))
     expected = [wasserstein_distance(synthetic[s, :, 0], ref.real.test[:, 0]) for s in range(3)]
     np.testing.assert_allclose(ours, expected, rtol=1e-10)
 
@@ -26,7 +26,7 @@ def test_wasserstein_is_exact_in_1d():
 def test_sliced_wasserstein_averages_exact_projections():
     ref = _reference(dim=3)
     synthetic = np.random.default_rng(1).normal(size=(2, 40, 3))
-    ours = METRICS.get("wasserstein").compute(ref, Snapshot(None, synthetic))
+    ours = METRICS.get("wasserstein").compute(step_of(ref, None, synthetic))
     directions = ref.cache["directions"]
     expected = [
         np.mean([wasserstein_distance(synthetic[s] @ v, ref.real.test @ v) for v in directions.T])
@@ -43,10 +43,10 @@ def test_exact_path_wasserstein_and_tails_match_monte_carlo():
     n = 400_000
     samples = model.sample(n, np.random.default_rng(2))
     exact = {
-        name: METRICS.get(name).compute(ref, Snapshot(model, None))[0]
+        name: METRICS.get(name).compute(step_of(ref, model, None))[0]
         for name in ("wasserstein", "tail_mass_ratio")
     }
-    sampled = {name: METRICS.get(name).compute(ref, Snapshot(model, samples))[0] for name in exact}
+    sampled = {name: METRICS.get(name).compute(step_of(ref, model, samples))[0] for name in exact}
     # An empirical W1 is off by about sd * sqrt(1/n + 1/m) (each sample's quantile noise).
     assert abs(exact["wasserstein"] - sampled["wasserstein"]) < 5 * np.sqrt(2 / n)
     # A tail share p from n samples has standard error sqrt(p (1 - p) / n); the test
@@ -60,9 +60,9 @@ def test_moments_and_kl_closed_forms():
     ref = _reference(dim=2, cov=[[1.0, 0.2], [0.2, 1.0]])
     cov = np.array([[[0.5, 0.0], [0.0, 0.5]]])
     model = GaussianModel().set_state({"mean_": np.array([[1.0, 0.0]]), "covariance_": cov})
-    snap = Snapshot(model, None)
-    assert METRICS.get("variance_ratio").compute(ref, snap)[0] == 0.5
-    assert METRICS.get("mean_error").compute(ref, snap)[0] == 1.0
+    snap = step_of(ref, model, None)
+    assert METRICS.get("variance_ratio").compute(snap)[0] == 0.5
+    assert METRICS.get("mean_error").compute(snap)[0] == 1.0
     # KL(N(0, S) || N(m, C)) by Monte Carlo
     rng = np.random.default_rng(3)
     x = rng.multivariate_normal([0, 0], ref.cov, size=400_000)
@@ -75,7 +75,7 @@ def test_moments_and_kl_closed_forms():
         )
 
     log_ratio = logpdf(x, [0, 0], ref.cov) - logpdf(x, [1, 0], cov[0])
-    kl = METRICS.get("kl_true").compute(ref, snap)[0]
+    kl = METRICS.get("kl_true").compute(snap)[0]
     assert abs(kl - log_ratio.mean()) < 5 * log_ratio.std() / np.sqrt(len(x))
 
 
@@ -85,9 +85,9 @@ def test_categorical_metrics_by_hand():
     )
     ref = make_reference(config, load_real_data(config, "categorical"))
     model = CategoricalModel(4).set_state({"probs_": np.array([[0.5, 0.5, 0, 0]])})
-    snap = Snapshot(model, None)
+    snap = step_of(ref, model, None)
     values = {
-        name: METRICS.get(name).compute(ref, snap)[0]
+        name: METRICS.get(name).compute(snap)[0]
         for name in choose_metrics(config, ref, model, False)[0]
     }
     assert values["support_fraction"] == 0.5

@@ -3,9 +3,9 @@
 import numpy as np
 
 from model_collapse.families.ngram import NGramModel
-from model_collapse.metrics import METRICS, Reference, Snapshot
+from model_collapse.metrics import METRICS, Reference
 from model_collapse.sources.base import RealData
-from tests.conftest import make_config
+from tests.conftest import make_config, step_of
 
 
 def _reference(test: np.ndarray, vocab: int = 10) -> Reference:
@@ -14,7 +14,7 @@ def _reference(test: np.ndarray, vocab: int = 10) -> Reference:
 
 
 def _value(name: str, ref: Reference, text: np.ndarray, model=None, first=None) -> float:
-    return float(METRICS.get(name).compute(ref, Snapshot(model, text[None], first))[0])
+    return float(METRICS.get(name).compute(step_of(ref, model, text[None], first))[0])
 
 
 def test_diversity_and_repetition_by_hand():
@@ -60,8 +60,8 @@ def test_diversity_beyond_64_bit_keys_counts_whole_rows():
     small = rng.integers(0, 5, size=(3, 6, 12))  # 5 distinct tokens, many repeats
     big = small * 40_000 + 7  # the same token pattern, spread over a 200k vocabulary
     for name in ("distinct_2", "repetition"):
-        low = METRICS.get(name).compute(_reference(small[0], 5), Snapshot(None, small))
-        high = METRICS.get(name).compute(_reference(big[0], 200_007), Snapshot(None, big))
+        low = METRICS.get(name).compute(step_of(_reference(small[0], 5), None, small))
+        high = METRICS.get(name).compute(step_of(_reference(big[0], 200_007), None, big))
         assert np.array_equal(low, high), name
 
 
@@ -74,7 +74,7 @@ def test_gen0_perplexity_scores_each_seed_with_its_own_model_once(monkeypatch):
     score = NGramModel._score
     monkeypatch.setattr(NGramModel, "_score", staticmethod(lambda *a: calls.append(1) or score(*a)))
     ref = _reference(train[0])
-    values = METRICS.get("gen0_perplexity").compute(ref, Snapshot(first, text, first))
+    values = METRICS.get("gen0_perplexity").compute(step_of(ref, first, text, first))
     assert len(calls) == 4  # S scorings, not S x S
     monkeypatch.undo()
     expected = [np.exp(-first.log_prob(text[s])[s].mean(axis=1)).mean() for s in range(4)]

@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.errors import UserInputError
 from model_collapse.registry import Registry
 from model_collapse.sources.base import Kind, RealData
 
@@ -93,11 +94,27 @@ class Family:
     min_samples: Callable[[Config, int], int]
     description: str
     exact: bool = False  # offers the sufficient-statistics path (family.exact = true)
+    subsamples_exact: bool = False  # its statistics can be subsampled (accumulate-subsample)
     bias: bool = False  # honours sampling.bias (covariance scaled by lambda)
     decoding: bool = False  # honours sampling.temperature, top_k, top_p, repetition_penalty
+    devices: bool = False  # computes on experiment.device (torch families)
     check: Callable[[Config, RealData], None] | None = None  # refuses settings it cannot run
     collapse: str = ""  # what a collapsed fit is, for models that are Degenerates
     inputs: Callable[[Config], list[Path]] | None = None  # files it reads (model weights)
+    resolve: Callable[[Config], Config] | None = None  # fills defaults that depend on it
+    memory: Callable[[Config, int], float] | None = None  # bytes its fit needs, per (n, d)
 
 
 FAMILIES: Registry[Family] = Registry("family")
+
+
+def check_sizes(config: Config, family: Family, real: RealData, sizes: dict[str, int]) -> None:
+    """Each training set (real, and those the keys size) is big enough for the family."""
+    dim = real.train.shape[2]
+    need = family.min_samples(config, dim)
+    for key, value in {**sizes, "source.n_train": real.train.shape[1]}.items():
+        if value < need:
+            raise UserInputError(
+                f"family '{config.family.name}' needs at least {need} samples per training set "
+                f"in {dim} dimension{'s' if dim > 1 else ''}, got {key} = {value}; raise {key}"
+            )

@@ -79,6 +79,7 @@ FAMILIES.register("categorical")(
         min_samples=lambda config, dim: 1,
         description="categorical, exact MLE of the counts (family.exact)",
         exact=True,
+        subsamples_exact=True,
         collapse="one category holds all the probability",
     )
 )

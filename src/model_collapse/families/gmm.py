@@ -223,6 +223,7 @@ FAMILIES.register("gmm")(
         bias=True,
         description="Gaussian mixture by EM (family.components, covariance full|diag)",
         check=check,
+        memory=lambda config, dim: 3 * config.family.components * dim * 8.0,
         collapse="a component is empty or sits on a single point (covariance at family.reg_covar)",
     )
 )

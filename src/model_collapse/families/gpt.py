@@ -15,7 +15,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
-from model_collapse.families.neural import NeuralLanguageModel, as_tensors
+from model_collapse.families.neural import NeuralLanguageModel, as_tensors, check_device
 from model_collapse.sources.base import RealData
 
 
@@ -36,6 +36,7 @@ class GPTModel(NeuralLanguageModel):
 
 
 def check(config: Config, real: RealData) -> None:
+    check_device(config)
     f, length = config.family, real.train.shape[2]
     if f.n_embd % f.n_head:
         raise UserInputError(
@@ -56,6 +57,7 @@ FAMILIES.register("gpt")(
         min_samples=lambda config, dim: 1,
         description="small GPT in PyTorch (family.n_layer, n_head, n_embd, epochs, init)",
         decoding=True,
+        devices=True,
         check=check,
     )
 )

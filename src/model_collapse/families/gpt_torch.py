@@ -89,7 +89,7 @@ class GPT(nn.Module):
         self, idx: torch.Tensor, caches: list[list[torch.Tensor]] | None = None, pos: int = 0
     ) -> torch.Tensor:
         """Logits (B, T, vocab) for token ids (B, T) starting at position ``pos``."""
-        positions = torch.arange(pos, pos + idx.shape[1])
+        positions = torch.arange(pos, pos + idx.shape[1], device=idx.device)
         x = self.wte(idx) + self.wpe(positions)  # (B, T, C)
         for i, block in enumerate(self.blocks):
             x = block(x, None if caches is None else caches[i], pos)
@@ -101,11 +101,9 @@ class GPT(nn.Module):
 
     def new_cache(self, batch: int) -> list[list[torch.Tensor]]:
         """Key and value buffers per layer: (B, nh, context, hs) each."""
-        s = self.shape
-        return [
-            [torch.empty(batch, s.n_head, s.context, s.n_embd // s.n_head) for _ in range(2)]
-            for _ in range(s.n_layer)
-        ]
+        s, device = self.shape, self.wte.weight.device
+        shape = (batch, s.n_head, s.context, s.n_embd // s.n_head)
+        return [[torch.empty(shape, device=device) for _ in range(2)] for _ in range(s.n_layer)]
 
     def decode(self, idx: torch.Tensor, cache: list[list[torch.Tensor]], pos: int) -> torch.Tensor:
         return self(idx, cache, pos)

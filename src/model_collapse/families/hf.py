@@ -9,6 +9,7 @@ from the previous generation's; sampling and beam search are shared too.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
-from model_collapse.families.neural import NeuralLanguageModel, as_tensors
+from model_collapse.families.neural import NeuralLanguageModel, as_tensors, check_device
 from model_collapse.local_models import model_location
 from model_collapse.sources.base import RealData
 
@@ -81,6 +82,7 @@ def _read_pretrained(path: Path) -> Any:
 
 def check_model_path(config: Config, real: RealData) -> None:
     """Refuse a missing directory, pickled weights, a tokenizer too big, a short context."""
+    check_device(config)
     if not config.family.model_path:
         raise UserInputError("family 'hf' needs family.model_path: a local model directory")
     path = model_location(config.family.model_path)
@@ -114,6 +116,14 @@ def check_model_path(config: Config, real: RealData) -> None:
         )
 
 
+def own_tokenizer(config: Config) -> Config:
+    """Unless source.tokenizer says otherwise, the model's own tokenizer cuts the text."""
+    if config.source.tokenizer:
+        return config
+    source = dataclasses.replace(config.source, tokenizer=config.family.model_path)
+    return dataclasses.replace(config, source=source)
+
+
 def model_files(config: Config) -> list[Path]:
     """The files a resumed run must find unchanged: the weights and the model's config."""
     path = model_location(config.family.model_path)
@@ -140,7 +150,9 @@ FAMILIES.register("hf")(
         min_samples=lambda config, dim: 1,
         description="a local Hugging Face causal LM or GGUF file, fine-tuned (family.model_path)",
         decoding=True,
+        devices=True,
         check=check_model_path,
         inputs=model_files,
+        resolve=own_tokenizer,
     )
 )

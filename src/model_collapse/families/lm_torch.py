@@ -38,8 +38,22 @@ class TrainSettings:
     weight_decay: float
 
 
+def torch_device(name: str) -> torch.device:
+    """experiment.device as torch sees it: ``auto`` is cuda, else mps, else the CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
+    return torch.device(name)
+
+
+def device_of(model: Any) -> torch.device:
+    return next(model.parameters()).device  # type: ignore[no-any-return]
+
+
 def with_bos(blocks: np.ndarray, bos: int) -> torch.Tensor:
-    """(n, L) blocks as (n, L + 1) sequences starting with the begin token."""
+    """(n, L) blocks as (n, L + 1) sequences starting with the begin token (on the CPU)."""
     return torch.from_numpy(np.concatenate([np.full((len(blocks), 1), bos), blocks], axis=1))
 
 
@@ -52,12 +66,12 @@ def mean_loss(model: Any, blocks: np.ndarray, bos: int, batch: int = 256) -> flo
 def token_log_probs(model: Any, blocks: np.ndarray, bos: int, batch: int = 256) -> np.ndarray:
     """log P(token | begin token and the block before it) for every token: (n, L)."""
     model.eval()
-    seqs = with_bos(blocks, bos)
+    seqs = with_bos(blocks, bos).to(device_of(model))
     out = []
     for start in range(0, len(seqs), batch):
         x = seqs[start : start + batch]
         logp = F.log_softmax(model(x[:, :-1]).float(), dim=-1)
-        out.append(logp.gather(2, x[:, 1:, None])[..., 0].numpy())
+        out.append(logp.gather(2, x[:, 1:, None])[..., 0].cpu().numpy())
     return np.concatenate(out).astype(np.float64)
 
 
@@ -96,7 +110,7 @@ def train(
     rng: np.random.Generator,
 ) -> Any:
     """Train on (n, L) blocks; keep the weights with the best real validation loss."""
-    data = with_bos(blocks, bos)
+    data = with_bos(blocks, bos).to(device_of(model))
     opt = optimizer(model, settings)
     per_epoch = math.ceil(len(data) / settings.batch_size)
     steps, step = settings.epochs * per_epoch, 0
@@ -157,7 +171,9 @@ def next_token_probs(logits: torch.Tensor, seen: torch.Tensor, decoding: Decodin
 def draw(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One token per row of probs (B, vocab) by inverse CDF (far faster than multinomial)."""
     cdf = probs.cumsum(dim=-1)
-    u = torch.rand((len(probs), 1), generator=generator, dtype=cdf.dtype) * cdf[:, -1:]
+    # drawn on the CPU generator whatever the device: the same stream everywhere
+    u = torch.rand((len(probs), 1), generator=generator, dtype=cdf.dtype).to(cdf.device)
+    u = u * cdf[:, -1:]
     return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_max(probs.shape[-1] - 1)
 
 
@@ -177,10 +193,16 @@ def generate(
     """
     model.eval()
     search = beam_search if decoding.beams > 1 else sample_tokens
-    step = max(1, batch // decoding.beams)
+    step, device = max(1, batch // decoding.beams), device_of(model)
     return np.concatenate(
         [
-            search(model, with_bos(prompts[start : start + step], bos), length, decoding, generator)
+            search(
+                model,
+                with_bos(prompts[start : start + step], bos).to(device),
+                length,
+                decoding,
+                generator,
+            )
             for start in range(0, len(prompts), step)
         ]
     )
@@ -189,18 +211,19 @@ def generate(
 def sample_tokens(
     model: Any, x: torch.Tensor, length: int, decoding: Decoding, generator: torch.Generator
 ) -> np.ndarray:
-    B = len(x)
+    B, device = len(x), x.device
     cache = model.new_cache(B)
-    seen = torch.zeros(B, model.vocab, dtype=torch.bool).scatter_(1, x, True)
+    seen = torch.zeros(B, model.vocab, dtype=torch.bool, device=device).scatter_(1, x, True)
     logits, pos = model.decode(x, cache, 0)[:, -1], x.shape[1]
-    tokens = torch.empty(B, length, dtype=torch.long)
+    tokens = torch.empty(B, length, dtype=torch.long, device=device)
+    rows = torch.arange(B, device=device)
     for t in range(length):
         probs = next_token_probs(logits.float(), seen, decoding)
         tokens[:, t] = draw(probs, generator)
-        seen[torch.arange(B), tokens[:, t]] = True
+        seen[rows, tokens[:, t]] = True
         if t + 1 < length:
             logits, pos = model.decode(tokens[:, t : t + 1], cache, pos)[:, -1], pos + 1
-    return tokens.numpy()
+    return tokens.cpu().numpy()
 
 
 def beam_search(
@@ -210,24 +233,25 @@ def beam_search(
 
     Every beam has the same length, so no length penalty is needed.
     """
-    B, K, V = len(x), decoding.beams, model.vocab
+    B, K, V, device = len(x), decoding.beams, model.vocab, x.device
     x = x.repeat_interleave(K, dim=0)  # (B*K, L + 1)
     cache = model.new_cache(B * K)
-    seen = torch.zeros(B * K, V, dtype=torch.bool).scatter_(1, x, True)
+    seen = torch.zeros(B * K, V, dtype=torch.bool, device=device).scatter_(1, x, True)
     logits, pos = model.decode(x, cache, 0)[:, -1], x.shape[1]
-    scores = torch.full((B, K), -math.inf)
+    scores = torch.full((B, K), -math.inf, device=device)
     scores[:, 0] = 0.0  # all beams start equal: expand the first one only
-    tokens = torch.empty(B * K, length, dtype=torch.long)
+    tokens = torch.empty(B * K, length, dtype=torch.long, device=device)
+    prompts, beams = torch.arange(B, device=device), torch.arange(B * K, device=device)
     for t in range(length):
         logp = F.log_softmax(penalise(logits.float(), seen, decoding.repetition_penalty), dim=-1)
         candidates = (scores.reshape(-1, 1) + logp).reshape(B, K * V)
         scores, flat = candidates.topk(K, dim=1)  # (B, K)
-        origin = (torch.arange(B)[:, None] * K + flat // V).reshape(-1)
+        origin = (prompts[:, None] * K + flat // V).reshape(-1)
         tokens, seen = tokens[origin], seen[origin]
         tokens[:, t] = (flat % V).reshape(-1)
-        seen[torch.arange(B * K), tokens[:, t]] = True
+        seen[beams, tokens[:, t]] = True
         if t + 1 < length:
             model.reorder(cache, origin)
             logits, pos = model.decode(tokens[:, t : t + 1], cache, pos)[:, -1], pos + 1
     best = scores.argmax(dim=1)
-    return tokens.reshape(B, K, length)[torch.arange(B), best].numpy()
+    return tokens.reshape(B, K, length)[prompts, best].cpu().numpy()

@@ -12,6 +12,7 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.errors import UserInputError
 from model_collapse.sources.base import RealData
 
 
@@ -30,8 +31,15 @@ class NeuralLanguageModel:
         self.start_weights: list[dict[str, np.ndarray]] | None = None
 
     def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
-        """A network with these weights, or with the family's own starting weights."""
+        """A network with these weights, or with the family's own starting weights (built
+        on the CPU, so its initial weights are the same on every device)."""
         raise NotImplementedError
+
+    def device(self) -> Any:
+        """Where the networks train, sample and score: ``experiment.device``."""
+        from model_collapse.families.lm_torch import torch_device
+
+        return torch_device(self.config.experiment.device)
 
     def start_from(self, first: Self | None, previous: Self | None) -> Self:
         """Choose the weights the next fit starts from, as ``family.init`` says."""
@@ -50,7 +58,7 @@ class NeuralLanguageModel:
         self.nets_ = []
         for seed, blocks in enumerate(data):
             start = None if self.start_weights is None else self.start_weights[seed]
-            net = self.new_network(start, rng)
+            net = self.new_network(start, rng).to(self.device())
             # Pretrained models draw dropout from torch's global generator: seed it from
             # this stage's stream inside fork_rng, which restores it afterwards.
             with torch.random.fork_rng(devices=[]):
@@ -89,7 +97,7 @@ class NeuralLanguageModel:
 
     def weights(self) -> list[dict[str, np.ndarray]]:
         return [
-            {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+            {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
             for net in self.nets_
         ]
 
@@ -106,7 +114,7 @@ class NeuralLanguageModel:
             self.new_network(
                 {k.split("/", 1)[1]: v for k, v in state.items() if k.startswith(f"{seed}/")},
                 np.random.default_rng(0),
-            )
+            ).to(self.device())
             for seed in seeds
         ]
         return self
@@ -116,3 +124,20 @@ def as_tensors(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     import torch
 
     return {name: torch.from_numpy(np.array(value)) for name, value in arrays.items()}
+
+
+def check_device(config: Config) -> None:
+    """Refuse a device torch cannot find, before anything runs."""
+    import torch
+
+    device = config.experiment.device
+    found = {
+        "cuda": torch.cuda.is_available(),
+        "mps": getattr(torch.backends, "mps", None) is not None
+        and torch.backends.mps.is_available(),
+    }
+    if not found.get(device, True):
+        raise UserInputError(
+            f"experiment.device = {device!r} but torch finds no such device here; "
+            'set experiment.device = "auto" or "cpu"'
+        )

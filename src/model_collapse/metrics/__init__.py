@@ -9,14 +9,13 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.metrics import continuous, discrete, text
-from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot
+from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.sources.base import RealData
 
 __all__ = [
     "METRICS",
     "Metric",
     "Reference",
-    "Snapshot",
     "choose_metrics",
     "continuous",
     "discrete",

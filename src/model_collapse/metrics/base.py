@@ -11,6 +11,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.registry import Registry
 from model_collapse.sources.base import Kind, RealData
+from model_collapse.step import Step
 
 
 @dataclass
@@ -30,34 +31,22 @@ class Reference:
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """One generation as the metrics see it: the fitted model and what it generated.
-
-    ``synthetic`` is (S, n, d), or None on the exact sufficient-statistics path;
-    ``first_model`` is generation 0's fitted model, for metrics relative to it.
-    """
-
-    model: Any
-    synthetic: np.ndarray | None
-    first_model: Any = None
-
-
-@dataclass(frozen=True)
 class Metric:
     """A registered metric.
 
     ``applies(reference, model, exact)`` says whether it can be computed for this run;
-    ``compute(reference, snapshot)`` returns one value per seed, shape (S,);
+    ``compute(step)`` returns one value per seed, shape (S,), from a generation's
+    :class:`~model_collapse.step.Step` (its model, samples, training set, reference);
     ``per_item``, where set, returns the values behind it per generated item, (S, n),
     which the run directory keeps under ``samples/NAME/`` (for histograms);
     ``too_small``, where set, says why this run's data are too small for it, if they are.
     """
 
     kinds: tuple[Kind, ...]
-    compute: Callable[[Reference, Snapshot], np.ndarray]
+    compute: Callable[[Step], np.ndarray]
     applies: Callable[[Reference, Any, bool], bool]
     description: str
-    per_item: Callable[[Reference, Snapshot], np.ndarray] | None = None
+    per_item: Callable[[Step], np.ndarray] | None = None
     # why the data are too small for it ("" if they are not): the metric is left out
     too_small: Callable[[Reference], str] | None = None
 

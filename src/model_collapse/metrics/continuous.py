@@ -9,18 +9,19 @@ from scipy.special import ndtr
 
 from model_collapse.degenerate import cholesky_where_possible, singular_gaussian
 from model_collapse.families.base import HasMoments
-from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot
+from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.rng import stream
 from model_collapse.sources.truths import GaussianTruth
+from model_collapse.step import Step
 
 TAIL = 0.01  # the real 1% and 99% quantiles bound the tails
 
 
-def model_moments(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+def model_moments(step: Step) -> tuple[np.ndarray, np.ndarray]:
     """Mean (S, d) and covariance (S, d, d) of the model, or of its samples."""
-    if isinstance(snapshot.model, HasMoments):
-        return snapshot.model.moments()
-    x = snapshot.synthetic
+    if isinstance(step.model, HasMoments):
+        return step.model.moments()
+    x = step.synthetic
     assert x is not None  # only models with moments run without samples
     centred = x - x.mean(axis=1, keepdims=True)
     return x.mean(axis=1), np.einsum("snd,sne->sde", centred, centred) / x.shape[1]
@@ -39,13 +40,15 @@ def projections(ref: Reference) -> np.ndarray:
     return np.asarray(ref.cache["directions"])
 
 
-def mean_error(ref: Reference, snap: Snapshot) -> np.ndarray:
-    mean, _ = model_moments(snap)
+def mean_error(step: Step) -> np.ndarray:
+    ref = step.reference
+    mean, _ = model_moments(step)
     return np.asarray(np.linalg.norm(mean - ref.mean, axis=1))
 
 
-def variance_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
-    _, cov = model_moments(snap)
+def variance_ratio(step: Step) -> np.ndarray:
+    ref = step.reference
+    _, cov = model_moments(step)
     assert ref.cov is not None
     return np.asarray(np.trace(cov, axis1=1, axis2=2) / np.trace(ref.cov))
 
@@ -66,18 +69,19 @@ def _quantile_grid(ref: Reference, n: int) -> tuple[np.ndarray, np.ndarray, np.n
     return ref.cache[key]  # type: ignore[no-any-return]
 
 
-def wasserstein(ref: Reference, snap: Snapshot) -> np.ndarray:
+def wasserstein(step: Step) -> np.ndarray:
     """W1 between generated samples and the real test data (sliced over directions in d-D)."""
-    if snap.synthetic is None:
-        return _gaussian_wasserstein(ref, snap)
+    ref = step.reference
+    if step.synthetic is None:
+        return _gaussian_wasserstein(step)
     directions = projections(ref)
     if "test_sorted" not in ref.cache:
         ref.cache["test_sorted"] = np.sort(ref.real.test @ directions, axis=0).T  # (L, m)
     test_sorted = ref.cache["test_sorted"]
-    widths, i, j = _quantile_grid(ref, snap.synthetic.shape[1])
-    result = np.empty(snap.synthetic.shape[0])
+    widths, i, j = _quantile_grid(ref, step.synthetic.shape[1])
+    result = np.empty(step.synthetic.shape[0])
     for start in range(0, len(result), 64):  # bounded memory: 64 seeds at a time
-        x = np.sort(snap.synthetic[start : start + 64] @ directions, axis=1)  # (s, n, L)
+        x = np.sort(step.synthetic[start : start + 64] @ directions, axis=1)  # (s, n, L)
         gap = np.abs(np.swapaxes(x, 1, 2)[:, :, i] - test_sorted[None, :, j])  # (s, L, grid)
         result[start : start + 64] = (gap @ widths).mean(axis=1)
     return result
@@ -91,9 +95,10 @@ def _expected_abs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
-def _gaussian_wasserstein(ref: Reference, snap: Snapshot) -> np.ndarray:
+def _gaussian_wasserstein(step: Step) -> np.ndarray:
     """Exact sliced W1 between the Gaussian model and the Gaussian truth (exact path)."""
-    mean, cov = model_moments(snap)
+    ref = step.reference
+    mean, cov = model_moments(step)
     directions = projections(ref)
     assert ref.mean is not None and ref.cov is not None
     model_sd = np.sqrt(np.einsum("dl,sde,el->sl", directions, cov, directions))
@@ -102,11 +107,12 @@ def _gaussian_wasserstein(ref: Reference, snap: Snapshot) -> np.ndarray:
     return np.asarray(_expected_abs(gap, np.abs(model_sd - true_sd)).mean(axis=1))
 
 
-def tail_mass_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
+def tail_mass_ratio(step: Step) -> np.ndarray:
     """Share of generated mass beyond the real 1% and 99% quantiles, over 0.02 (1 = intact)."""
-    if snap.synthetic is None:
+    ref = step.reference
+    if step.synthetic is None:
         assert ref.mean is not None and ref.cov is not None
-        mean, cov = model_moments(snap)
+        mean, cov = model_moments(step)
         true_sd = np.sqrt(np.diag(ref.cov))
         low, high = ref.mean - 2.3263478740408408 * true_sd, ref.mean + 2.3263478740408408 * true_sd
         sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
@@ -115,19 +121,20 @@ def tail_mass_ratio(ref: Reference, snap: Snapshot) -> np.ndarray:
     if "tails" not in ref.cache:
         ref.cache["tails"] = np.quantile(ref.real.test, [TAIL, 1 - TAIL], axis=0)  # (2, d)
     low, high = ref.cache["tails"]
-    x = snap.synthetic
+    x = step.synthetic
     outside = (x < low) | (x > high)  # (S, n, d)
     share = outside.mean(axis=(1, 2)) / (2 * TAIL)
     return np.where(np.isfinite(x).all(axis=(1, 2)), share, np.nan)  # NaN is never "inside"
 
 
-def kl_true(ref: Reference, snap: Snapshot) -> np.ndarray:
+def kl_true(step: Step) -> np.ndarray:
     """KL(truth || model) between Gaussians, in nats: the extra log-loss on real data.
 
     Infinite for a collapsed model (its covariance singular to float64 precision, see
     :func:`singular_gaussian`): the truth puts mass where the model has none.
     """
-    mean, cov = model_moments(snap)
+    ref = step.reference
+    mean, cov = model_moments(step)
     assert ref.mean is not None and ref.cov is not None
     chol, regular = cholesky_where_possible(cov)
     regular &= ~singular_gaussian(mean, cov)

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model_collapse.metrics.base import METRICS, Metric, Reference, Snapshot, always
+from model_collapse.metrics.base import METRICS, Metric, Reference, always
+from model_collapse.step import Step
 
 
 def _per_seed_unique(keys: np.ndarray) -> np.ndarray:
@@ -31,76 +32,82 @@ def _distinct_ngrams(tokens: np.ndarray, n: int, base: int) -> tuple[np.ndarray,
     return np.array(distinct), windows.shape[1]
 
 
-def _generated(snap: Snapshot) -> np.ndarray:
-    assert snap.synthetic is not None
-    return snap.synthetic
+def _generated(step: Step) -> np.ndarray:
+    assert step.synthetic is not None
+    return step.synthetic
 
 
-def test_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
+def test_perplexity(step: Step) -> np.ndarray:
     """exp of the mean negative log-likelihood per token of the real test text."""
-    return np.exp(-snap.model.log_prob(ref.real.test).mean(axis=(1, 2)))
+    ref = step.reference
+    return np.exp(-step.model.log_prob(ref.real.test).mean(axis=(1, 2)))
 
 
-def sequence_gen0_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
+def sequence_gen0_perplexity(step: Step) -> np.ndarray:
     """Perplexity of every generated block under generation 0's model: (S, n).
 
-    Seed s's text is scored by seed s's generation-0 model; cached per snapshot, since
+    Seed s's text is scored by seed s's generation-0 model; cached per step, since
     the mean and the quantiles all read it.
     """
-    # Keyed on the snapshot object itself (held in the cache, so its id cannot be reused).
-    if ref.cache.get("gen0_snapshot") is not snap:
-        text = _generated(snap)
-        log_p = np.stack([snap.first_model.seed_log_prob(s, text[s]) for s in range(len(text))])
-        ref.cache["gen0_snapshot"], ref.cache["gen0"] = snap, np.exp(-log_p.mean(axis=2))
+    ref = step.reference
+    # Keyed on the step object itself (held in the cache, so its id cannot be reused).
+    if ref.cache.get("gen0_step") is not step:
+        text = _generated(step)
+        log_p = np.stack([step.first_model.seed_log_prob(s, text[s]) for s in range(len(text))])
+        ref.cache["gen0_step"], ref.cache["gen0"] = step, np.exp(-log_p.mean(axis=2))
     return np.asarray(ref.cache["gen0"])
 
 
-def gen0_perplexity(ref: Reference, snap: Snapshot) -> np.ndarray:
+def gen0_perplexity(step: Step) -> np.ndarray:
     """Mean over generated blocks of their perplexity under generation 0's model."""
-    return sequence_gen0_perplexity(ref, snap).mean(axis=1)
+    return sequence_gen0_perplexity(step).mean(axis=1)
 
 
-def _gen0_quantile(q: float) -> Callable[[Reference, Snapshot], np.ndarray]:
-    def quantile(ref: Reference, snap: Snapshot) -> np.ndarray:
-        return np.quantile(sequence_gen0_perplexity(ref, snap), q, axis=1)
+def _gen0_quantile(q: float) -> Callable[[Step], np.ndarray]:
+    def quantile(step: Step) -> np.ndarray:
+        return np.quantile(sequence_gen0_perplexity(step), q, axis=1)
 
     return quantile
 
 
-def distinct_1(ref: Reference, snap: Snapshot) -> np.ndarray:
-    text = _generated(snap)
+def distinct_1(step: Step) -> np.ndarray:
+    text = _generated(step)
     return _per_seed_unique(text.reshape(len(text), -1)) / text[0].size
 
 
-def distinct_2(ref: Reference, snap: Snapshot) -> np.ndarray:
-    distinct, total = _distinct_ngrams(_generated(snap), 2, ref.real.categories)
+def distinct_2(step: Step) -> np.ndarray:
+    ref = step.reference
+    distinct, total = _distinct_ngrams(_generated(step), 2, ref.real.categories)
     return distinct / total
 
 
-def vocab_coverage(ref: Reference, snap: Snapshot) -> np.ndarray:
+def vocab_coverage(step: Step) -> np.ndarray:
     """Share of the real test set's token types that the generated text uses."""
+    ref = step.reference
     if "real_types" not in ref.cache:
         ref.cache["real_types"] = np.unique(ref.real.test)
     real_types = ref.cache["real_types"]
-    text = _generated(snap)
+    text = _generated(step)
     return np.array([np.isin(real_types, seed_text).mean() for seed_text in text])
 
 
-def tail_mass(ref: Reference, snap: Snapshot) -> np.ndarray:
+def tail_mass(step: Step) -> np.ndarray:
     """Share of generated tokens among the rarest real types that make up 10% of real tokens."""
+    ref = step.reference
     if "rare_types" not in ref.cache:
         counts = np.bincount(ref.real.test.ravel(), minlength=ref.real.categories)
         order = np.lexsort((np.arange(len(counts)), counts))  # rarest first, ties by id
         used = order[counts[order] > 0]
         cumulative = np.cumsum(counts[used]) / counts.sum()
         ref.cache["rare_types"] = used[: np.searchsorted(cumulative, 0.10) + 1]
-    text = _generated(snap)
+    text = _generated(step)
     return np.isin(text, ref.cache["rare_types"]).mean(axis=(1, 2))
 
 
-def repetition(ref: Reference, snap: Snapshot) -> np.ndarray:
+def repetition(step: Step) -> np.ndarray:
     """Share of 4-grams in the generated text that repeat an earlier one (blocks of 4+)."""
-    distinct, total = _distinct_ngrams(_generated(snap), 4, ref.real.categories)
+    ref = step.reference
+    distinct, total = _distinct_ngrams(_generated(step), 4, ref.real.categories)
     return 1 - distinct / total
 
 

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.families.base import Family
 from model_collapse.registry import Registry
 from model_collapse.sources.base import RealData
+from model_collapse.step import Step
 
-# training_set(config, generation, real, history, rng) -> data of shape (S, n, d) or statistics.
-# ``history`` holds the synthetic sets of earlier generations, oldest first: all of them
-# for a regime that keeps history, else only the latest one.
-BuildTrainingSet = Callable[[Config, int, RealData, list[Any], np.random.Generator], Any]
+# training_set(step) -> Items (sample path) or statistics (exact path). step.history holds
+# the synthetic sets of earlier generations, oldest first: all of them for a regime that
+# keeps history, else only the latest one.
+BuildTrainingSet = Callable[[Step], Any]
+# A diagnostic: one number per seed about the training set it was given (S,).
+Diagnostic = Callable[[Step, Any], np.ndarray | float]
 
 
 @dataclass(frozen=True)
@@ -24,16 +28,23 @@ class Regime:
 
     Attributes
     ----------
-    training_set : builds the training set of generation t >= 1.
+    training_set : builds the training set of generation t >= 1 from a :class:`Step`.
     keeps_history : needs every earlier synthetic set, not only the latest.
     synthetic_share : how many samples of the latest synthetic set it uses, given n.
     description : one line for ``model-collapse list``.
+    diagnostics : columns it adds to metrics.csv, each computed from the training set of
+        every generation (generation 0's is the real data).
+    uses_real_fraction : regime.real_fraction sets its share of real data.
+    check : refuses settings it cannot run with this family and data, before anything runs.
     """
 
     training_set: BuildTrainingSet
     keeps_history: bool
     synthetic_share: Callable[[Config], int]
     description: str
+    diagnostics: dict[str, Diagnostic] = field(default_factory=dict)
+    uses_real_fraction: bool = False  # regime.real_fraction sizes its real share
+    check: Callable[[Config, Family, RealData], None] | None = None
 
 
 REGIMES: Registry[Regime] = Registry("regime")

@@ -1,4 +1,5 @@
-"""The built-in regimes: replace, accumulate, accumulate-subsample, mix and fresh."""
+"""The built-in regimes: replace, accumulate, accumulate-subsample, mix, fresh, and the
+pool regimes pool (no defence) and oracle (keeps only what it knows is real)."""
 
 from __future__ import annotations
 
@@ -8,50 +9,56 @@ import numpy as np
 
 from model_collapse import data
 from model_collapse.config import Config
-from model_collapse.regimes.base import REGIMES, Regime, real_share
-from model_collapse.rng import random_subsets
+from model_collapse.data import REAL, Items
+from model_collapse.errors import UserInputError
+from model_collapse.families.base import Family, check_sizes
+from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, real_share
+from model_collapse.rng import random_subsets, stream
 from model_collapse.sources.base import RealData
+from model_collapse.step import Step
 
 
-def _replace(
-    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
-) -> Any:
-    return history[-1]
+def _replace(step: Step) -> Any:
+    return step.history[-1]
 
 
-def _accumulate(
-    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
-) -> Any:
-    return data.concat([real.train, *history])
+def _accumulate(step: Step) -> Any:
+    return data.concat([Items.of(step.real.train, REAL), *step.history])
 
 
-def _accumulate_subsample(
-    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
-) -> Any:
-    pool = _accumulate(config, generation, real, history, rng)
-    return data.subsample(pool, min(config.regime.size or 0, data.size(pool)), rng)
+def _accumulate_subsample(step: Step) -> Any:
+    pool = _accumulate(step)
+    k = min(step.config.regime.size or 0, data.size(pool))
+    return data.subsample(pool, k, step.rng("regime"))
 
 
-def _mix(
-    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
-) -> Any:
-    k = real_share(config)
-    seeds, n_train = real.train.shape[:2]
-    rows = random_subsets(rng, seeds, n_train, k)
-    kept_real = np.take_along_axis(real.train, rows[..., None], axis=1)
-    return data.concat([kept_real, _head(history[-1], config.sampling.n - k)])
+def _kept_real(step: Step) -> Items:
+    """regime.real_fraction x n real items: a fresh random subset of the real training set."""
+    k = real_share(step.config)
+    seeds, n_train = step.real.train.shape[:2]
+    rows = random_subsets(step.rng("regime"), seeds, n_train, k)
+    return Items.of(step.real.train, REAL).take(rows)
 
 
-def _fresh(
-    config: Config, generation: int, real: RealData, history: list[Any], rng: np.random.Generator
-) -> Any:
-    k = real_share(config)
-    return data.concat([real.fresh(generation, k, rng), _head(history[-1], config.sampling.n - k)])
+def _mix(step: Step) -> Any:
+    k = real_share(step.config)
+    return data.concat([_kept_real(step), data.head(step.history[-1], step.config.sampling.n - k)])
 
 
-def _head(synthetic: Any, k: int) -> Any:
-    """The first k synthetic samples (iid, so a uniform subset); statistics come sized."""
-    return synthetic[:, :k] if isinstance(synthetic, np.ndarray) else synthetic
+def _fresh(step: Step) -> Any:
+    k = real_share(step.config)
+    fresh = Items.of(step.real.fresh(step.generation, k, step.rng("regime")), REAL)
+    return data.concat([fresh, data.head(step.history[-1], step.config.sampling.n - k)])
+
+
+def _oracle(step: Step) -> Any:
+    """The pool (as mix draws it), of which only the items known to be real are kept."""
+    pool = _mix(step)
+    if not isinstance(pool, Items):  # statistics: the real part is known as a whole
+        return _kept_real(step) if step.config.family.exact else pool
+    k = real_share(step.config)
+    real_first = (pool.origin != REAL).argsort(axis=1, kind="stable")[:, :k]
+    return pool.take(real_first)
 
 
 def _all(config: Config) -> int:
@@ -61,6 +68,49 @@ def _all(config: Config) -> int:
 def _rest(config: Config) -> int:
     return config.sampling.n - real_share(config)
 
+
+def _real_share(step: Step, train: Any) -> np.ndarray | float:
+    return data.real_share(train)
+
+
+def _check_subsample(config: Config, family: Family, real: RealData) -> None:
+    if config.family.exact and not family.subsamples_exact:
+        raise UserInputError(
+            f"regime 'accumulate-subsample' has no exact path for the {config.family.name} "
+            "family; set family.exact = false"
+        )
+    check_sizes(config, family, real, {"regime.size": config.regime.size or config.sampling.n})
+
+
+def _check_mix(config: Config, family: Family, real: RealData) -> None:
+    k = real_share(config)
+    if k > real.train.shape[1]:
+        raise UserInputError(
+            f"regime '{config.regime.name}' takes {k} real samples a generation but "
+            f"source.n_train is {real.train.shape[1]}; lower regime.real_fraction or raise "
+            "source.n_train"
+        )
+
+
+def _check_fresh(config: Config, family: Family, real: RealData) -> None:
+    k = real_share(config)
+    if k > 0 and config.experiment.generations > 1:
+        # Asks for the last generation's fresh rows: refuses now if the data run out then.
+        real.fresh(config.experiment.generations - 1, k, stream(0, "regime", 0))
+
+
+def _check_oracle(config: Config, family: Family, real: RealData) -> None:
+    _check_mix(config, family, real)
+    need = family.min_samples(config, real.train.shape[2])
+    if real_share(config) < need:
+        raise UserInputError(
+            f"regime 'oracle' trains on the real share of each pool only: "
+            f"regime.real_fraction x sampling.n = {real_share(config)} items, but family "
+            f"'{config.family.name}' needs at least {need}; raise regime.real_fraction"
+        )
+
+
+REAL_SHARE: dict[str, Diagnostic] = {"real_share": _real_share}
 
 REGIMES.register("replace")(
     Regime(_replace, False, _all, "train on the previous generation's samples only")
@@ -74,6 +124,7 @@ REGIMES.register("accumulate-subsample")(
         True,
         _all,
         "accumulate, then a random subset of regime.size (default sampling.n)",
+        check=_check_subsample,
     )
 )
 REGIMES.register("mix")(
@@ -82,6 +133,8 @@ REGIMES.register("mix")(
         False,
         _rest,
         "regime.real_fraction of each set drawn from the real training data, the rest synthetic",
+        uses_real_fraction=True,
+        check=_check_mix,
     )
 )
 REGIMES.register("fresh")(
@@ -90,5 +143,29 @@ REGIMES.register("fresh")(
         False,
         _rest,
         "regime.real_fraction of each set from real data never used before, the rest synthetic",
+        uses_real_fraction=True,
+        check=_check_fresh,
+    )
+)
+REGIMES.register("pool")(
+    Regime(
+        _mix,
+        False,
+        _rest,
+        "no defence: the pool as it comes, regime.real_fraction of it real (records real_share)",
+        diagnostics=REAL_SHARE,
+        uses_real_fraction=True,
+        check=_check_mix,
+    )
+)
+REGIMES.register("oracle")(
+    Regime(
+        _oracle,
+        False,
+        _rest,
+        "keeps only the pool's items known to be real: the bound for defences (real_share)",
+        diagnostics=REAL_SHARE,
+        uses_real_fraction=True,
+        check=_check_oracle,
     )
 )
