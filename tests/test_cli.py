@@ -125,8 +125,13 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
             "family 'gmm' needs at least 3 samples per training set in 2 dimensions",
         ),
         "real_fraction": (
-            ["gaussian-1d", "--set", "regime.real_fraction=1.2"],
+            ["gaussian-1d", "--set", "regime.name=mix", "--set", "regime.real_fraction=1.2"],
             "regime.real_fraction must be in the range [0, 1], got 1.2",
+        ),
+        "another plug-in's key": (
+            ["gaussian-1d", "--set", "regime.real_fraction=0.5"],
+            "regime.real_fraction belongs to mix, fresh, pool, oracle, not to regime 'replace'; "
+            "set regime.name too, or leave it out",
         ),
         "generations": (
             ["gaussian-1d", "--set", "experiment.generations=0"],
@@ -166,7 +171,7 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
         "one category": (on_file("one label", "zipf"), "holds a single category (3)"),
         "uneven rows": (on_file("uneven"), "has rows with different numbers of fields"),
         "test_fraction": (
-            ["gaussian-1d", "--set", "source.test_fraction=1.0"],
+            ["ngram-wikipedia", "--set", "source.test_fraction=1.0"],
             "source.test_fraction must be in the range (0, 1), got 1.0",
         ),
         "memory": (
@@ -232,6 +237,7 @@ CASE_NAMES = [
     "folder as config",
     "unresolvable std",
     "list syntax",
+    "another plug-in's key",
 ]
 
 

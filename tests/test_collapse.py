@@ -95,7 +95,7 @@ def test_long_tiny_n_runs_end_with_collapsed_seeds_reported(tmp_path: Path, case
         assert "variance_ratio is infinite for seed" in log and "diverged at generation" in log
         return
     limits = {
-        "support_fraction": 1 / result.config.source.categories,
+        "support_fraction": 1 / result.config.source.params.get("categories", np.nan),
         "entropy_ratio": 0.0,
         "heterozygosity_ratio": 0.0,
         "kl_true": np.inf,

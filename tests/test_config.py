@@ -19,17 +19,20 @@ def test_defaults_hold_the_design_keys():
     config = config_from_dict({})
     assert config.experiment.generations >= 1 and config.experiment.seeds >= 1
     assert config.source.name == "gaussian" and config.family.name == "gaussian"
-    assert config.regime.name == "replace" and config.regime.real_fraction == 0.1
-    assert config.sampling.n == 1000
+    assert config.regime.name == "replace" and config.regime.params == {}
+    assert config.sampling.n == 1000 and config.family.estimator == "mle"
     # derived defaults are made explicit so the saved config repeats the run
-    assert config.source.n_train == 1000 and config.regime.size == 1000
+    assert config.source.n_train == 1000
+    subsample = config_from_dict({"regime": {"name": "accumulate-subsample"}})
+    assert subsample.regime.size == 1000
+    assert config_from_dict({"regime": {"name": "mix"}}).regime.real_fraction == 0.1
 
 
 def test_toml_round_trip_gives_the_same_config(tmp_path: Path):
     config = load_config(
         {
             "source": {"cov": [[1.0, 0.5], [0.5, 2.0]], "dim": 2},
-            "family": {"bandwidth": 0.3},
+            "family": {"name": "kde", "bandwidth": 0.3},
             "metrics": {"names": ["mean_error"]},
         }
     )
@@ -44,6 +47,7 @@ def test_overrides_are_typed_and_bare_strings_allowed():
         [
             "family.name=gmm",
             "sampling.n=30",
+            "regime.name=mix",
             "regime.real_fraction=0.5",
             "family.exact=true",
             'source.name="zipf"',
@@ -68,13 +72,22 @@ def test_overrides_are_typed_and_bare_strings_allowed():
             "experiment.generations must be in the range [1, 10000000], got 0",
         ),
         (
-            {"regime": {"real_fraction": 1.5}},
+            {"regime": {"name": "mix", "real_fraction": 1.5}},
             "regime.real_fraction must be in the range [0, 1], got 1.5",
         ),
         (
-            {"regime": {"real_fraction": -0.1}},
+            {"regime": {"name": "fresh", "real_fraction": -0.1}},
             "regime.real_fraction must be in the range [0, 1], got -0.1",
         ),
+        (
+            {"family": {"name": "gmm", "components": 0}},
+            "family.components must be in the range [1, 1000], got 0",
+        ),
+        (
+            {"family": {"name": "gmm", "componets": 3}},
+            "unknown config key family.componets; did you mean 'family.components'?",
+        ),
+        ({"family": {"name": "gmmm"}}, "unknown family 'gmmm'; did you mean 'gmm'?"),
         ({"sampling": {"n": "many"}}, "sampling.n must be an int, got 'many'"),
         ({"sampling": {"n": 2.5}}, "sampling.n must be an int, got 2.5"),
         ({"family": {"exact": 1}}, "family.exact must be a boolean, got 1"),
@@ -105,3 +118,21 @@ def test_presets_load_and_unknown_preset_suggests():
 def test_config_to_dict_inverts_config_from_dict():
     config = load_config("gmm-2d")
     assert config_from_dict(config_to_dict(config)) == config
+
+
+def test_each_plug_in_owns_its_keys():
+    gmm = config_from_dict({"family": {"name": "gmm", "components": 3, "order": 4}})
+    assert gmm.family.params == {
+        "components": 3,
+        "covariance": "full",
+        "max_iter": 100,
+        "tol": 1e-3,
+        "reg_covar": 1e-6,
+    }  # ngram's order is left out: it is not gmm's
+    assert "order" not in config_to_toml(gmm)
+    with pytest.raises(AttributeError, match="the gmm plug-in declares no parameter 'order'"):
+        _ = gmm.family.order
+    ngram = config_from_dict({"family": {"name": "ngram", "components": 3}})
+    assert ngram.family.params == {"order": 3}
+    text = config_from_dict({"source": {"name": "wikipedia"}})
+    assert text.source.block_size == 64 and "dim" not in text.source.params

@@ -14,6 +14,7 @@ from model_collapse.config import (
     apply_overrides,
     config_from_dict,
     config_to_dict,
+    override_keys,
     read_toml,
 )
 from model_collapse.errors import SaveError, UserInputError
@@ -75,7 +76,7 @@ def load_config(
             f"'{source}' is a suite of {len(read_suite(raw).variants)} runs; run it with "
             "`model-collapse run` or model_collapse.run_suite"
         )
-    return config_from_dict(apply_overrides(raw, overrides or []))
+    return config_from_dict(apply_overrides(raw, overrides or []), override_keys(overrides))
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,9 @@ def run_suite(
     suite = read_suite(raw)
     base = {k: v for k, v in raw.items() if k != "suite"}
     configs = {
-        name: config_from_dict(apply_overrides(base, [*changes, *(overrides or [])]))
+        name: config_from_dict(
+            apply_overrides(base, [*changes, *(overrides or [])]), override_keys(overrides)
+        )
         for name, changes in suite.variants.items()
     }
     for config in configs.values():  # every variant is checked before any runs

@@ -1,7 +1,12 @@
 """One frozen, typed config, reached from TOML, ``--set`` overrides and Python dicts.
 
 Every path goes through :func:`config_from_dict`, which refuses unknown keys, wrong
-types and out-of-range values with one line that names the key.
+types and out-of-range values with one line that names the key. The generic keys of
+each section are declared here; the others belong to the plug-in the section names
+(``[family] name = "gmm"`` brings gmm's ``components``, ``covariance``, ...), which
+declares them (:mod:`model_collapse.params`). A key another plug-in of the section
+declares is left out (a preset switched to another family keeps working); a key no
+plug-in declares is refused with "did you mean".
 """
 
 from __future__ import annotations
@@ -9,42 +14,38 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-import types
 import typing
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from model_collapse import defaults
 from model_collapse.errors import UserInputError
+from model_collapse.params import MANY, Param, describe, validated
 from model_collapse.registry import did_you_mean
 
 
 def _spec(
-    default: Any,
-    doc: str,
-    low: float | None = None,
-    high: float | None = None,
-    choices: tuple[str, ...] = (),
-    open_low: bool = False,
-    open_high: bool = False,
+    default: Any, doc: str, low: float | None = None, high: float | None = None, **limits: Any
 ) -> Any:
-    """A dataclass field with what it means and its valid range (see :func:`_check_value`)."""
-    meta = {
-        "doc": doc,
-        "low": low,
-        "high": high,
-        "choices": choices,
-        "open_low": open_low,
-        "open_high": open_high,
-    }
+    """A generic field with what it means and its valid range (its type comes from the hint)."""
+    meta = {"param": Param(default, doc, None, low, high, **limits)}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
-BIG = 1e100  # magnitudes of data parameters: their squares and sums stay far from overflow
-MANY = 1_000_000_000  # counts of rows, samples and blocks; memory is checked separately
+class PluginParams:
+    """A section whose other keys belong to the plug-in it names: read them as attributes
+    (``config.family.components``) or from ``params``."""
+
+    def __getattr__(self, key: str) -> Any:
+        params = self.__dict__.get("params")
+        if params is None or key.startswith("__") or key not in params:
+            named = self.__dict__.get("name", "this")
+            raise AttributeError(f"the {named} plug-in declares no parameter {key!r}")
+        return params[key]
 
 
 @dataclass(frozen=True)
@@ -60,88 +61,29 @@ class ExperimentConfig:
         "where torch families compute (auto: cuda, else mps, else cpu)",
         choices=("auto", "cpu", "cuda", "mps"),
     )
+    plugins: list[str] = _spec([], "modules to import first: your own plug-ins")
 
 
 @dataclass(frozen=True)
-class SourceConfig:
+class SourceConfig(PluginParams):
     name: str = _spec(defaults.SOURCE, "the real data (model-collapse list shows the sources)")
-    path: str = _spec("", "your data file or folder (sources file, text, wikitext)")
-    dim: int = _spec(1, "dimensions of a built-in distribution", low=1, high=10_000)
-    mean: list[float] = _spec([], "its mean, one value per dimension (default 0)", -BIG, BIG)
-    std: float = _spec(1.0, "its standard deviation", low=0.0, high=BIG, open_low=True)
-    cov: list[list[float]] = _spec([], "its full covariance matrix (instead of std)", -BIG, BIG)
-    correlation: float = _spec(0.0, "correlation between dimensions", low=-1.0, high=1.0)
-    components: int = _spec(3, "blobs of the gmm source", low=1, high=1000)
-    spread: float = _spec(4.0, "distance of the gmm blobs from the centre", low=0.0, high=BIG)
-    df: float = _spec(3.0, "degrees of freedom of student_t", low=2.0, high=1e6, open_low=True)
-    categories: int = _spec(100, "categories of zipf", low=2, high=10_000_000)
-    exponent: float = _spec(1.1, "exponent of zipf", low=0.0, high=100.0)
-    noise: float = _spec(0.1, "noise of moons and linear", low=0.0, high=BIG)
     n_train: int | None = _spec(
         None, "generation 0's real training rows per seed (default sampling.n; 0: all)", 0, MANY
     )
-    n_test: int = _spec(10000, "held-out real rows of a built-in distribution", low=2, high=MANY)
-    test_fraction: float = _spec(
-        0.2, "share of a data set held out for testing", 0.0, 1.0, open_low=True, open_high=True
-    )
-    validation_fraction: float = _spec(
-        0.1, "share of a text corpus held out for validation", 0.0, 1.0, open_high=True
-    )
-    vocab_size: int = _spec(4096, "tokens of the BPE trained on the corpus", 257, 1_000_000)
-    block_size: int = _spec(64, "tokens per block of text", low=2, high=1_000_000)
-    max_documents: int = _spec(0, "use only the first documents of a corpus (0: all)", 0, MANY)
-    text_field: str = _spec("text", "the field or column that holds text (.jsonl, .parquet)")
-    tokenizer: str = _spec(
-        "", 'a Hugging Face model directory whose tokenizer to use ("": train a BPE)'
-    )
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class FamilyConfig:
+class FamilyConfig(PluginParams):
     name: str = _spec(defaults.FAMILY, "the model family (model-collapse list shows them)")
-    estimator: str = _spec("mle", "covariance or noise estimator", choices=("mle", "unbiased"))
-    exact: bool = _spec(
-        False, "draw sufficient statistics instead of samples (gaussian, categorical)"
-    )
-    components: int = _spec(2, "mixture components (gmm)", low=1, high=1000)
-    covariance: str = _spec("full", "component covariance (gmm)", choices=("full", "diag"))
-    max_iter: int = _spec(100, "EM iterations at most (gmm)", low=1, high=100_000)
-    tol: float = _spec(1e-3, "EM convergence tolerance (gmm)", 0.0, 1e6, open_low=True)
-    reg_covar: float = _spec(
-        1e-6, "added to every component's covariance (gmm)", 0.0, BIG, open_low=True
-    )
-    bandwidth: str | float = _spec(
-        "scott",
-        "kernel bandwidth rule, or a kernel standard deviation (kde)",
-        low=0.0,
-        high=BIG,
-        open_low=True,
-        choices=("scott", "silverman"),
-    )
-    order: int = _spec(3, "tokens per n-gram (ngram)", low=1, high=4)
-    n_layer: int = _spec(2, "transformer layers (gpt)", low=1, high=256)
-    n_head: int = _spec(4, "attention heads (gpt)", low=1, high=256)
-    n_embd: int = _spec(128, "embedding width (gpt)", low=1, high=65536)
-    context: int = _spec(160, "longest sequence in tokens (gpt)", low=2, high=1_000_000)
-    epochs: int = _spec(1, "passes over the training set per generation", low=1, high=100_000)
-    batch_size: int = _spec(32, "blocks per optimiser step", low=1, high=1_000_000)
-    learning_rate: float = _spec(3e-3, "peak AdamW learning rate", 0.0, 10.0, open_low=True)
-    weight_decay: float = _spec(0.1, "AdamW weight decay", low=0.0, high=100.0)
-    init: str = _spec(
-        "scratch",
-        "later generations start from scratch, generation 0's or the previous weights",
-        choices=("scratch", "gen0", "previous"),
-    )
-    model_path: str = _spec("", "a local Hugging Face model directory, GGUF file or package:NAME")
+    exact: bool = _spec(False, "draw sufficient statistics instead of samples, where it can")
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class RegimeConfig:
+class RegimeConfig(PluginParams):
     name: str = _spec(defaults.REGIME, "how each training set is built (model-collapse list)")
-    real_fraction: float = _spec(0.1, "real share of each training set (mix, fresh)", 0.0, 1.0)
-    size: int | None = _spec(
-        None, "training set size of accumulate-subsample (default sampling.n)", 0, MANY
-    )
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -162,9 +104,9 @@ class SamplingConfig:
 
 
 @dataclass(frozen=True)
-class MetricsConfig:
+class MetricsConfig(PluginParams):
     names: list[str] = _spec([], "metrics to compute (empty: every one that applies)")
-    projections: int = _spec(50, "directions of the sliced Wasserstein distance", 1, 100_000)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -179,140 +121,117 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
-SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Config)}  # type: ignore[misc]
-SECTIONS = {name: typing.get_type_hints(Config)[name] for name in SECTIONS}
+SECTIONS: dict[str, Any] = typing.get_type_hints(Config)
 
 
-def _type_name(kind: Any) -> str:
-    if typing.get_origin(kind) in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(k) for k in typing.get_args(kind) if k is not type(None))
-    if typing.get_origin(kind) is list:
-        inner = _type_name(typing.get_args(kind)[0]).split(" ", 1)[1]  # "a string" -> "string"
-        return f"a list of {inner}s"
-    return {int: "an int", float: "a number", str: "a string", bool: "a boolean"}[kind]
-
-
-def _coerce(value: Any, kind: Any) -> Any:
-    """Return ``value`` as ``kind`` or raise TypeError; ints are accepted as floats."""
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(kind):
-            if option is type(None) and value is None:
-                return None
-            try:
-                return _coerce(value, option)
-            except TypeError:
-                continue
-        raise TypeError
-    if origin is list:
-        if not isinstance(value, list):
-            raise TypeError
-        return [_coerce(item, typing.get_args(kind)[0]) for item in value]
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if (
-        kind is type(None)
-        or not isinstance(value, kind)
-        or (kind is int and isinstance(value, bool))
-    ):
-        raise TypeError
-    return value
-
-
-def _flat(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return [item for part in value for item in _flat(part)]
-    return [value]
-
-
-def _check_value(key: str, value: Any, meta: dict[str, Any]) -> None:
-    """Refuse a value outside its declared range or choices, naming the key."""
-    if isinstance(value, str) and meta["choices"]:
-        if value not in meta["choices"]:
-            valid = ", ".join(repr(c) for c in meta["choices"])
-            raise UserInputError(
-                f"{key} must be one of {valid}, got {value!r};"
-                f"{did_you_mean(value, list(meta['choices']))}".rstrip(";")
-            )
-        return
-    for number in _flat(value):
-        if not isinstance(number, int | float) or isinstance(number, bool):
-            continue
-        low, high = meta["low"], meta["high"]
-        too_low = low is not None and (number <= low if meta["open_low"] else number < low)
-        too_high = high is not None and (number >= high if meta["open_high"] else number > high)
-        if not math.isfinite(number) or too_low or too_high:
-            raise UserInputError(f"{key} must be in the range {valid_range(meta)}, got {number!r}")
-
-
-def valid_range(meta: dict[str, Any]) -> str:
-    """'[1, 10000]', '(0, 1)': a key's valid range as its check states it."""
-    left = "(" if meta["open_low"] else "["
-    right = ")" if meta.get("open_high") else "]"
-    low = "-inf" if meta["low"] is None else _number(meta["low"])
-    high = "inf" if meta["high"] is None else _number(meta["high"])
-    return f"{left}{low}, {high}{right}"
-
-
-def _number(value: float) -> str:
-    """1000000 as it is, 1e+100 as that: bounds read the way one would type them."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
-
-
-def _build_section(section: str, raw: dict[str, Any]) -> Any:
+def generic_params(section: str) -> dict[str, Param]:
+    """The keys a section has whatever plug-in it names, with their declarations."""
     cls = SECTIONS[section]
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    return {
+        f.name: dataclasses.replace(f.metadata["param"], kind=hints[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name != "params"
+    }
+
+
+def plugin_params(section: str, body: dict[str, Any]) -> tuple[dict[str, Param], set[str]]:
+    """The parameters of the plug-in a section names, and the keys of its other plug-ins."""
+    from model_collapse.plugins import declared, declared_elsewhere
+
+    if not isinstance(SECTIONS[section], type) or not issubclass(SECTIONS[section], PluginParams):
+        return {}, set()
+    name = body.get("name", generic_params(section).get("name", Param("", "", str)).default)
+    if not isinstance(name, str):  # refused with the generic type message below
+        return {}, set()
+    return declared(section, name), declared_elsewhere(section)
+
+
+def _build_section(section: str, body: dict[str, Any], explicit: Collection[str] = ()) -> Any:
+    generic = generic_params(section)
+    own, elsewhere = plugin_params(section, body)
     values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in fields:
-            known = [f"{section}.{name}" for name in fields]
+    given: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in generic:
+            values[key] = validated(f"{section}.{key}", value, generic[key])
+        elif key in own:
+            given[key] = validated(f"{section}.{key}", value, own[key])
+        elif key not in elsewhere or key == "params":
+            known = [f"{section}.{name}" for name in [*generic, *own]]
             hint = did_you_mean(f"{section}.{key}", known) or f" valid keys: {', '.join(known)}"
             raise UserInputError(f"unknown config key {section}.{key};{hint}")
-        try:
-            values[key] = _coerce(value, hints[key])
-        except TypeError:
-            example = ""
-            if typing.get_origin(hints[key]) is list and isinstance(value, str):
-                example = f' (in --set: {section}.{key}=["{value}"])'
+        elif f"{section}.{key}" in explicit:  # set on purpose, for a plug-in not in the run
+            from model_collapse.plugins import owners
+
             raise UserInputError(
-                f"{section}.{key} must be {_type_name(hints[key])}{example}, got {value!r}"
-            ) from None
-        _check_value(f"{section}.{key}", values[key], dict(fields[key].metadata or _NO_META))
-    return cls(**values)
+                f"{section}.{key} belongs to {', '.join(owners(section, key))}, not to "
+                f"{section} '{body.get('name', values.get('name'))}'; set {section}.name too, "
+                "or leave it out"
+            )
+    if own or issubclass(SECTIONS[section], PluginParams):
+        values["params"] = {
+            key: given.get(
+                key, list(spec.default) if isinstance(spec.default, list) else spec.default
+            )
+            for key, spec in own.items()
+        }
+    return SECTIONS[section](**values)
 
 
-_NO_META = {"low": None, "high": None, "choices": (), "open_low": False, "open_high": False}
+def config_from_dict(raw: dict[str, Any], explicit: Collection[str] = ()) -> Config:
+    """Build a validated :class:`Config` from nested dicts ``{section: {key: value}}``.
 
+    experiment.plugins are imported first, so their plug-ins and parameters are known. A
+    key of another plug-in is left out, unless it is among the ``explicit`` "section.key"
+    (set with --set): then it is refused.
+    """
+    from model_collapse.plugins import load_plugins
 
-def config_from_dict(raw: dict[str, Any]) -> Config:
-    """Build a validated :class:`Config` from nested dicts ``{section: {key: value}}``."""
-    sections: dict[str, Any] = {}
     for section, body in raw.items():
         if section not in SECTIONS:
             hint = did_you_mean(section, list(SECTIONS)) or f" sections: {', '.join(SECTIONS)}"
             raise UserInputError(f"unknown config section [{section}];{hint}")
         if not isinstance(body, dict):
             raise UserInputError(f"[{section}] must be a table of keys, got {body!r}")
-        sections[section] = _build_section(section, body)
+    experiment = _build_section("experiment", raw.get("experiment", {}))
+    load_plugins(experiment.plugins)
+    sections = {"experiment": experiment}
+    for section in list(SECTIONS)[1:]:
+        sections[section] = _build_section(section, raw.get(section, {}), explicit)
     return resolve(Config(**sections))
 
 
+def replace(section: Any, **changes: Any) -> Any:
+    """A section with some keys changed, generic or a plug-in's."""
+    names = {f.name for f in dataclasses.fields(section)}
+    params = {k: v for k, v in changes.items() if k not in names}
+    fields = {k: v for k, v in changes.items() if k in names}
+    if params:
+        fields["params"] = {**section.params, **params}
+    return dataclasses.replace(section, **fields)
+
+
 def resolve(config: Config) -> Config:
-    """Fill the defaults that depend on other keys, so the saved config is explicit."""
-    n = config.sampling.n
-    source = config.source
-    if source.n_train is None:
-        source = dataclasses.replace(source, n_train=n)
-    # Paths are kept absolute: the saved config.toml repeats the run from any folder.
-    source = dataclasses.replace(
-        source, path=_absolute(source.path), tokenizer=_absolute(source.tokenizer)
-    )
-    family = dataclasses.replace(config.family, model_path=_absolute(config.family.model_path))
-    regime = config.regime
-    if regime.size is None:
-        regime = dataclasses.replace(regime, size=n)
-    return dataclasses.replace(config, source=source, family=family, regime=regime)
+    """Fill the defaults that depend on other keys, so the saved config is explicit; keep
+    paths absolute, so the saved config.toml repeats the run from any folder."""
+    from model_collapse.plugins import declared
+
+    sections = {}
+    for section in ("source", "family", "regime", "metrics"):
+        body = getattr(config, section)
+        changes = {}
+        for key, spec in declared(section, getattr(body, "name", "")).items():
+            value = body.params[key]
+            if value is None and spec.default_from:
+                other, name = spec.default_from.split(".")
+                changes[key] = getattr(getattr(config, other), name)
+            elif spec.path and isinstance(value, str):
+                changes[key] = _absolute(value)
+        sections[section] = replace(body, **changes)
+    if config.source.n_train is None:
+        sections["source"] = replace(sections["source"], n_train=config.sampling.n)
+    return dataclasses.replace(config, **sections)
 
 
 def _absolute(path: str) -> str:
@@ -324,7 +243,14 @@ def _absolute(path: str) -> str:
 
 def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
     """The config as nested dicts, the inverse of :func:`config_from_dict`."""
-    return {name: dataclasses.asdict(getattr(config, name)) for name in SECTIONS}
+    out = {}
+    for name in SECTIONS:
+        body = getattr(config, name)
+        keys = {
+            f.name: getattr(body, f.name) for f in dataclasses.fields(body) if f.name != "params"
+        }
+        out[name] = {**keys, **getattr(body, "params", {})}
+    return out
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:
@@ -338,6 +264,11 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     except tomllib.TOMLDecodeError:
         value = literal.strip()
     return section, key, value
+
+
+def override_keys(overrides: list[str] | None) -> set[str]:
+    """The "section.key" that ``--set`` overrides name."""
+    return {".".join(parse_override(text)[:2]) for text in overrides or []}
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -391,34 +322,25 @@ def config_to_toml(config: Config) -> str:
 
 
 def commented_toml(raw: dict[str, Any], title: str) -> str:
-    """A config as TOML with every key, its meaning and valid range in a comment.
+    """A config as TOML with every key of the plug-ins it names, its meaning and range.
 
     Keys whose default depends on other keys (source.n_train, regime.size) are written
     commented out, with the value they take now: uncomment them to pin it.
     """
-    resolved = config_to_dict(config_from_dict(raw))
+    config = config_from_dict(raw)
+    resolved = config_to_dict(config)
     lines = [
         f"# {title}",
         "# Run it with: model-collapse run THIS_FILE [--set section.key=value ...]",
         "",
     ]
-    for section, cls in SECTIONS.items():
+    for section in SECTIONS:
         lines.append(f"[{section}]")
         given = raw.get(section, {})
-        for f in dataclasses.fields(cls):
-            meta = dict(f.metadata)
-            derived = f.default is None and f.name not in given
-            value = resolved[section][f.name]
-            setting = f"{'# ' if derived else ''}{f.name} = {_toml_value(value)}"
-            lines.append(f"{setting:<30} # {_describe(meta)}")
+        own, _ = plugin_params(section, config_to_dict(config)[section])
+        for key, spec in {**generic_params(section), **own}.items():
+            derived = spec.default is None and key not in given
+            setting = f"{'# ' if derived else ''}{key} = {_toml_value(resolved[section][key])}"
+            lines.append(f"{setting:<30} # {describe(spec)}")
         lines.append("")
     return "\n".join(lines)
-
-
-def _describe(meta: dict[str, Any]) -> str:
-    text = str(meta["doc"])
-    if meta["choices"]:
-        text += f"; one of {', '.join(repr(c) for c in meta['choices'])}"
-    if meta["low"] is not None or meta["high"] is not None:
-        text += f"; {'or ' if meta['choices'] else ''}in {valid_range(meta)}"
-    return text

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 
 from model_collapse.checks import check_run
-from model_collapse.config import Config
+from model_collapse.config import Config, replace
 from model_collapse.data import REAL, Items
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, choose_metrics, make_reference
 from model_collapse.notes import RunNotes
 from model_collapse.observers import Observer
+from model_collapse.plugins import declared
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
 from model_collapse.sizes import check_memory_before_data
@@ -70,13 +71,19 @@ def check_names(config: Config) -> None:
 
 
 def with_data_sizes(config: Config, real: Any) -> Config:
-    """sampling.n = 0 means as many as the real training set, regime.size = 0 means n."""
+    """sampling.n = 0 means as many as the real training set (and so do sizes that
+    default to it, such as regime.size)."""
     n = config.sampling.n or real.train.shape[1]
-    return dataclasses.replace(
-        config,
-        sampling=dataclasses.replace(config.sampling, n=n),
-        regime=dataclasses.replace(config.regime, size=config.regime.size or n),
-    )
+    sections: dict[str, Any] = {"sampling": dataclasses.replace(config.sampling, n=n)}
+    for section in ("source", "family", "regime"):
+        body = getattr(config, section)
+        follows = {
+            key: body.params[key] or n
+            for key, spec in declared(section, body.name).items()
+            if spec.default_from == "sampling.n"
+        }
+        sections[section] = replace(body, **follows)
+    return dataclasses.replace(config, **sections)
 
 
 @dataclass(frozen=True)

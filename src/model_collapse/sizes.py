@@ -57,9 +57,9 @@ def needs(
             "experiment.seeds or source.n_train",
         )
     ]
-    if config.source.name not in ("file", "wikipedia", "text", "wikitext"):  # drawn from a truth
-        test = TEMPORARIES * config.source.n_test * dim * WORD
-        out.append(Need("the real test set", test, "source.n_test"))
+    n_test = config.source.params.get("n_test", 0)  # a test set drawn from a truth
+    if n_test:
+        out.append(Need("the real test set", TEMPORARIES * n_test * dim * WORD, "source.n_test"))
     if not config.family.exact:
         out.append(
             Need("each generation's sets", TEMPORARIES * per_set, "experiment.seeds or sampling.n")
@@ -83,8 +83,9 @@ def needs(
                 "experiment.seeds or source.categories",
             )
         )
-    if dim > 1 and "wasserstein" in (config.metrics.names or ["wasserstein"]):
-        grid = 64 * config.metrics.projections * (n + config.source.n_test) * WORD * 3
+    projections = config.metrics.params.get("projections", 0)
+    if dim > 1 and projections and "wasserstein" in (config.metrics.names or ["wasserstein"]):
+        grid = 64 * projections * (n + n_test) * WORD * 3
         out.append(
             Need("the sliced Wasserstein distance", grid, "metrics.projections or source.n_test")
         )
@@ -116,11 +117,12 @@ def _size(count: float) -> str:
 
 def check_memory_before_data(config: Config, family: Family, history: bool) -> None:
     """The same check from the config alone, before the real data are drawn or read."""
-    source = config.source
-    kind = family.kind
-    dim = {"categorical": 1, "regression": source.dim + 1, "text": source.block_size}.get(
-        kind, max(source.dim, 2)
-    )
+    source, kind = config.source, family.kind
+    given = source.params
+    if kind == "text":
+        dim = given.get("block_size", 1)
+    else:
+        dim = 1 if kind == "categorical" else given.get("dim", 1) + (kind == "regression")
     n_train = config.sampling.n if source.n_train is None else source.n_train
-    categories = source.categories if kind == "categorical" and source.name != "file" else 0
+    categories = given.get("categories", 0) if kind == "categorical" else 0
     check_memory(config, family, n_train, dim, categories, history)

@@ -38,7 +38,9 @@ def test_gaussian_with_covariance():
 
 def test_gmm_and_student_t_moments():
     for make in (make_gmm, make_student_t):
-        config = make_config(source={"dim": 2, "df": 8.0})
+        name = make.__name__.removeprefix("make_")
+        extra = {"df": 8.0} if name == "student_t" else {}
+        config = make_config(source={"name": name, "dim": 2, **extra})
         truth = make(config.source)
         x = truth.sample((N,), np.random.default_rng(1))
         _check_moments(x, truth.mean, truth.cov)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
@@ -11,6 +11,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
+from model_collapse.params import Param
 from model_collapse.registry import Registry
 from model_collapse.sources.base import Kind, RealData
 
@@ -103,6 +104,7 @@ class Family:
     inputs: Callable[[Config], list[Path]] | None = None  # files it reads (model weights)
     resolve: Callable[[Config], Config] | None = None  # fills defaults that depend on it
     memory: Callable[[Config, int], float] | None = None  # bytes its fit needs, per (n, d)
+    params: dict[str, Param] = field(default_factory=dict)  # its own family.* keys
 
 
 FAMILIES: Registry[Family] = Registry("family")

@@ -14,6 +14,7 @@ from model_collapse.config import Config
 from model_collapse.data import GaussianStats
 from model_collapse.degenerate import overflowed, psd_factor, singular_gaussian
 from model_collapse.families.base import FAMILIES, Family
+from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 
@@ -93,6 +94,11 @@ class GaussianModel:
         return self
 
 
+ESTIMATOR = param(
+    "mle", "covariance estimator: mle divides by n, unbiased by n - 1", choices=("mle", "unbiased")
+)
+
+
 def _make(config: Config, real: RealData) -> GaussianModel:
     return GaussianModel(config.family.estimator, config.sampling.bias)
 
@@ -105,6 +111,7 @@ FAMILIES.register("gaussian")(
         bias=True,
         description="Gaussian, full covariance (family.estimator mle|unbiased; family.exact)",
         exact=True,
+        params={"estimator": ESTIMATOR},
         collapse="its covariance is singular to float64 precision: a point mass, or flat "
         "along some direction",
     )

@@ -15,7 +15,13 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
-from model_collapse.families.neural import NeuralLanguageModel, as_tensors, check_device
+from model_collapse.families.neural import (
+    TRAINING,
+    NeuralLanguageModel,
+    as_tensors,
+    check_device,
+)
+from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 
@@ -59,5 +65,12 @@ FAMILIES.register("gpt")(
         decoding=True,
         devices=True,
         check=check,
+        params={
+            "n_layer": param(2, "transformer layers", low=1, high=256),
+            "n_head": param(4, "attention heads", low=1, high=256),
+            "n_embd": param(128, "embedding width", low=1, high=65536),
+            "context": param(160, "longest sequence in tokens", low=2, high=1_000_000),
+            **TRAINING,
+        },
     )
 )

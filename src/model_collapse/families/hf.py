@@ -17,11 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.config import Config
+from model_collapse.config import Config, replace
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
-from model_collapse.families.neural import NeuralLanguageModel, as_tensors, check_device
+from model_collapse.families.neural import (
+    TRAINING,
+    NeuralLanguageModel,
+    as_tensors,
+    check_device,
+)
 from model_collapse.local_models import model_location
+from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 
@@ -118,9 +124,9 @@ def check_model_path(config: Config, real: RealData) -> None:
 
 def own_tokenizer(config: Config) -> Config:
     """Unless source.tokenizer says otherwise, the model's own tokenizer cuts the text."""
-    if config.source.tokenizer:
+    if config.source.params.get("tokenizer", "unused") != "":  # set, or not a text source
         return config
-    source = dataclasses.replace(config.source, tokenizer=config.family.model_path)
+    source = replace(config.source, tokenizer=config.family.model_path)
     return dataclasses.replace(config, source=source)
 
 
@@ -152,6 +158,12 @@ FAMILIES.register("hf")(
         decoding=True,
         devices=True,
         check=check_model_path,
+        params={
+            "model_path": param(
+                "", "a local Hugging Face model directory, GGUF file or package:NAME", path=True
+            ),
+            **TRAINING,
+        },
         inputs=model_files,
         resolve=own_tokenizer,
     )

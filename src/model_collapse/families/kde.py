@@ -14,6 +14,7 @@ from model_collapse.config import Config
 from model_collapse.degenerate import overflowed, singular_gaussian
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.gaussian import sample_gaussian
+from model_collapse.params import BIG, param
 from model_collapse.sources.base import RealData
 
 
@@ -84,6 +85,17 @@ FAMILIES.register("kde")(
         make=_make,
         min_samples=lambda config, dim: dim + 1,
         description="Gaussian kernel density (family.bandwidth scott|silverman|number)",
+        params={
+            "bandwidth": param(
+                "scott",
+                "kernel bandwidth rule, or a kernel standard deviation",
+                str | float,
+                low=0.0,
+                high=BIG,
+                open_low=True,
+                choices=("scott", "silverman"),
+            )
+        },
         collapse="the kernel covariance is singular: the points coincide along some direction",
     )
 )

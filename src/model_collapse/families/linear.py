@@ -14,6 +14,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.degenerate import RESOLUTION, overflowed
 from model_collapse.families.base import FAMILIES, Family
+from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 
@@ -77,6 +78,13 @@ FAMILIES.register("linear")(
         make=_make,
         min_samples=lambda config, dim: dim,  # more rows than features
         description="linear regression with Gaussian noise on a fixed design (Gerstgrasser 2024)",
+        params={
+            "estimator": param(
+                "mle",
+                "noise estimator: mle divides by n, unbiased by n - d",
+                choices=("mle", "unbiased"),
+            )
+        },
         collapse="the residual noise is zero: labels are a fixed function of the design",
     )
 )

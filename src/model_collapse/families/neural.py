@@ -13,7 +13,21 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
+from model_collapse.params import param
 from model_collapse.sources.base import RealData
+
+# What every torch family trains with: its own family.* keys.
+TRAINING = {
+    "epochs": param(1, "passes over the training set per generation", low=1, high=100_000),
+    "batch_size": param(32, "blocks per optimiser step", low=1, high=1_000_000),
+    "learning_rate": param(3e-3, "peak AdamW learning rate", low=0.0, high=10.0, open_low=True),
+    "weight_decay": param(0.1, "AdamW weight decay", low=0.0, high=100.0),
+    "init": param(
+        "scratch",
+        "later generations start from scratch, generation 0's or the previous weights",
+        choices=("scratch", "gen0", "previous"),
+    ),
+}
 
 
 class NeuralLanguageModel:

@@ -17,6 +17,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
+from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 
@@ -236,5 +237,6 @@ FAMILIES.register("ngram")(
         min_samples=lambda config, dim: 1,
         description="order-n token model, interpolated Kneser-Ney (family.order)",
         check=check,
+        params={"order": param(3, "tokens per n-gram", low=1, high=4)},
     )
 )

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.params import Param
 from model_collapse.registry import Registry
 from model_collapse.sources.base import Kind, RealData
 from model_collapse.step import Step
@@ -49,6 +50,7 @@ class Metric:
     per_item: Callable[[Step], np.ndarray] | None = None
     # why the data are too small for it ("" if they are not): the metric is left out
     too_small: Callable[[Reference], str] | None = None
+    params: dict[str, Param] = field(default_factory=dict)  # its own metrics.* keys
 
 
 METRICS: Registry[Metric] = Registry("metric")

@@ -10,6 +10,7 @@ from scipy.special import ndtr
 from model_collapse.degenerate import cholesky_where_possible, singular_gaussian
 from model_collapse.families.base import HasMoments
 from model_collapse.metrics.base import METRICS, Metric, Reference
+from model_collapse.params import param
 from model_collapse.rng import stream
 from model_collapse.sources.truths import GaussianTruth
 from model_collapse.step import Step
@@ -194,6 +195,11 @@ METRICS.register("wasserstein")(
         wasserstein,
         _gaussian_truth_if_exact,
         "W1 to the real test data (exact 1-D, sliced d-D)",
+        params={
+            "projections": param(
+                50, "directions of the sliced distance in d-D", low=1, high=100_000
+            )
+        },
     )
 )
 METRICS.register("tail_mass_ratio")(

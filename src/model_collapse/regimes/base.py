@@ -10,6 +10,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.families.base import Family
+from model_collapse.params import Param
 from model_collapse.registry import Registry
 from model_collapse.sources.base import RealData
 from model_collapse.step import Step
@@ -45,6 +46,7 @@ class Regime:
     diagnostics: dict[str, Diagnostic] = field(default_factory=dict)
     uses_real_fraction: bool = False  # regime.real_fraction sizes its real share
     check: Callable[[Config, Family, RealData], None] | None = None
+    params: dict[str, Param] = field(default_factory=dict)  # its own regime.* keys
 
 
 REGIMES: Registry[Regime] = Registry("regime")

@@ -12,6 +12,7 @@ from model_collapse.config import Config
 from model_collapse.data import REAL, Items
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import Family, check_sizes
+from model_collapse.params import MANY, param
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, real_share
 from model_collapse.rng import random_subsets, stream
 from model_collapse.sources.base import RealData
@@ -111,6 +112,7 @@ def _check_oracle(config: Config, family: Family, real: RealData) -> None:
 
 
 REAL_SHARE: dict[str, Diagnostic] = {"real_share": _real_share}
+REAL_FRACTION = {"real_fraction": param(0.1, "real share of each training set", low=0.0, high=1.0)}
 
 REGIMES.register("replace")(
     Regime(_replace, False, _all, "train on the previous generation's samples only")
@@ -125,6 +127,16 @@ REGIMES.register("accumulate-subsample")(
         _all,
         "accumulate, then a random subset of regime.size (default sampling.n)",
         check=_check_subsample,
+        params={
+            "size": param(
+                None,
+                "training set size (default sampling.n)",
+                int | None,
+                low=0,
+                high=MANY,
+                default_from="sampling.n",
+            )
+        },
     )
 )
 REGIMES.register("mix")(
@@ -134,6 +146,7 @@ REGIMES.register("mix")(
         _rest,
         "regime.real_fraction of each set drawn from the real training data, the rest synthetic",
         uses_real_fraction=True,
+        params=REAL_FRACTION,
         check=_check_mix,
     )
 )
@@ -144,6 +157,7 @@ REGIMES.register("fresh")(
         _rest,
         "regime.real_fraction of each set from real data never used before, the rest synthetic",
         uses_real_fraction=True,
+        params=REAL_FRACTION,
         check=_check_fresh,
     )
 )
@@ -155,6 +169,7 @@ REGIMES.register("pool")(
         "no defence: the pool as it comes, regime.real_fraction of it real (records real_share)",
         diagnostics=REAL_SHARE,
         uses_real_fraction=True,
+        params=REAL_FRACTION,
         check=_check_mix,
     )
 )
@@ -166,6 +181,7 @@ REGIMES.register("oracle")(
         "keeps only the pool's items known to be real: the bound for defences (real_share)",
         diagnostics=REAL_SHARE,
         uses_real_fraction=True,
+        params=REAL_FRACTION,
         check=_check_oracle,
     )
 )

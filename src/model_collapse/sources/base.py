@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
 
 from model_collapse.config import Config, SourceConfig
 from model_collapse.errors import UserInputError
+from model_collapse.params import MANY, Param, param
 from model_collapse.registry import Registry
 from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
 
@@ -119,13 +120,14 @@ class Source:
     kinds: tuple[Kind, ...]
     load: Callable[[Config, Kind], RealData]
     description: str
+    params: dict[str, Param] = field(default_factory=dict)  # its own source.* keys
 
 
 SOURCES: Registry[Source] = Registry("source")
 
 
 def truth_source(
-    kind: Kind, description: str
+    kind: Kind, description: str, params: dict[str, Param]
 ) -> Callable[[Callable[[SourceConfig], Truth]], Callable[[SourceConfig], Truth]]:
     """Register a ground truth: train and test sets are drawn from it."""
 
@@ -149,7 +151,8 @@ def truth_source(
             return RealData(kind, train, test, truth, fresh, categories)
 
         name = make_truth.__name__.removeprefix("make_")
-        SOURCES.register(name)(Source((kind,), load, description))
+        test = {"n_test": param(10000, "held-out real rows (the test set)", low=2, high=MANY)}
+        SOURCES.register(name)(Source((kind,), load, description, {**params, **test}))
         return make_truth
 
     return wrap

@@ -8,6 +8,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
+from model_collapse.params import param
 from model_collapse.rng import SOURCE_TEST, stream
 from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
 from model_collapse.sources.dialect import detect, parse, read_text_lines
@@ -193,5 +194,11 @@ SOURCES.register("file")(
         ("continuous", "categorical", "regression"),
         load_file,
         "your numeric data: source.path = .csv, .tsv, .txt, .npy, .npz or .parquet",
+        {
+            "path": param("", "your data file", path=True),
+            "test_fraction": param(
+                0.2, "share held out for testing", low=0.0, high=1.0, open_low=True, open_high=True
+            ),
+        },
     )
 )

@@ -20,6 +20,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.local_models import model_location
+from model_collapse.params import MANY, param
 from model_collapse.rng import SOURCE_TEST, stream
 from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
 
@@ -301,12 +302,56 @@ def _load_wikitext(config: Config, kind: Kind) -> RealData:
     )
 
 
+CORPUS = {
+    "vocab_size": param(4096, "tokens of the BPE trained on the corpus", low=257, high=1_000_000),
+    "block_size": param(64, "tokens per block of text", low=2, high=1_000_000),
+    "max_documents": param(0, "use only the first documents (0: all)", low=0, high=MANY),
+    "tokenizer": param(
+        "", 'a Hugging Face model directory whose tokenizer to use ("": train a BPE)', path=True
+    ),
+}
+SPLIT = {
+    "test_fraction": param(
+        0.2,
+        "share of documents held out for testing",
+        float,
+        0.0,
+        1.0,
+        open_low=True,
+        open_high=True,
+    ),
+    "validation_fraction": param(
+        0.1, "share held out for validation", float, 0.0, 1.0, open_high=True
+    ),
+}
+PATH = {"path": param("", "your corpus: a file or folder", path=True)}
+
 SOURCES.register("wikitext")(
-    Source(("text",), _load_wikitext, "WikiText-2 raw files you have (source.path: their folder)")
+    Source(
+        ("text",),
+        _load_wikitext,
+        "WikiText-2 raw files you have (source.path: their folder)",
+        {**PATH, **CORPUS},
+    )
 )
 SOURCES.register("wikipedia")(
-    Source(("text",), _load_wikipedia, "~100 English Wikipedia articles from the gensim wheel")
+    Source(
+        ("text",),
+        _load_wikipedia,
+        "~100 English Wikipedia articles from the gensim wheel",
+        {**CORPUS, **SPLIT},
+    )
 )
 SOURCES.register("text")(
-    Source(("text",), _load_user_text, "your corpus: source.path = .txt, folder, .jsonl, .parquet")
+    Source(
+        ("text",),
+        _load_user_text,
+        "your corpus: source.path = .txt, folder, .jsonl, .parquet",
+        {
+            **PATH,
+            "text_field": param("text", "the field or column that holds text (.jsonl, .parquet)"),
+            **CORPUS,
+            **SPLIT,
+        },
+    )
 )

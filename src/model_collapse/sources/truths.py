@@ -9,6 +9,7 @@ import numpy as np
 from model_collapse.config import SourceConfig
 from model_collapse.degenerate import EPS
 from model_collapse.errors import UserInputError
+from model_collapse.params import BIG, param
 from model_collapse.sources.base import truth_source
 
 
@@ -165,13 +166,33 @@ class LinearTruth:
         return np.concatenate([x, y[..., None]], axis=-1)
 
 
-@truth_source("continuous", "d-dim Gaussian: source.dim, mean, std, correlation or cov")
+DIM = {"dim": param(1, "dimensions", low=1, high=10_000)}
+SHAPE = {
+    **DIM,
+    "mean": param([], "the mean, one value per dimension (default 0)", list[float], -BIG, BIG),
+    "std": param(1.0, "the standard deviation", low=0.0, high=BIG, open_low=True),
+    "cov": param([], "the full covariance matrix (instead of std)", list[list[float]], -BIG, BIG),
+    "correlation": param(0.0, "correlation between dimensions", low=-1.0, high=1.0),
+}
+NOISE = {"noise": param(0.1, "standard deviation of the noise", low=0.0, high=BIG)}
+
+
+@truth_source("continuous", "d-dim Gaussian: source.dim, mean, std, correlation or cov", SHAPE)
 def make_gaussian(cfg: SourceConfig) -> GaussianTruth:
     mean, cov = _mean_and_cov(cfg)
     return GaussianTruth(mean, cov)
 
 
-@truth_source("continuous", "k equal Gaussian blobs (source.components) source.spread apart")
+@truth_source(
+    "continuous",
+    "k equal Gaussian blobs (source.components) source.spread apart",
+    {
+        **DIM,
+        "components": param(3, "blobs", low=1, high=1000),
+        "spread": param(4.0, "distance of the blobs from the centre", low=0.0, high=BIG),
+        "std": param(1.0, "standard deviation of each blob", low=0.0, high=BIG, open_low=True),
+    },
+)
 def make_gmm(cfg: SourceConfig) -> GMMTruth:
     k, d = cfg.components, cfg.dim
     means = np.zeros((k, d))
@@ -185,23 +206,36 @@ def make_gmm(cfg: SourceConfig) -> GMMTruth:
     return GMMTruth(np.full(k, 1.0 / k), means, covs)
 
 
-@truth_source("continuous", "heavy-tailed multivariate Student t: source.df > 2, dim, std")
+@truth_source(
+    "continuous",
+    "heavy-tailed multivariate Student t: source.df > 2, dim, std",
+    {**SHAPE, "df": param(3.0, "degrees of freedom", low=2.0, high=1e6, open_low=True)},
+)
 def make_student_t(cfg: SourceConfig) -> StudentTTruth:
     mean, cov = _mean_and_cov(cfg)
     return StudentTTruth(cfg.df, mean, cov)
 
 
-@truth_source("continuous", "2-D two moons with Gaussian source.noise")
+@truth_source("continuous", "2-D two moons with Gaussian source.noise", NOISE)
 def make_moons(cfg: SourceConfig) -> MoonsTruth:
     return MoonsTruth(cfg.noise)
 
 
-@truth_source("categorical", "Zipf law over source.categories with source.exponent")
+@truth_source(
+    "categorical",
+    "Zipf law over source.categories with source.exponent",
+    {
+        "categories": param(100, "categories", low=2, high=10_000_000),
+        "exponent": param(1.1, "the Zipf exponent", low=0.0, high=100.0),
+    },
+)
 def make_zipf(cfg: SourceConfig) -> CategoricalTruth:
     weights = 1.0 / np.arange(1, cfg.categories + 1) ** cfg.exponent
     return CategoricalTruth(weights / weights.sum())
 
 
-@truth_source("regression", "x ~ N(0, I_dim), y = x.w + source.noise * N(0, 1), |w| = 1")
+@truth_source(
+    "regression", "x ~ N(0, I_dim), y = x.w + source.noise * N(0, 1), |w| = 1", {**DIM, **NOISE}
+)
 def make_linear(cfg: SourceConfig) -> LinearTruth:
     return LinearTruth(np.full(cfg.dim, 1.0 / np.sqrt(cfg.dim)), cfg.noise)

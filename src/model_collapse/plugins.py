@@ -1,0 +1,87 @@
+"""Where plug-ins come from: the built-in ones, installed packages, and the config's own.
+
+A plug-in is a module that registers families, regimes, sources, metrics or theories in
+their registries when it is imported. Three kinds are loaded:
+
+- the built-in ones (importing the packages registers them);
+- those an installed package announces in the entry-point group
+  ``model_collapse.plugins`` (``[project.entry-points."model_collapse.plugins"]
+  my_family = "my_package.my_family"``);
+- the modules a config lists in ``experiment.plugins`` (on the Python path).
+
+The config then validates each section's keys against what the plug-in it names declares.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import metadata
+from typing import Any
+
+from model_collapse.errors import UserInputError
+from model_collapse.params import Param
+from model_collapse.registry import Registry
+
+ENTRY_POINTS = "model_collapse.plugins"
+_loaded: set[str] = set()
+
+
+def registries() -> dict[str, Registry[Any]]:
+    """The registries whose plug-ins own config parameters, by config section."""
+    from model_collapse.families import FAMILIES
+    from model_collapse.metrics import METRICS
+    from model_collapse.regimes import REGIMES
+    from model_collapse.sources import SOURCES
+
+    return {"source": SOURCES, "family": FAMILIES, "regime": REGIMES, "metrics": METRICS}
+
+
+def load_plugins(modules: list[str]) -> None:
+    """Import the built-in plug-ins, those of installed packages, and ``modules``."""
+    registries()
+    if ENTRY_POINTS not in _loaded:
+        _loaded.add(ENTRY_POINTS)
+        for entry in metadata.entry_points(group=ENTRY_POINTS):
+            _import(entry.value.split(":")[0], f"the entry point {entry.name} of {ENTRY_POINTS}")
+    for module in modules:
+        _import(module, "experiment.plugins")
+
+
+def _import(module: str, named_by: str) -> None:
+    if module in _loaded:
+        return
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        raise UserInputError(
+            f"{named_by} names '{module}', which Python cannot import ({err}); put its folder "
+            "on PYTHONPATH or install it"
+        ) from None
+    except Exception as err:  # a plug-in's own failure: say whose, in one line
+        raise UserInputError(
+            f"importing the plug-in '{module}' failed: {type(err).__name__}: {err}"
+        ) from None
+    _loaded.add(module)
+
+
+def declared(section: str, name: str) -> dict[str, Param]:
+    """What the plug-in ``name`` of a config section declares; every metric's, for
+    ``metrics`` (they run together). An unknown name is refused with "did you mean"."""
+    registry = registries().get(section)
+    if registry is None:
+        return {}
+    if section == "metrics":
+        return {k: v for _, entry in registry.items() for k, v in entry.params.items()}
+    return dict(registry.get(name).params)
+
+
+def declared_elsewhere(section: str) -> set[str]:
+    """Every key some plug-in of a section declares."""
+    registry = registries().get(section)
+    return set() if registry is None else {k for _, e in registry.items() for k in e.params}
+
+
+def owners(section: str, key: str) -> list[str]:
+    """The plug-ins of a section that declare ``key``."""
+    registry = registries().get(section)
+    return [] if registry is None else [n for n, e in registry.items() if key in e.params]
