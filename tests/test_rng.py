@@ -22,3 +22,10 @@ def test_random_subsets_are_uniform_without_replacement():
     counts = np.bincount(rows.ravel(), minlength=5)  # each index: expected 2/5 of the rows
     expected = 20_000 * 2 / 5
     assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected * (1 - 2 / 5)))
+
+
+def test_a_plugins_own_stage_gets_its_own_repeatable_stream():
+    mine = stream(5, "my-defence", 3).random(4)
+    np.testing.assert_array_equal(mine, stream(5, "my-defence", 3).random(4))
+    builtin = ["source", "regime", "fit", "sample", "metric", "resample", "other-defence"]
+    assert all(not np.array_equal(mine, stream(5, s, 3).random(4)) for s in builtin)

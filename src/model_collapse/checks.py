@@ -19,10 +19,6 @@ DECODING = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 
 def check_run(config: Config, family: Family, regime: Regime, real: RealData) -> None:
     """Refuse combinations that cannot run, with one line naming the key to change."""
     name = config.family.name
-    if config.family.exact and not family.exact:
-        raise UserInputError(
-            f"family '{name}' has no exact sufficient-statistics path; set family.exact = false"
-        )
     if config.sampling.bias != 1.0 and not family.bias:
         able = " and ".join(n for n, f in FAMILIES.items() if f.bias)
         raise UserInputError(

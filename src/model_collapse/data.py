@@ -63,6 +63,33 @@ class Items:
         weight = None if self.weight is None else self.weight[:, :k]
         return Items(self.data[:, :k], self.origin[:, :k], weight)
 
+    def unlabeled(self) -> Unlabeled:
+        """The items as a defence sees them: without where they came from."""
+        return Unlabeled(self.data, self.weight)
+
+    def weighted(self, weight: np.ndarray) -> Items:
+        """The same items with per-item weights (S, n) (0 leaves an item out of the fit)."""
+        weight = np.asarray(weight, dtype=float)
+        if weight.shape != self.origin.shape:
+            raise UserInputError(
+                f"the regime gave weights of shape {weight.shape} to items of shape "
+                f"{self.origin.shape}; give one weight per item and seed"
+            )
+        return Items(self.data, self.origin, weight)
+
+
+@dataclass(frozen=True)
+class Unlabeled:
+    """A pool as a regime that must not know provenance sees it (a defence): the items
+    and their weights, but not which are real. Metrics still read the labels."""
+
+    data: np.ndarray
+    weight: np.ndarray | None = None
+
+    @property
+    def count(self) -> int:
+        return int(self.data.shape[1])
+
 
 class Statistics(Protocol):
     """Sufficient statistics of a data set per seed (S leading); ``real`` of its ``count``

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from model_collapse import capabilities
+from model_collapse.capabilities import fit_items
 from model_collapse.checks import check_run
 from model_collapse.config import Config, replace
 from model_collapse.data import REAL, Items
@@ -25,6 +27,7 @@ from model_collapse.observers import Observer
 from model_collapse.plugins import declared
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
+from model_collapse.services import needed, open_services
 from model_collapse.sizes import check_memory_before_data
 from model_collapse.sources import SOURCES, RealData, load_real_data
 from model_collapse.step import Step
@@ -103,6 +106,7 @@ class Plan:
     names: list[str]
     notes: list[str]  # for the run log: metrics left out, and why
     inputs: str  # checksum of the real data and the model files the run reads
+    services: list[str]  # run-scoped helpers the regime and the metrics declare
 
     def new_model(self) -> Model:
         return self.family.make(self.config, self.real)
@@ -122,10 +126,13 @@ def plan_run(config: Config) -> Plan:
     real = load_real_data(config, family.kind)
     saved, config = config, with_data_sizes(config, real)
     check_run(config, family, regime, real)
+    probe = family.make(config, real)  # an unfitted model: what it can do
+    capabilities.check(config, probe)
     reference = make_reference(config, real)
-    names, notes = choose_metrics(config, reference, family.make(config, real), config.family.exact)
+    names, notes = choose_metrics(config, reference, probe, config.family.exact)
     inputs = inputs_digest(real, family.inputs(config) if family.inputs is not None else [])
-    return Plan(config, saved, family, regime, real, reference, names, notes, inputs)
+    services = needed(regime.services, *(METRICS.get(name).services for name in names))
+    return Plan(config, saved, family, regime, real, reference, names, notes, inputs, services)
 
 
 def inputs_digest(real: RealData, files: list[Path]) -> str:
@@ -166,12 +173,6 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
     return values
 
 
-def fit_data(train: Any) -> Any:
-    """What a family fits: the items' data (their provenance stays with the run), or the
-    sufficient statistics."""
-    return train.data if isinstance(train, Items) else train
-
-
 def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] = ()) -> RunNotes:
     """Run every generation not yet in ``store``, for all seeds at once."""
     config, real, regime = plan.config, plan.real, plan.regime
@@ -179,17 +180,19 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
     if store.start == 0:
         notes.lines += plan.notes
     history, first_model, previous = restore(plan, store)
+    services = open_services(plan.services, config, real, store)
+    new_model, reference = plan.new_model, plan.reference
 
     for generation in range(store.start, config.experiment.generations):
         step = Step(
-            generation, config, real, history, first_model, previous, plan.new_model, plan.reference
+            generation, config, real, history, first_model, previous, new_model, reference, services
         )
         with notes.watch(generation, "fit and sample"):
             train = Items.of(real.train, REAL) if generation == 0 else regime.training_set(step)
-            model = plan.new_model()
+            model = new_model()
             if generation > 0 and isinstance(model, WarmStarts):
                 model.start_from(first_model, previous)
-            model = model.fit(fit_data(train), step.rng("fit"))
+            model = fit_items(model, train, step)
             samples, synthetic = generate(model, config, regime, generation)
         notes.check_model(generation, model)
         first_model = model if generation == 0 else first_model

@@ -9,21 +9,31 @@ stream depends only on its key, a resumed run draws exactly what an uninterrupte
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
-STAGES = {"source": 0, "regime": 1, "fit": 2, "sample": 3, "metric": 4}
+STAGES = {"source": 0, "regime": 1, "fit": 2, "sample": 3, "metric": 4, "resample": 5}
 SOURCE_TRAIN, SOURCE_TEST = -1, -2  # "generation" slots of the source stage
+
+
+def stage_key(stage: str) -> int:
+    """The spawn key of a stage: the built-in ones are fixed (results depend on them); any
+    other name (a plug-in's own stage) gets a number from its SHA-256, far above them."""
+    if stage in STAGES:
+        return STAGES[stage]
+    return 1000 + int.from_bytes(hashlib.sha256(stage.encode()).digest()[:4], "big")
 
 
 def stream(root: int, stage: str, generation: int) -> np.random.Generator:
     """The generator for one stage of one generation (all seeds as array rows)."""
-    key = (STAGES[stage], generation + 2)  # +2 keeps the source slots non-negative
+    key = (stage_key(stage), generation + 2)  # +2 keeps the source slots non-negative
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(root, spawn_key=key)))
 
 
 def seed_streams(root: int, stage: str, generation: int, n_seeds: int) -> list[np.random.Generator]:
     """One independent generator per seed for one stage of one generation."""
-    base = (STAGES[stage], generation + 2)
+    base = (stage_key(stage), generation + 2)
     return [
         np.random.Generator(np.random.PCG64(np.random.SeedSequence(root, spawn_key=(*base, s))))
         for s in range(n_seeds)

@@ -112,6 +112,7 @@ class RunStore:
         self.ran = False  # this invocation saved a generation (provenance gets a new end)
         self.lock: RunLock | None = None
         self._hashes: dict[str, Any] = {}
+        self.services: dict[str, dict[str, np.ndarray]] = {}  # kept here when no directory
 
     def __enter__(self) -> RunStore:
         if self.directory is not None:
@@ -255,7 +256,7 @@ class RunStore:
         """Checkpoints a kill left behind after a newer state, and half-written temp files."""
         out = self.directory
         assert out is not None
-        for stale in out.glob("checkpoints/model-*.safetensors"):
+        for stale in out.glob("checkpoints/*.safetensors"):
             if f"checkpoints/{stale.name}" not in state.files:
                 stale.unlink()
         for temporary in [*out.glob(".*.tmp"), *out.glob("*/.*.tmp"), *out.glob("*/*/.*.tmp")]:
@@ -309,7 +310,9 @@ class RunStore:
         if not keep_models:  # resuming needs generation 0's model and the latest
             latest = f"checkpoints/model-{done.generation:05d}.safetensors"
             first = "checkpoints/model-00000.safetensors"
-            stale = [n for n in files if n.startswith("checkpoints/") and n not in (first, latest)]
+            stale = [
+                n for n in files if n.startswith("checkpoints/model-") and n not in (first, latest)
+            ]
             files = {n: h for n, h in files.items() if n not in stale}
         else:
             stale = []
@@ -347,6 +350,33 @@ class RunStore:
     def notes(self) -> dict[str, Any] | None:
         """The run log's memory saved with the last completed generation."""
         return None if self.state is None else self.state.notes
+
+    def load_service_state(self, name: str) -> dict[str, np.ndarray] | None:
+        """A service's saved arrays, or None if this run has not saved it (yet)."""
+        from safetensors.numpy import load_file
+
+        key = f"checkpoints/service-{name}.safetensors"
+        if self.state is None or key not in self.state.files:
+            return self.services.get(name)
+        return load_file(self.path(key))
+
+    def save_service_state(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+        """Keep a service's arrays with the run, listed and checksummed in the state."""
+        if self.directory is None:
+            self.services[name] = arrays
+            return
+        self._save(lambda: self._save_service(name, arrays), what="the run's services")
+
+    def _save_service(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+        from safetensors.numpy import save
+
+        state = self.state
+        assert state is not None
+        payload = save({k: np.require(v, requirements="C") for k, v in arrays.items()})
+        key = f"checkpoints/service-{name}.safetensors"
+        atomic_write(self.path(key), payload)
+        self.state = dataclasses.replace(state, files={**state.files, key: sha256_bytes(payload)})
+        atomic_write(self.path(STATE), self.state.to_json())
 
     def load_model_state(self, generation: int) -> dict[str, np.ndarray]:
         """A saved model's arrays (safetensors: no code runs on load; checksum verified)."""

@@ -1,15 +1,15 @@
 """Generative model families; importing this package registers the built-in ones."""
 
-from model_collapse.families import categorical, gaussian, gmm, gpt, hf, kde, linear, ngram
-from model_collapse.families.base import (
-    FAMILIES,
+from model_collapse.capabilities import (
     Degenerates,
-    Family,
     HasMoments,
-    Model,
     SamplesStatistics,
+    ScoresTokens,
     WarmStarts,
+    WeightedFit,
 )
+from model_collapse.families import categorical, gaussian, gmm, gpt, hf, kde, linear, ngram
+from model_collapse.families.base import FAMILIES, Family, Model
 
 __all__ = [
     "FAMILIES",
@@ -18,7 +18,9 @@ __all__ = [
     "HasMoments",
     "Model",
     "SamplesStatistics",
+    "ScoresTokens",
     "WarmStarts",
+    "WeightedFit",
     "categorical",
     "gaussian",
     "gmm",

@@ -41,48 +41,6 @@ class Model(Protocol):
         ...
 
 
-@runtime_checkable
-class HasMoments(Protocol):
-    """A continuous model whose mean (S, d) and covariance (S, d, d) are known."""
-
-    def moments(self) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-@runtime_checkable
-class Degenerates(Protocol):
-    """A model that tells, per seed, whether its fit has collapsed or diverged.
-
-    What "collapsed" means is the family's own (``Family.collapse`` says it in words);
-    "diverged" means its fitted state overflowed float64 (holds inf or NaN).
-    """
-
-    def collapsed(self) -> np.ndarray:
-        """(S,) bool."""
-        ...
-
-    def diverged(self) -> np.ndarray:
-        """(S,) bool."""
-        ...
-
-
-@runtime_checkable
-class WarmStarts(Protocol):
-    """A model whose later generations may start from earlier generations' fits."""
-
-    def start_from(self, first: Any, previous: Any) -> Self:
-        """Choose starting weights from generation 0's model and the previous one."""
-        ...
-
-
-@runtime_checkable
-class SamplesStatistics(Protocol):
-    """A model with an exact sufficient-statistics path (no samples materialised)."""
-
-    def sample_stats(self, n: int, rng: np.random.Generator) -> Any:
-        """Draw the sufficient statistics of ``n`` samples per seed from their exact law."""
-        ...
-
-
 @dataclass(frozen=True)
 class Family:
     """A registered family: the data kind it models and how to build an unfitted model.
@@ -94,7 +52,6 @@ class Family:
     make: Callable[[Config, RealData], Model]
     min_samples: Callable[[Config, int], int]
     description: str
-    exact: bool = False  # offers the sufficient-statistics path (family.exact = true)
     subsamples_exact: bool = False  # its statistics can be subsampled (accumulate-subsample)
     bias: bool = False  # honours sampling.bias (covariance scaled by lambda)
     decoding: bool = False  # honours sampling.temperature, top_k, top_p, repetition_penalty

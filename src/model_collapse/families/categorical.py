@@ -48,6 +48,14 @@ class CategoricalModel:
         self.probs_ = stats.counts[:, : self.categories] / stats.count
         return self
 
+    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
+        """Each category's share of the weight."""
+        seeds, k = data.shape[0], self.categories
+        flat = (data[..., 0].astype(np.int64) + k * np.arange(seeds)[:, None]).ravel()
+        totals = np.bincount(flat, weights=weight.ravel(), minlength=seeds * k).reshape(seeds, k)
+        self.probs_ = totals / totals.sum(axis=1, keepdims=True)
+        return self
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return sample_categories(self.probs_, n, rng)[..., None]
 
@@ -78,7 +86,6 @@ FAMILIES.register("categorical")(
         make=_make,
         min_samples=lambda config, dim: 1,
         description="categorical, exact MLE of the counts (family.exact)",
-        exact=True,
         subsamples_exact=True,
         collapse="one category holds all the probability",
     )

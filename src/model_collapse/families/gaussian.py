@@ -64,6 +64,18 @@ class GaussianModel:
         self.covariance_ = stats.scatter / divisor
         return self
 
+    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
+        """Weighted mean and covariance; "unbiased" corrects with the effective sample size
+        (reliability weights): equal weights give exactly the unweighted estimates."""
+        share = weight / weight.sum(axis=1, keepdims=True)  # (S, n), sums to 1
+        self.mean_ = np.einsum("sn,snd->sd", share, data)
+        centred = data - self.mean_[:, None, :]
+        covariance = np.einsum("sn,snd,sne->sde", share, centred, centred)
+        if self.estimator == "unbiased":
+            covariance /= (1.0 - (share**2).sum(axis=1))[:, None, None]
+        self.covariance_ = covariance
+        return self
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return sample_gaussian(self.mean_, self.bias * self.covariance_, n, rng)
 
@@ -110,7 +122,6 @@ FAMILIES.register("gaussian")(
         min_samples=lambda config, dim: dim + 1,
         bias=True,
         description="Gaussian, full covariance (family.estimator mle|unbiased; family.exact)",
-        exact=True,
         params={"estimator": ESTIMATOR},
         collapse="its covariance is singular to float64 precision: a point mass, or flat "
         "along some direction",

@@ -128,10 +128,22 @@ class GMMModel:
         x = np.asarray(data, dtype=float)
         return self.fit_from(x, *self.initial_parameters(x, rng))
 
+    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
+        """EM in which item i counts weight[i] times (its responsibilities are scaled)."""
+        x = np.asarray(data, dtype=float)
+        scale = weight * (x.shape[1] / weight.sum(axis=1, keepdims=True))  # mean 1 per seed
+        return self.fit_from(x, *self.initial_parameters(x, rng), item_weight=scale)
+
     def fit_from(
-        self, x: np.ndarray, weights: np.ndarray, means: np.ndarray, covs: np.ndarray
+        self,
+        x: np.ndarray,
+        weights: np.ndarray,
+        means: np.ndarray,
+        covs: np.ndarray,
+        item_weight: np.ndarray | None = None,
     ) -> Self:
-        """Run EM on x (S, n, d) from the given initial parameters."""
+        """Run EM on x (S, n, d) from the given initial parameters; ``item_weight`` (S, n),
+        of mean 1 per seed, weighs the items."""
         active = np.ones(x.shape[0], dtype=bool)
         bound = np.full(x.shape[0], -np.inf)
         self.n_iter_ = np.zeros(x.shape[0], dtype=int)
@@ -139,8 +151,12 @@ class GMMModel:
             log_norm, log_resp = mixture_log_density(
                 x[active], weights[active], means[active], covs[active]
             )
+            resp = np.exp(log_resp)
+            if item_weight is not None:
+                log_norm = log_norm * item_weight[active]
+                resp *= item_weight[active][..., None]
             new_bound = log_norm.mean(axis=1)
-            w, m, c = m_step(x[active], np.exp(log_resp), self.covariance == "diag", self.reg_covar)
+            w, m, c = m_step(x[active], resp, self.covariance == "diag", self.reg_covar)
             weights[active], means[active], covs[active] = w, m, c
             self.n_iter_[active] += 1
             converged = np.abs(new_bound - bound[active]) < self.tol

@@ -46,16 +46,50 @@ class KDEModel:
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         self.points_ = np.asarray(data, dtype=float)
         self.kernel_ = self.kernel_covariance(self.points_)
+        self.shares_: np.ndarray | None = None
+        return self
+
+    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
+        """Kernels weighted by the items' weights; the bandwidth rule uses the weighted
+        covariance and the effective sample size (as scipy's gaussian_kde does)."""
+        self.points_ = np.asarray(data, dtype=float)
+        self.shares_ = weight / weight.sum(axis=1, keepdims=True)
+        d = self.points_.shape[2]
+        if not isinstance(self.bandwidth, str):
+            self.kernel_ = self.kernel_covariance(self.points_)
+            return self
+        share = self.shares_
+        mean = np.einsum("sn,snd->sd", share, self.points_)
+        centred = self.points_ - mean[:, None, :]
+        squares = (share**2).sum(axis=1)  # 1 / effective sample size, per seed
+        cov = np.einsum("sn,snd,sne->sde", share, centred, centred) / (1 - squares)[:, None, None]
+        n_eff = 1.0 / squares
+        if self.bandwidth == "scott":
+            factor = n_eff ** (-1.0 / (d + 4))
+        else:  # silverman
+            factor = (n_eff * (d + 2) / 4.0) ** (-1.0 / (d + 4))
+        self.kernel_ = cov * (factor**2)[:, None, None]
         return self
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         seeds, m, d = self.points_.shape
-        rows = rng.integers(0, m, size=(seeds, n))
+        if self.shares_ is None:
+            rows = rng.integers(0, m, size=(seeds, n))
+        else:  # kernels drawn in proportion to their weight
+            cumulative = np.cumsum(self.shares_, axis=1)
+            draws = rng.random((seeds, n)) * cumulative[:, -1:]
+            found = [np.searchsorted(cumulative[s], draws[s], side="right") for s in range(seeds)]
+            rows = np.minimum(np.stack(found), m - 1)
         centres = np.take_along_axis(self.points_, rows[..., None], axis=1)
         noise = sample_gaussian(np.zeros((seeds, d)), self.kernel_, n, rng)
         return centres + noise
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.shares_ is not None:
+            mean = np.einsum("sn,snd->sd", self.shares_, self.points_)
+            centred = self.points_ - mean[:, None, :]
+            cov = np.einsum("sn,snd,sne->sde", self.shares_, centred, centred)
+            return mean, cov + self.kernel_
         mean = self.points_.mean(axis=1)
         centred = self.points_ - mean[:, None, :]
         cov = np.einsum("snd,sne->sde", centred, centred) / self.points_.shape[1]
@@ -68,10 +102,12 @@ class KDEModel:
         return overflowed(self.points_, self.kernel_)
 
     def get_state(self) -> dict[str, np.ndarray]:
-        return {"points_": self.points_, "kernel_": self.kernel_}
+        state = {"points_": self.points_, "kernel_": self.kernel_}
+        return state if self.shares_ is None else {**state, "shares_": self.shares_}
 
     def set_state(self, state: dict[str, np.ndarray]) -> Self:
         self.points_, self.kernel_ = state["points_"], state["kernel_"]
+        self.shares_ = state.get("shares_")
         return self
 
 

@@ -51,6 +51,7 @@ class Metric:
     # why the data are too small for it ("" if they are not): the metric is left out
     too_small: Callable[[Reference], str] | None = None
     params: dict[str, Param] = field(default_factory=dict)  # its own metrics.* keys
+    services: tuple[str, ...] = ()  # run-scoped helpers it reads from step.services
 
 
 METRICS: Registry[Metric] = Registry("metric")

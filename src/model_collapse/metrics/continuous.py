@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
+from model_collapse.capabilities import HasMoments
 from model_collapse.degenerate import cholesky_where_possible, singular_gaussian
-from model_collapse.families.base import HasMoments
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.params import param
 from model_collapse.rng import stream

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from model_collapse.capabilities import ScoresTokens, can
 from model_collapse.metrics.base import METRICS, Metric, Reference, always
 from model_collapse.step import Step
 
@@ -112,7 +113,7 @@ def repetition(step: Step) -> np.ndarray:
 
 
 def _has_log_prob(ref: Reference, model: object, exact: bool) -> bool:
-    return hasattr(model, "log_prob")
+    return can(model, ScoresTokens)
 
 
 def _blocks_of(length: int) -> Callable[[Reference], str]:

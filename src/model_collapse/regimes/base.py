@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.data import Items, Unlabeled
 from model_collapse.families.base import Family
 from model_collapse.params import Param
 from model_collapse.registry import Registry
@@ -47,9 +48,20 @@ class Regime:
     uses_real_fraction: bool = False  # regime.real_fraction sizes its real share
     check: Callable[[Config, Family, RealData], None] | None = None
     params: dict[str, Param] = field(default_factory=dict)  # its own regime.* keys
+    services: tuple[str, ...] = ()  # run-scoped helpers it reads from step.services
 
 
 REGIMES: Registry[Regime] = Registry("regime")
+
+
+def defended(pool: Items, choose: Callable[[Unlabeled], np.ndarray]) -> Items:
+    """A defence's training set: ``choose`` sees the pool without its labels and returns a
+    weight per item (0 drops it); the weights go back onto the labelled items, so the run
+    still knows (and metrics.csv records) how many real items the defence kept."""
+    weight = np.asarray(choose(pool.unlabeled()), dtype=float)
+    if pool.weight is not None and weight.shape == pool.weight.shape:
+        weight = weight * pool.weight
+    return pool.weighted(weight)
 
 
 def real_share(config: Config) -> int:

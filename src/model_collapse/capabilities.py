@@ -1,0 +1,158 @@
+"""What a model can do beyond fit and sample: one Protocol per capability, asked here.
+
+A family offers a capability by giving its model the methods; nothing is declared twice.
+The loop and the checks ask this module (``can``, :func:`check`, :func:`fit_items`), so
+which model can do what is decided in one place:
+
+- ``SamplesStatistics``: the exact path (``family.exact = true``) draws sufficient
+  statistics instead of samples;
+- ``WarmStarts``: later generations may start from earlier fits;
+- ``WeightedFit``: honours per-item weights (gaussian, gmm, kde, categorical); a weighted
+  training set of any other family is resampled in proportion to the weights;
+- ``ScoresTokens``: gives the log-probability of each token of a block (text metrics,
+  detectors);
+- ``HasMoments``: knows its mean and covariance;
+- ``Degenerates``: tells per seed whether its fit has collapsed or diverged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.errors import UserInputError
+
+if TYPE_CHECKING:
+    from model_collapse.step import Step
+
+
+@runtime_checkable
+class SamplesStatistics(Protocol):
+    """A model with an exact sufficient-statistics path (no samples materialised)."""
+
+    def sample_stats(self, n: int, rng: np.random.Generator) -> Any:
+        """Draw the sufficient statistics of ``n`` samples per seed from their exact law."""
+        ...
+
+
+@runtime_checkable
+class WarmStarts(Protocol):
+    """A model whose later generations may start from earlier generations' fits."""
+
+    def start_from(self, first: Any, previous: Any) -> Self:
+        """Choose starting weights from generation 0's model and the previous one."""
+        ...
+
+
+@runtime_checkable
+class WeightedFit(Protocol):
+    """A model that fits per-item weights.
+
+    Weights are relative: only their ratios within a seed matter, so a maximum-likelihood
+    fit with integer weights equals the fit to the items repeated that many times, and
+    equal weights give the unweighted fit. Where an estimate corrects for the sample size
+    (an unbiased covariance, a bandwidth rule), the effective size (sum w)^2 / sum w^2
+    stands in for n.
+    """
+
+    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
+        """Fit to ``data`` (S, n, d) with non-negative weights (S, n), each seed's sum > 0."""
+        ...
+
+
+@runtime_checkable
+class ScoresTokens(Protocol):
+    """A language model that scores text."""
+
+    def log_prob(self, blocks: np.ndarray) -> np.ndarray:
+        """Per seed and token: log p of each predicted token of ``blocks`` (m, L)."""
+        ...
+
+    def seed_log_prob(self, seed: int, blocks: np.ndarray) -> np.ndarray:
+        """The same for one seed's model only."""
+        ...
+
+
+@runtime_checkable
+class HasMoments(Protocol):
+    """A continuous model whose mean (S, d) and covariance (S, d, d) are known."""
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@runtime_checkable
+class Degenerates(Protocol):
+    """A model that tells, per seed, whether its fit has collapsed or diverged.
+
+    What "collapsed" means is the family's own (``Family.collapse`` says it in words);
+    "diverged" means its fitted state overflowed float64 (holds inf or NaN).
+    """
+
+    def collapsed(self) -> np.ndarray:
+        """(S,) bool."""
+        ...
+
+    def diverged(self) -> np.ndarray:
+        """(S,) bool."""
+        ...
+
+
+def can(model: Any, capability: type) -> bool:
+    """Whether ``model`` offers ``capability`` (one of this module's Protocols)."""
+    return isinstance(model, capability)
+
+
+def check(config: Config, model: Any) -> None:
+    """Refuse settings that need a capability the family's model lacks."""
+    if config.family.exact and not can(model, SamplesStatistics):
+        raise UserInputError(
+            f"family '{config.family.name}' has no exact sufficient-statistics path; "
+            "set family.exact = false"
+        )
+
+
+def resample(data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """n items per seed drawn with replacement in proportion to ``weight`` (S, n): what a
+    family that cannot weigh items fits instead."""
+    seeds, n = weight.shape
+    cumulative = np.cumsum(weight, axis=1)
+    draws = rng.random((seeds, n)) * cumulative[:, -1:]
+    rows = np.stack([np.searchsorted(cumulative[s], draws[s], side="right") for s in range(seeds)])
+    return np.take_along_axis(data, np.minimum(rows, n - 1)[..., None], axis=1)
+
+
+def fit_items(model: Any, train: Any, step: Step) -> Any:
+    """Fit ``model`` to a training set: items (with their weights, if any) or statistics.
+
+    The "resample" stream is drawn only for a weighted set the model cannot weigh, so an
+    unweighted run draws exactly what it always has.
+    """
+    from model_collapse.data import Items
+
+    if not isinstance(train, Items):
+        return model.fit(train, step.rng("fit"))
+    if train.weight is None:
+        return model.fit(train.data, step.rng("fit"))
+    weight = checked_weight(train.weight)
+    if can(model, WeightedFit):
+        return model.fit_weighted(train.data, weight, step.rng("fit"))
+    return model.fit(resample(train.data, weight, step.rng("resample")), step.rng("fit"))
+
+
+def checked_weight(weight: np.ndarray) -> np.ndarray:
+    """Per-item weights a fit can use: finite, non-negative, some weight in every seed."""
+    weight = np.asarray(weight, dtype=float)
+    if not np.isfinite(weight).all() or (weight < 0).any():
+        raise UserInputError(
+            "the regime gave a training item a negative or non-finite weight; "
+            "weights must be finite and >= 0"
+        )
+    empty = np.flatnonzero(weight.sum(axis=1) <= 0)
+    if empty.size:
+        raise UserInputError(
+            f"the regime kept no item of seed {empty[0]} (every weight is 0): nothing to fit; "
+            "let it keep some items"
+        )
+    return weight

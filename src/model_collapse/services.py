@@ -1,0 +1,77 @@
+"""Run-scoped services: helpers a run builds once and every generation reuses.
+
+A classifier trained on the real images, a detector calibrated on human text, a scoring
+model: a regime or a metric that needs one names it in its ``services``, and reads it as
+``step.services[name]``. A service is built once per run, before generation 0, from its
+own random stream, and saved with the run (``checkpoints/service-NAME.safetensors``,
+listed and checksummed in the state), so a resumed run loads it instead of building it
+again, and gets the very same helper.
+
+A service's helper has scikit-learn's shape: ``make(config, real)`` stores settings
+only, ``fit(real, rng)`` learns (and returns the helper), ``get_state``/``set_state``
+carry the learned arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+import numpy as np
+
+from model_collapse.config import Config
+from model_collapse.registry import Registry
+from model_collapse.rng import stream
+from model_collapse.sources.base import RealData
+
+if TYPE_CHECKING:
+    from model_collapse.store import RunStore
+
+
+class Helper(Protocol):
+    """What a service builds: fitted once to the real data, saved as named arrays."""
+
+    def fit(self, real: RealData, rng: np.random.Generator) -> Self: ...
+
+    def get_state(self) -> dict[str, np.ndarray]: ...
+
+    def set_state(self, state: dict[str, np.ndarray]) -> Self: ...
+
+
+@dataclass(frozen=True)
+class Service:
+    """A registered service: how to make its (unfitted) helper, and what it is for."""
+
+    make: Callable[[Config, RealData], Helper]
+    description: str
+
+
+SERVICES: Registry[Service] = Registry("service")
+
+
+def needed(*declared: tuple[str, ...]) -> list[str]:
+    """The services some plug-ins of a run declare, once each, in the order declared;
+    an unknown name is refused with "did you mean"."""
+    names = list(dict.fromkeys(name for names in declared for name in names))
+    for name in names:
+        SERVICES.get(name)
+    return names
+
+
+def open_services(
+    names: list[str], config: Config, real: RealData, store: RunStore
+) -> dict[str, Any]:
+    """Each service's helper: loaded from the run directory if it was saved there, else
+    fitted from its own stream ("service:NAME") and saved."""
+    helpers = {}
+    for name in names:
+        helper = SERVICES.get(name).make(config, real)
+        saved = store.load_service_state(name)
+        if saved is not None:
+            helpers[name] = helper.set_state(saved)
+            continue
+        rng = stream(config.experiment.seed, f"service:{name}", 0)
+        helpers[name] = helper.fit(real, rng)
+        store.save_service_state(name, helpers[name].get_state())
+    return helpers
