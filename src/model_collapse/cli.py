@@ -319,19 +319,29 @@ def init_command(
 
 
 @app.command("list")
-def list_command() -> None:
-    """Families, regimes, metrics, sources and presets, one line each."""
+def list_command(
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="also import this plug-in module (repeatable)"),
+    ] = None,
+) -> None:
+    """Families, regimes, metrics, sources, services and presets, one line each."""
     from model_collapse.api import preset_description, preset_names
     from model_collapse.families import FAMILIES
     from model_collapse.metrics import METRICS
+    from model_collapse.plugins import load_plugins
     from model_collapse.regimes import REGIMES
+    from model_collapse.services import SERVICES
     from model_collapse.sources import SOURCES
 
+    with bad_input_exits_2():
+        load_plugins(plugin or [], named_by="--plugin")
     for kind, registry in (
         ("family", FAMILIES),
         ("regime", REGIMES),
         ("metric", METRICS),
         ("source", SOURCES),
+        ("service", SERVICES),
     ):
         for name, entry in registry.items():
             typer.echo(f"{kind:8} {name:22} {entry.description}")

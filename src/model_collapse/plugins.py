@@ -36,15 +36,16 @@ def registries() -> dict[str, Registry[Any]]:
     return {"source": SOURCES, "family": FAMILIES, "regime": REGIMES, "metrics": METRICS}
 
 
-def load_plugins(modules: list[str]) -> None:
-    """Import the built-in plug-ins, those of installed packages, and ``modules``."""
+def load_plugins(modules: list[str], named_by: str = "experiment.plugins") -> None:
+    """Import the built-in plug-ins, those of installed packages, and ``modules`` (which
+    ``named_by`` names, for the message if one cannot be imported)."""
     registries()
     if ENTRY_POINTS not in _loaded:
         _loaded.add(ENTRY_POINTS)
         for entry in metadata.entry_points(group=ENTRY_POINTS):
             _import(entry.value.split(":")[0], f"the entry point {entry.name} of {ENTRY_POINTS}")
     for module in modules:
-        _import(module, "experiment.plugins")
+        _import(module, named_by)
 
 
 def _import(module: str, named_by: str) -> None:
