@@ -3,10 +3,10 @@
 Every path goes through :func:`config_from_dict`, which refuses unknown keys, wrong
 types and out-of-range values with one line that names the key. The generic keys of
 each section are declared here; the others belong to the plug-in the section names
-(``[family] name = "gmm"`` brings gmm's ``components``, ``covariance``, ...), which
-declares them (:mod:`model_collapse.params`). A key another plug-in of the section
-declares is left out (a preset switched to another family keeps working); a key no
-plug-in declares is refused with "did you mean".
+(a family section that names the Gaussian mixture brings its ``components``,
+``covariance``, ...), which declares them (:mod:`model_collapse.params`). A key another
+plug-in of the section declares is left out (a preset switched to another family keeps
+working); a key no plug-in declares is refused with "did you mean".
 """
 
 from __future__ import annotations
