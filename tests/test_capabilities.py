@@ -16,6 +16,7 @@ from model_collapse.capabilities import (
     WeightedFit,
     can,
     checked_weight,
+    effective_size,
     resample,
 )
 from model_collapse.data import REAL, Items, Unlabeled
@@ -109,12 +110,31 @@ def test_resampling_draws_only_weighted_items_in_proportion():
     [
         (np.array([[1.0, -1.0]]), "negative or non-finite weight"),
         (np.array([[1.0, np.nan]]), "negative or non-finite weight"),
-        (np.array([[1.0, 1.0], [0.0, 0.0]]), "kept no item of seed 1"),
+        (np.array([[1.0, 1.0], [0.0, 0.0]]), "kept 0 items of seed 1"),
+        (np.array([[1.0, 1.0, 1.0], [0.0, 2.0, 0.0]]), "kept 1 item of seed 1 .* fewer than the 2"),
     ],
 )
 def test_unusable_weights_are_refused(weight: np.ndarray, message: str):
     with pytest.raises(UserInputError, match=message):
-        checked_weight(weight)
+        checked_weight(weight, need=2)
+
+
+def test_a_resample_is_as_big_as_the_weights_are_worth():
+    weight = np.zeros((2, 100))
+    weight[:, :5] = 1.0  # a defence kept 5 of 100
+    np.testing.assert_allclose(effective_size(weight), 5.0)
+    drawn = resample(np.arange(100.0).reshape(1, 100, 1).repeat(2, 0), weight, RNG, size=5)
+    assert drawn.shape == (2, 5, 1) and drawn.max() < 5
+
+
+def test_a_weighted_mixture_never_starts_from_a_dropped_item():
+    rng = np.random.default_rng(4)
+    near = rng.normal(size=(20, 40, 1))
+    far = rng.normal(100.0, 1.0, size=(20, 10, 1))  # dropped by the weights
+    x = np.concatenate([near, far], axis=1)
+    weight = np.concatenate([np.ones((20, 40)), np.zeros((20, 10))], axis=1)
+    model = GMMModel(components=2).fit_weighted(x, weight, rng)
+    assert np.abs(model.means_).max() < 10  # neither component sits on the dropped cluster
 
 
 def test_capabilities_are_the_models_own_methods():
@@ -141,7 +161,7 @@ def weighing_regimes() -> Iterator[dict[str, Any]]:
 
     for name, build in {"test-inliers": keep_inliers, "test-weigh-all": real_only}.items():
         REGIMES.register(name)(
-            Regime(build, False, _rest, "a test defence", REAL_SHARE, True, None, REAL_FRACTION)
+            Regime(build, False, _rest, "a test defence", REAL_SHARE, params=REAL_FRACTION)
         )
     yield seen
     for name in ("test-inliers", "test-weigh-all"):
@@ -167,6 +187,13 @@ def test_weights_of_one_give_the_unweighted_run(weighing_regimes):
     np.testing.assert_allclose(
         weighed.metrics.drop(columns="real_share"), plain.metrics.drop(columns="real_share")
     )
+
+
+def test_a_defence_on_the_exact_path_is_refused():
+    from model_collapse.data import GaussianStats
+
+    with pytest.raises(UserInputError, match=r"set family\.exact = false"):
+        defended(GaussianStats.from_samples(X), lambda pool: np.ones(2))
 
 
 def test_weighted_items_keep_their_provenance():

@@ -136,3 +136,18 @@ def test_each_plug_in_owns_its_keys():
     assert ngram.family.params == {"order": 3}
     text = config_from_dict({"source": {"name": "wikipedia"}})
     assert text.source.block_size == 64 and "dim" not in text.source.params
+
+
+def test_a_key_of_another_plugin_names_the_default_plugin_when_none_is_given():
+    from model_collapse.config import config_from_dict
+
+    with pytest.raises(UserInputError, match=r"not to family 'gaussian'; set family\.name too"):
+        config_from_dict({"family": {"order": 3}}, explicit=["family.order"])
+
+
+def test_a_parameter_without_a_type_is_refused_when_declared():
+    from model_collapse.params import param
+
+    with pytest.raises(TypeError, match="needs kind="):
+        param(None, "a size")
+    assert param(None, "a size", kind=int | None).default is None

@@ -238,3 +238,28 @@ def test_the_oracle_refuses_a_real_share_too_small_to_fit():
     message = "regime 'oracle' trains on the real share of each pool only: regime.real_fraction"
     with pytest.raises(UserInputError, match=re.escape(message)):
         model_collapse.run(config)
+
+
+@pytest.mark.parametrize("source", [{"name": "gaussian"}, {"name": "zipf", "categories": 20}])
+@pytest.mark.parametrize("real_fraction", [0.0, 1.0])
+def test_the_exact_path_takes_no_real_or_no_synthetic_items(source, real_fraction):
+    family = "gaussian" if source["name"] == "gaussian" else "categorical"
+    regime = {"name": "pool", "real_fraction": real_fraction}
+    exact = make_config(regime=regime, source=source, family={"name": family, "exact": True})
+    metrics = model_collapse.run(exact).metrics
+    later = metrics[metrics["generation"] > 0]
+    assert later.drop(columns="real_share").notna().all().all()
+    assert (later["real_share"] == real_fraction).all()
+
+
+def test_a_diagnostic_may_not_take_a_metrics_column():
+    from model_collapse.regimes import REGIMES, Regime
+    from model_collapse.regimes.builtin import _mix, _rest
+
+    clash = {"variance_ratio": lambda step, train: 0.0}
+    REGIMES.register("test-clash")(Regime(_mix, False, _rest, "test", clash))
+    try:
+        with pytest.raises(UserInputError, match="adds a column 'variance_ratio' that a metric"):
+            model_collapse.run(make_config(regime={"name": "test-clash"}))
+    finally:
+        REGIMES._entries.pop("test-clash")

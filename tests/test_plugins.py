@@ -93,3 +93,26 @@ def test_list_shows_a_plugins_parts():
     missing = cli("list", "--plugin", "no_such_module")
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: --plugin names 'no_such_module'")
+
+
+def test_a_plugin_file_needs_no_python_path(tmp_path: Path):
+    config = (EXAMPLE / "config.toml").read_text()
+    plugin = EXAMPLE / "uniform_family.py"
+    config = config.replace('plugins = ["uniform_family"]', f'plugins = ["{plugin}"]')
+    (tmp_path / "c.toml").write_text(config)
+    out = tmp_path / "run"
+    result = cli(
+        "run",
+        str(tmp_path / "c.toml"),
+        "--set",
+        "experiment.generations=2",
+        "--out",
+        str(out),
+        path=None,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f'plugins = ["{plugin}"]' in (out / "config.toml").read_text()
+    (tmp_path / "gone.toml").write_text(config.replace(str(plugin), str(tmp_path / "gone.py")))
+    missing = cli("run", str(tmp_path / "gone.toml"), "--out", str(tmp_path / "g"), path=None)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith(f"names {tmp_path / 'gone.py'}, which is not a file")

@@ -113,21 +113,32 @@ def check(config: Config, model: Any) -> None:
         )
 
 
-def resample(data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """n items per seed drawn with replacement in proportion to ``weight`` (S, n): what a
-    family that cannot weigh items fits instead."""
+def effective_size(weight: np.ndarray) -> np.ndarray:
+    """(sum w)^2 / sum w^2 per seed: how many items the weights are worth (k for k equal
+    weights and the rest 0)."""
+    return np.asarray(weight.sum(axis=1) ** 2 / (weight**2).sum(axis=1))
+
+
+def resample(
+    data: np.ndarray, weight: np.ndarray, rng: np.random.Generator, size: int | None = None
+) -> np.ndarray:
+    """``size`` items per seed (default n) drawn with replacement in proportion to
+    ``weight`` (S, n): what a family that cannot weigh items fits instead."""
     seeds, n = weight.shape
+    size = n if size is None else size
     cumulative = np.cumsum(weight, axis=1)
-    draws = rng.random((seeds, n)) * cumulative[:, -1:]
+    draws = rng.random((seeds, size)) * cumulative[:, -1:]
     rows = np.stack([np.searchsorted(cumulative[s], draws[s], side="right") for s in range(seeds)])
     return np.take_along_axis(data, np.minimum(rows, n - 1)[..., None], axis=1)
 
 
-def fit_items(model: Any, train: Any, step: Step) -> Any:
+def fit_items(model: Any, train: Any, step: Step, need: int = 1) -> Any:
     """Fit ``model`` to a training set: items (with their weights, if any) or statistics.
 
-    The "resample" stream is drawn only for a weighted set the model cannot weigh, so an
-    unweighted run draws exactly what it always has.
+    A weighted set must keep at least ``need`` items (the family's smallest training set)
+    in every seed. A model that cannot weigh items fits a resample of as many items as
+    the weights are worth (their effective size). The "resample" stream is drawn only
+    then, so an unweighted run draws exactly what it always has.
     """
     from model_collapse.data import Items
 
@@ -135,24 +146,29 @@ def fit_items(model: Any, train: Any, step: Step) -> Any:
         return model.fit(train, step.rng("fit"))
     if train.weight is None:
         return model.fit(train.data, step.rng("fit"))
-    weight = checked_weight(train.weight)
+    weight = checked_weight(train.weight, need)
     if can(model, WeightedFit):
         return model.fit_weighted(train.data, weight, step.rng("fit"))
-    return model.fit(resample(train.data, weight, step.rng("resample")), step.rng("fit"))
+    size = max(need, int(np.rint(effective_size(weight).min())))
+    return model.fit(resample(train.data, weight, step.rng("resample"), size), step.rng("fit"))
 
 
-def checked_weight(weight: np.ndarray) -> np.ndarray:
-    """Per-item weights a fit can use: finite, non-negative, some weight in every seed."""
+def checked_weight(weight: np.ndarray, need: int = 1) -> np.ndarray:
+    """Per-item weights a fit can use: finite, non-negative, and at least ``need`` items
+    with weight in every seed."""
     weight = np.asarray(weight, dtype=float)
     if not np.isfinite(weight).all() or (weight < 0).any():
         raise UserInputError(
             "the regime gave a training item a negative or non-finite weight; "
             "weights must be finite and >= 0"
         )
-    empty = np.flatnonzero(weight.sum(axis=1) <= 0)
-    if empty.size:
+    kept = (weight > 0).sum(axis=1)
+    short = np.flatnonzero(kept < need)
+    if short.size:
+        seed = short[0]
         raise UserInputError(
-            f"the regime kept no item of seed {empty[0]} (every weight is 0): nothing to fit; "
-            "let it keep some items"
+            f"the regime kept {kept[seed]} item{'s' if kept[seed] != 1 else ''} of seed {seed} "
+            f"(the others have weight 0), fewer than the {need} the family needs to fit; "
+            "let it keep more"
         )
     return weight

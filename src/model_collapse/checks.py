@@ -16,6 +16,16 @@ from model_collapse.sources.base import RealData
 DECODING = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0, "beams": 1}
 
 
+def check_columns(config: Config, regime: Regime, names: list[str]) -> None:
+    """A regime's diagnostic must not take a metric's column in metrics.csv."""
+    clash = sorted(set(names) & set(regime.diagnostics))
+    if clash:
+        raise UserInputError(
+            f"regime '{config.regime.name}' adds a column '{clash[0]}' that a metric of the "
+            f"run writes too; leave the metric out (metrics.names) or rename the diagnostic"
+        )
+
+
 def check_run(config: Config, family: Family, regime: Regime, real: RealData) -> None:
     """Refuse combinations that cannot run, with one line naming the key to change."""
     name = config.family.name

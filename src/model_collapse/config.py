@@ -166,7 +166,7 @@ def _build_section(section: str, body: dict[str, Any], explicit: Collection[str]
 
             raise UserInputError(
                 f"{section}.{key} belongs to {', '.join(owners(section, key))}, not to "
-                f"{section} '{body.get('name', values.get('name'))}'; set {section}.name too, "
+                f"{section} '{body.get('name', generic['name'].default)}'; set {section}.name too, "
                 "or leave it out"
             )
     if own or issubclass(SECTIONS[section], PluginParams):
@@ -231,6 +231,8 @@ def resolve(config: Config) -> Config:
         sections[section] = replace(body, **changes)
     if config.source.n_train is None:
         sections["source"] = replace(sections["source"], n_train=config.sampling.n)
+    plugins = [_absolute(p) if p.endswith(".py") else p for p in config.experiment.plugins]
+    sections["experiment"] = dataclasses.replace(config.experiment, plugins=plugins)
     return dataclasses.replace(config, **sections)
 
 

@@ -119,6 +119,9 @@ class GaussianStats:
 
     @classmethod
     def from_samples(cls, samples: np.ndarray, real: int | None = 0) -> GaussianStats:
+        seeds, n, d = samples.shape
+        if n == 0:  # no items (a share of 0): adds nothing when combined
+            return cls(0, np.zeros((seeds, d)), np.zeros((seeds, d, d)), 0)
         mean = samples.mean(axis=1)
         centred = samples - mean[:, None, :]
         return cls(samples.shape[1], mean, np.einsum("snd,sne->sde", centred, centred), real)
@@ -149,7 +152,7 @@ class CategoricalStats:
         cls, samples: np.ndarray, categories: int = 0, real: int | None = 0
     ) -> CategoricalStats:
         seeds, n = samples.shape[:2]
-        k = max(categories, int(samples.max()) + 1)
+        k = max(categories, int(samples.max()) + 1 if n else 1)
         flat = (samples[..., 0] + k * np.arange(seeds)[:, None]).ravel()
         return cls(n, np.bincount(flat, minlength=seeds * k).reshape(seeds, k), real)
 
@@ -218,7 +221,8 @@ def subsample(data: Any, k: int, rng: np.random.Generator) -> Any:
         return data.take(random_subsets(rng, data.data.shape[0], data.count, k))
     if isinstance(data, CategoricalStats):
         counts = np.stack([rng.multivariate_hypergeometric(row, k) for row in data.counts])
-        return CategoricalStats(k, counts, None if data.real else 0)
+        real = k if data.real == data.count else 0 if data.real == 0 else None  # known if pure
+        return CategoricalStats(k, counts, real)
     raise UserInputError(
         "regime 'accumulate-subsample' has no exact sufficient-statistics path for this "
         "family; set family.exact = false"

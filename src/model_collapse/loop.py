@@ -17,7 +17,7 @@ import numpy as np
 
 from model_collapse import capabilities
 from model_collapse.capabilities import fit_items
-from model_collapse.checks import check_run
+from model_collapse.checks import check_columns, check_run
 from model_collapse.config import Config, replace
 from model_collapse.data import REAL, Items
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
@@ -130,6 +130,7 @@ def plan_run(config: Config) -> Plan:
     capabilities.check(config, probe)
     reference = make_reference(config, real)
     names, notes = choose_metrics(config, reference, probe, config.family.exact)
+    check_columns(config, regime, names)
     inputs = inputs_digest(real, family.inputs(config) if family.inputs is not None else [])
     services = needed(regime.services, *(METRICS.get(name).services for name in names))
     return Plan(config, saved, family, regime, real, reference, names, notes, inputs, services)
@@ -182,6 +183,7 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
     history, first_model, previous = restore(plan, store)
     services = open_services(plan.services, config, real, store)
     new_model, reference = plan.new_model, plan.reference
+    need = plan.family.min_samples(config, real.train.shape[2])  # a weighted set keeps this
 
     for generation in range(store.start, config.experiment.generations):
         step = Step(
@@ -192,7 +194,7 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
             model = new_model()
             if generation > 0 and isinstance(model, WarmStarts):
                 model.start_from(first_model, previous)
-            model = fit_items(model, train, step)
+            model = fit_items(model, train, step, need)
             samples, synthetic = generate(model, config, regime, generation)
         notes.check_model(generation, model)
         first_model = model if generation == 0 else first_model

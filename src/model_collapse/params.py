@@ -56,7 +56,10 @@ def param(
     high: float | None = None,
     **limits: Any,
 ) -> Param:
-    """A :class:`Param`; ``kind`` defaults to the type of ``default``."""
+    """A :class:`Param`; ``kind`` defaults to the type of ``default`` (so a None default
+    needs its ``kind``, e.g. ``int | None``)."""
+    if kind is None and default is None:
+        raise TypeError(f"param(None, {doc!r}) needs kind=...: the type of its values")
     return Param(default, doc, type(default) if kind is None else kind, low, high, **limits)
 
 

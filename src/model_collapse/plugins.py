@@ -7,7 +7,8 @@ their registries when it is imported. Three kinds are loaded:
 - those an installed package announces in the entry-point group
   ``model_collapse.plugins`` (``[project.entry-points."model_collapse.plugins"]
   my_family = "my_package.my_family"``);
-- the modules a config lists in ``experiment.plugins`` (on the Python path).
+- the modules a config lists in ``experiment.plugins``: module names on the Python path,
+  or ``.py`` files (kept absolute in the saved config, like every path).
 
 The config then validates each section's keys against what the plug-in it names declares.
 """
@@ -15,7 +16,10 @@ The config then validates each section's keys against what the plug-in it names 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from model_collapse.errors import UserInputError
@@ -51,6 +55,10 @@ def load_plugins(modules: list[str], named_by: str = "experiment.plugins") -> No
 def _import(module: str, named_by: str) -> None:
     if module in _loaded:
         return
+    if module.endswith(".py"):
+        _import_file(Path(module), named_by)
+        _loaded.add(module)
+        return
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as err:
@@ -63,6 +71,24 @@ def _import(module: str, named_by: str) -> None:
             f"importing the plug-in '{module}' failed: {type(err).__name__}: {err}"
         ) from None
     _loaded.add(module)
+
+
+def _import_file(path: Path, named_by: str) -> None:
+    """Import a plug-in from its file (``experiment.plugins = ["my_family.py"]``)."""
+    if not path.is_file():
+        raise UserInputError(f"{named_by} names {path}, which is not a file")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise UserInputError(f"{named_by} names {path}, which Python cannot load as a module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # dataclasses and pickling look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # a plug-in's own failure: say whose, in one line
+        del sys.modules[path.stem]
+        raise UserInputError(
+            f"importing the plug-in {path} failed: {type(err).__name__}: {err}"
+        ) from None
 
 
 def declared(section: str, name: str) -> dict[str, Param]:

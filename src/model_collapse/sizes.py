@@ -122,7 +122,8 @@ def check_memory_before_data(config: Config, family: Family, history: bool) -> N
     if kind == "text":
         dim = given.get("block_size", 1)
     else:
-        dim = 1 if kind == "categorical" else given.get("dim", 1) + (kind == "regression")
+        # at least 2-D: a source without source.dim (moons) is 2-D; an upper bound is safe
+        dim = 1 if kind == "categorical" else max(given.get("dim", 2), 2) + (kind == "regression")
     n_train = config.sampling.n if source.n_train is None else source.n_train
     categories = given.get("categories", 0) if kind == "categorical" else 0
     check_memory(config, family, n_train, dim, categories, history)

@@ -127,7 +127,7 @@ def test_inverse_cdf_draws_follow_the_probabilities():
     assert freq[1] == 0 and np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / len(tokens)))
 
 
-def test_device_cpu_and_auto_agree_and_a_missing_device_is_refused():
+def test_device_cpu_and_auto_agree_and_a_missing_device_is_refused(tmp_path):
     import model_collapse
     from model_collapse.errors import UserInputError
     from tests.conftest import TEXT_SOURCE, TINY_GPT, make_config
@@ -139,6 +139,11 @@ def test_device_cpu_and_auto_agree_and_a_missing_device_is_refused():
         return model_collapse.run(config).metrics
 
     assert run("cpu").equals(run("auto"))  # no GPU here: auto is the CPU, to the bit
+    auto = make_config(family=TINY_GPT, source=TEXT_SOURCE, experiment={"device": "auto"})
+    saved = model_collapse.run(auto, tmp_path / "auto").config  # where it ran, written down
+    expected = "cuda" if torch.cuda.is_available() else saved.experiment.device
+    assert saved.experiment.device == expected != "auto"
+    assert f'device = "{expected}"' in (tmp_path / "auto/config.toml").read_text()
     missing = "cuda" if not torch.cuda.is_available() else "mps"
     with pytest.raises(UserInputError, match=f"experiment.device = '{missing}' but torch finds"):
         run(missing)

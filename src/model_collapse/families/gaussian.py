@@ -82,6 +82,8 @@ class GaussianModel:
     def sample_stats(self, n: int, rng: np.random.Generator) -> GaussianStats:
         cov = self.bias * self.covariance_
         seeds, d = self.mean_.shape
+        if n == 0:  # a regime that takes no synthetic items
+            return GaussianStats.from_samples(np.zeros((seeds, 0, d)))
         z = rng.standard_normal((seeds, d))
         if d == 1:
             mean = self.mean_ + z * np.sqrt(cov[:, :, 0] / n)

@@ -129,10 +129,25 @@ class GMMModel:
         return self.fit_from(x, *self.initial_parameters(x, rng))
 
     def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
-        """EM in which item i counts weight[i] times (its responsibilities are scaled)."""
+        """EM in which item i counts weight[i] times (its responsibilities are scaled),
+        started from k distinct items drawn by weight and the weighted covariance."""
         x = np.asarray(data, dtype=float)
-        scale = weight * (x.shape[1] / weight.sum(axis=1, keepdims=True))  # mean 1 per seed
-        return self.fit_from(x, *self.initial_parameters(x, rng), item_weight=scale)
+        seeds, n, d = x.shape
+        scale = weight * (n / weight.sum(axis=1, keepdims=True))  # mean 1 per seed
+        # Efraimidis-Spirakis: the k largest u^(1/w) are a weighted draw without
+        # replacement; items of weight 0 get key 0 and are never drawn.
+        with np.errstate(divide="ignore"):
+            keys = rng.random((seeds, n)) ** (1.0 / weight)
+        rows = np.argsort(-keys, axis=1, kind="stable")[:, : self.components]
+        means = np.take_along_axis(x, rows[..., None], axis=1)
+        share = weight / weight.sum(axis=1, keepdims=True)
+        centred = x - np.einsum("sn,snd->sd", share, x)[:, None, :]
+        cov = np.einsum("sn,snd,sne->sde", share, centred, centred) + self.reg_covar * np.eye(d)
+        if self.covariance == "diag":
+            cov = np.diagonal(cov, axis1=1, axis2=2)[..., None] * np.eye(d)
+        covs = np.repeat(cov[:, None], self.components, axis=1)
+        mix = np.full((seeds, self.components), 1.0 / self.components)
+        return self.fit_from(x, mix, means, covs, item_weight=scale)
 
     def fit_from(
         self,

@@ -20,6 +20,7 @@ from model_collapse.families.neural import (
     NeuralLanguageModel,
     as_tensors,
     check_device,
+    resolve_device,
 )
 from model_collapse.params import param
 from model_collapse.sources.base import RealData
@@ -65,6 +66,7 @@ FAMILIES.register("gpt")(
         decoding=True,
         devices=True,
         check=check,
+        resolve=resolve_device,
         params={
             "n_layer": param(2, "transformer layers", low=1, high=256),
             "n_head": param(4, "attention heads", low=1, high=256),

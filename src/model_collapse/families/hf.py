@@ -25,6 +25,7 @@ from model_collapse.families.neural import (
     NeuralLanguageModel,
     as_tensors,
     check_device,
+    resolve_device,
 )
 from model_collapse.local_models import model_location
 from model_collapse.params import param
@@ -123,7 +124,9 @@ def check_model_path(config: Config, real: RealData) -> None:
 
 
 def own_tokenizer(config: Config) -> Config:
-    """Unless source.tokenizer says otherwise, the model's own tokenizer cuts the text."""
+    """Unless source.tokenizer says otherwise, the model's own tokenizer cuts the text;
+    and the device "auto" picks is written down."""
+    config = resolve_device(config)
     if config.source.params.get("tokenizer", "unused") != "":  # set, or not a text source
         return config
     source = replace(config.source, tokenizer=config.family.model_path)

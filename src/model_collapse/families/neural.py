@@ -140,6 +140,19 @@ def as_tensors(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return {name: torch.from_numpy(np.array(value)) for name, value in arrays.items()}
 
 
+def resolve_device(config: Config) -> Config:
+    """experiment.device = "auto" made explicit (cuda, mps or cpu), so the saved config
+    says where the run computed and a resume on another device is refused as a change."""
+    import dataclasses
+
+    if config.experiment.device != "auto":
+        return config
+    from model_collapse.families.lm_torch import torch_device
+
+    experiment = dataclasses.replace(config.experiment, device=torch_device("auto").type)
+    return dataclasses.replace(config, experiment=experiment)
+
+
 def check_device(config: Config) -> None:
     """Refuse a device torch cannot find, before anything runs."""
     import torch

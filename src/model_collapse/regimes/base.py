@@ -10,6 +10,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.data import Items, Unlabeled
+from model_collapse.errors import UserInputError
 from model_collapse.families.base import Family
 from model_collapse.params import Param
 from model_collapse.registry import Registry
@@ -36,7 +37,6 @@ class Regime:
     description : one line for ``model-collapse list``.
     diagnostics : columns it adds to metrics.csv, each computed from the training set of
         every generation (generation 0's is the real data).
-    uses_real_fraction : regime.real_fraction sets its share of real data.
     check : refuses settings it cannot run with this family and data, before anything runs.
     """
 
@@ -45,10 +45,14 @@ class Regime:
     synthetic_share: Callable[[Config], int]
     description: str
     diagnostics: dict[str, Diagnostic] = field(default_factory=dict)
-    uses_real_fraction: bool = False  # regime.real_fraction sizes its real share
     check: Callable[[Config, Family, RealData], None] | None = None
     params: dict[str, Param] = field(default_factory=dict)  # its own regime.* keys
     services: tuple[str, ...] = ()  # run-scoped helpers it reads from step.services
+
+    @property
+    def uses_real_fraction(self) -> bool:
+        """regime.real_fraction sizes its real share (it declares the key)."""
+        return "real_fraction" in self.params
 
 
 REGIMES: Registry[Regime] = Registry("regime")
@@ -58,6 +62,11 @@ def defended(pool: Items, choose: Callable[[Unlabeled], np.ndarray]) -> Items:
     """A defence's training set: ``choose`` sees the pool without its labels and returns a
     weight per item (0 drops it); the weights go back onto the labelled items, so the run
     still knows (and metrics.csv records) how many real items the defence kept."""
+    if not isinstance(pool, Items):
+        raise UserInputError(
+            "a defence weighs items, which sufficient statistics do not have; "
+            "set family.exact = false"
+        )
     weight = np.asarray(choose(pool.unlabeled()), dtype=float)
     if pool.weight is not None and weight.shape == pool.weight.shape:
         weight = weight * pool.weight

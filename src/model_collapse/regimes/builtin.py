@@ -145,7 +145,6 @@ REGIMES.register("mix")(
         False,
         _rest,
         "regime.real_fraction of each set drawn from the real training data, the rest synthetic",
-        uses_real_fraction=True,
         params=REAL_FRACTION,
         check=_check_mix,
     )
@@ -156,7 +155,6 @@ REGIMES.register("fresh")(
         False,
         _rest,
         "regime.real_fraction of each set from real data never used before, the rest synthetic",
-        uses_real_fraction=True,
         params=REAL_FRACTION,
         check=_check_fresh,
     )
@@ -168,7 +166,6 @@ REGIMES.register("pool")(
         _rest,
         "no defence: the pool as it comes, regime.real_fraction of it real (records real_share)",
         diagnostics=REAL_SHARE,
-        uses_real_fraction=True,
         params=REAL_FRACTION,
         check=_check_mix,
     )
@@ -180,7 +177,6 @@ REGIMES.register("oracle")(
         _rest,
         "keeps only the pool's items known to be real: the bound for defences (real_share)",
         diagnostics=REAL_SHARE,
-        uses_real_fraction=True,
         params=REAL_FRACTION,
         check=_check_oracle,
     )
