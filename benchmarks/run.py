@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from benchmarks.pretrained import smollm2_benchmark, smollm2_report
 from model_collapse.families.gaussian import GaussianModel
 from model_collapse.families.gmm import GMMModel
 from model_collapse.rng import stream
@@ -322,12 +323,28 @@ Training: {p["blocks"]} blocks of 64 tokens, batches of 32, the same loop for bo
 """
 
 
+def time_preset(name: str) -> float:
+    """Seconds ``model-collapse run NAME`` takes end to end, in a fresh folder."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "model_collapse", "run", name, "--out", out]
+        seconds, _ = timed(lambda: subprocess.run(command, check=True, capture_output=True))
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite docs/benchmarks.md")
     parser.add_argument("--seeds", type=int, default=1000)
     parser.add_argument("--generations", type=int, default=1000)
     parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--preset", action="store_true", help="also time lm-smollm2 (~12 min)")
+    parser.add_argument(
+        "--preset-seconds", type=float, default=None, help="lm-smollm2's time, measured apart"
+    )
     args = parser.parse_args()
     sizes = {
         "seeds": args.seeds,
@@ -340,7 +357,9 @@ def main() -> None:
     m = gmm_benchmark(sizes["gmm_seeds"], sizes["gmm_n"])
     t = ngram_benchmark()
     p = gpt_benchmark()
-    text = report(g, m, t, p, sizes)
+    smol = smollm2_benchmark()
+    preset = time_preset("lm-smollm2") if args.preset else args.preset_seconds
+    text = report(g, m, t, p, sizes) + smollm2_report(smol, preset)
     print(text)
     if args.write:
         Path("docs/benchmarks.md").write_text(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -186,7 +187,13 @@ def commented_config(preset: str) -> str:
     title = f"model-collapse config from the preset '{preset}': {preset_description(preset)}"
     if "suite" in raw:  # several runs: the preset's own text says how they differ
         text = (resources.files("model_collapse") / "presets" / f"{preset}.toml").read_text()
-        return f"# {title}\n# A suite: run it with `model-collapse run THIS_FILE`.\n\n{text}"
+        base = {k: v for k, v in raw.items() if k != "suite"}
+        keys = commented_toml(base, "every key of its runs, with what it does and its range")
+        every = "\n".join(f"# {line}" if line else "" for line in keys.splitlines()[2:])
+        return (
+            f"# {title}\n# A suite: run it with `model-collapse run THIS_FILE`.\n\n{text}\n"
+            f"# The keys its runs have, with the values they take (set them above):\n{every}\n"
+        )
     return commented_toml(raw, title)
 
 
@@ -194,6 +201,11 @@ def read_metrics(text: str) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_csv(io.StringIO(text))
+
+
+def tell_stage(observers: Sequence[Observer], name: str, done: int, total: int) -> None:
+    for observer in observers:
+        observer.stage(name, done, total)
 
 
 def run(
@@ -218,6 +230,7 @@ def run(
     observers : told of the start, every saved generation and the finish
         (:class:`model_collapse.observers.Observer`).
     """
+    from model_collapse import progress
     from model_collapse.loop import plan_run, run_generations
     from model_collapse.observers import Callbacks
     from model_collapse.store import RunStore
@@ -228,7 +241,8 @@ def run(
     with RunStore(directory, plan.saved, plan.columns, plan.inputs, restart) as store:
         for observer in watching:
             observer.start(plan, store.start, directory)
-        run_generations(plan, store, watching)
+        with progress.listening(functools.partial(tell_stage, watching)):
+            run_generations(plan, store, watching)
         result = Result(plan.saved, read_metrics(store.metrics_text()), directory)
         if directory is not None:
             try:

@@ -11,6 +11,8 @@ which model can do what is decided in one place:
   training set of any other family is resampled in proportion to the weights;
 - ``ScoresTokens``: gives the log-probability of each token of a block (text metrics,
   detectors);
+- ``Pretrained``: scores text with its pretrained weights as they were (the guard on
+  fine-tuning);
 - ``HasMoments``: knows its mean and covariance;
 - ``Degenerates``: tells per seed whether its fit has collapsed or diverged.
 """
@@ -72,6 +74,16 @@ class ScoresTokens(Protocol):
 
     def seed_log_prob(self, seed: int, blocks: np.ndarray) -> np.ndarray:
         """The same for one seed's model only."""
+        ...
+
+
+@runtime_checkable
+class Pretrained(Protocol):
+    """A model that starts from pretrained weights and can score text with them as they
+    were, before any fine-tuning (the guard that fine-tuning did not wreck them)."""
+
+    def pretrained_log_prob(self, blocks: np.ndarray) -> np.ndarray:
+        """log p of each token of ``blocks`` (m, L) under the pretrained weights."""
         ...
 
 

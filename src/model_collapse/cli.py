@@ -57,6 +57,9 @@ class Progress(Observer):
         self.started = time.monotonic()
         self.decile = 0
         self.bar: Any = None
+        self.current = 0  # the generation being computed
+        self.stage_task: Any = None
+        self.stage_started = 0.0
 
     def start(self, plan: Plan, first: int, directory: Path | None) -> None:
         self.generations = plan.config.experiment.generations
@@ -67,16 +70,17 @@ class Progress(Observer):
         what = f"resuming at generation {first} of" if first else "new run,"
         say(f"{self.label}: {what} {total}, in {directory}")
         self.decile = first * 10 // self.generations
+        self.current = first
         if sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-            columns = (f"[bold]{self.label}", BarColumn(), MofNCompleteColumn())
+            columns = ("[bold]{task.description}", BarColumn(), MofNCompleteColumn())
             self.bar = Progress(*columns, TimeRemainingColumn(), transient=True)
             self.task = self.bar.add_task(self.label, total=self.generations, completed=first)
             self.bar.start()
 
     def generation(self, generation: int, values: Mapping[str, Any]) -> None:
-        done = generation + 1
+        done = self.current = generation + 1
         if self.bar is not None:
             self.bar.update(self.task, completed=done)
             return
@@ -87,6 +91,30 @@ class Progress(Observer):
             say(
                 f"{self.label}: {done} of {self.generations} generations ({share}), {seconds:.0f} s"
             )
+
+    def stage(self, name: str, done: int, total: int) -> None:
+        """A stage inside a generation: a second bar on a terminal, else a line when it
+        starts and one when it ends (if it took a second or more)."""
+        where = f"{self.label}: generation {self.current}: {name}"
+        if self.bar is not None:
+            if done == 0:
+                if self.stage_task is not None:
+                    self.bar.remove_task(self.stage_task)
+                self.stage_task = self.bar.add_task(f"  {name}", total=total)
+            self.bar.update(self.stage_task, completed=done)
+            return
+        if done == 0:
+            self.stage_started = time.monotonic()
+            say(where)
+        elif done == total and time.monotonic() - self.stage_started >= 1.0:
+            say(f"{where}: done in {time.monotonic() - self.stage_started:.0f} s")
+
+    def warning(self, text: str) -> None:
+        line = f"{self.label}: warning: {text}"
+        if self.bar is not None:
+            self.bar.console.print(line, markup=False, highlight=False)
+        else:
+            say(line)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -345,6 +373,10 @@ def list_command(
     ):
         for name, entry in registry.items():
             typer.echo(f"{kind:8} {name:22} {entry.description}")
+    for name, family in FAMILIES.items():  # each family's defaults (training, for torch)
+        if family.params:
+            pairs = ", ".join(f"{k}={v.default!r}" for k, v in family.params.items())
+            typer.echo(f"{'defaults':8} {name:22} {pairs}")
     for name in preset_names():
         typer.echo(f"{'preset':8} {name:22} {preset_description(name)}")
 

@@ -318,7 +318,8 @@ def config_to_toml(config: Config) -> str:
     lines: list[str] = []
     for section, body in config_to_dict(config).items():
         lines.append(f"[{section}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in body.items()]
+        # None is "unset" (a plug-in's choice, made when the run starts): left out
+        lines += [f"{key} = {_toml_value(v)}" for key, v in body.items() if v is not None]
         lines.append("")
     return "\n".join(lines)
 
@@ -342,7 +343,9 @@ def commented_toml(raw: dict[str, Any], title: str) -> str:
         own, _ = plugin_params(section, config_to_dict(config)[section])
         for key, spec in {**generic_params(section), **own}.items():
             derived = spec.default is None and key not in given
-            setting = f"{'# ' if derived else ''}{key} = {_toml_value(resolved[section][key])}"
+            value = resolved[section][key]
+            shown = "(unset)" if value is None else _toml_value(value)
+            setting = f"{'# ' if derived else ''}{key} = {shown}"
             lines.append(f"{setting:<30} # {describe(spec)}")
         lines.append("")
     return "\n".join(lines)

@@ -165,6 +165,9 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
     for name in plan.names:
         compute = functools.partial(METRICS.get(name).compute, step)
         values[name] = notes.measure(step.generation, name, compute)
+    if step.generation == 0:  # generation 0, fitted on real data, against its baselines
+        guards = {name: METRICS.get(name).guard for name in plan.names}
+        notes.guard(0, values, {name: g for name, g in guards.items() if g is not None})
     seeds = plan.config.experiment.seeds
     for name, diagnostic in plan.regime.diagnostics.items():
         value = notes.measure(
@@ -174,10 +177,16 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
     return values
 
 
+def tell_warning(observers: Sequence[Observer], text: str) -> None:
+    for observer in observers:
+        observer.warning(text)
+
+
 def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] = ()) -> RunNotes:
     """Run every generation not yet in ``store``, for all seeds at once."""
     config, real, regime = plan.config, plan.real, plan.regime
-    notes = RunNotes(config.experiment.seeds, plan.family.collapse, store.notes())
+    warn = functools.partial(tell_warning, observers)
+    notes = RunNotes(config.experiment.seeds, plan.family.collapse, store.notes(), warn)
     if store.start == 0:
         notes.lines += plan.notes
     history, first_model, previous = restore(plan, store)

@@ -40,8 +40,15 @@ class RunNotes:
     notes : the memory saved with the last completed generation, on resume.
     """
 
-    def __init__(self, seeds: int, collapse: str, notes: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        seeds: int,
+        collapse: str,
+        notes: dict[str, Any] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         notes = notes or {}
+        self.warn = warn  # also shown to the person running (observers' warning)
         self.collapse = collapse
         self.collapsed_at = np.array(notes.get("collapsed_at", [-1] * seeds), dtype=np.int64)
         self.diverged_at = np.array(notes.get("diverged_at", [-1] * seeds), dtype=np.int64)
@@ -57,6 +64,24 @@ class RunNotes:
             "warned": sorted(self.warned),
             "reported": self.reported,
         }
+
+    def guard(self, generation: int, values: dict[str, Any], guards: dict[str, Any]) -> None:
+        """Warn where a guarded metric exceeds its factor times its baseline column."""
+        for name, guard in guards.items():
+            if name not in values or guard.baseline not in values:
+                continue
+            ratio = np.asarray(values[name]) / np.asarray(values[guard.baseline])
+            worst = int(np.nanargmax(ratio)) if np.isfinite(ratio).any() else -1
+            if worst < 0 or ratio[worst] <= guard.factor:
+                continue
+            line = (
+                f"generation {generation}: {name} is {ratio[worst]:.2g}x {guard.baseline} "
+                f"({float(values[name][worst]):.4g} vs {float(values[guard.baseline][worst]):.4g}"
+                f", seed {worst}), above the {guard.factor:g}x allowed: {guard.advice}"
+            )
+            self.lines.append(line)
+            if self.warn is not None:
+                self.warn(line)
 
     def take(self) -> str:
         """This generation's lines, as text for run.log; starts the next generation."""

@@ -29,6 +29,13 @@ class Observer:
     def generation(self, generation: int, values: Mapping[str, np.ndarray]) -> None:
         """A generation is saved: its metric values (and diagnostics), one per seed."""
 
+    def stage(self, name: str, done: int, total: int) -> None:
+        """Inside a generation, a long stage (training, sampling, scoring) has done
+        ``done`` of its ``total`` steps: 0 when it starts, ``total`` when it ends."""
+
+    def warning(self, text: str) -> None:
+        """Something the user should know about a result (also in the run's log)."""
+
     def finish(self, result: Result) -> None:
         """Every generation is saved and the figures drawn."""
 

@@ -113,6 +113,9 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
             )
     if len(gens) > 1:
         ax.set_xlim(gens[0], gens[-1])
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # generations are whole numbers
     ax.set_xlabel("generation")
     ax.set_ylabel(metric)
 
@@ -132,6 +135,34 @@ def fit_to_data(ax: Axes, values: np.ndarray) -> None:
     shown = values[np.isfinite(values) & (values > 0)]
     if ax.get_yscale() == "log" and len(shown):
         ax.set_ylim(shown.min() / 3, shown.max() * 3)
+
+
+def draw_guard(ax: Axes, metrics: pd.DataFrame, metric: str) -> None:
+    """A guarded metric's baseline as a level, and a warning where generation 0 exceeds
+    the factor it allows (e.g. test perplexity against the pretrained model's own)."""
+    from model_collapse.metrics import METRICS
+
+    if metric not in METRICS.names():
+        return
+    guard = METRICS.get(metric).guard
+    if guard is None or guard.baseline not in metrics.columns:
+        return
+    first = metrics[metrics["generation"] == metrics["generation"].min()]
+    level = float(first[guard.baseline].median())
+    ax.axhline(level, color="tab:red", lw=1, ls=":", label=f"{guard.baseline}: {level:.4g}")
+    ratio = float((first[metric] / first[guard.baseline]).max())
+    if ratio > guard.factor:
+        ax.text(
+            0.02,
+            0.97,
+            f"warning: generation 0 is {ratio:.2g}x {guard.baseline}\n"
+            f"(more than {guard.factor:g}x): {guard.advice}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=7,
+            color="tab:red",
+            wrap=True,
+        )
 
 
 def mark_collapse(ax: Axes, collapse: pd.DataFrame) -> None:
@@ -161,6 +192,7 @@ def plot_metrics(
             fit_to_data(ax, metrics[metric].to_numpy())
         if collapse is not None:
             mark_collapse(ax, collapse)
+        draw_guard(ax, metrics, metric)
         ax.set_title(
             f"{title}\n{config.experiment.seeds} seeds, n = {config.sampling.n}", fontsize=9
         )

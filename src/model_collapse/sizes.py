@@ -57,7 +57,7 @@ def needs(
             "experiment.seeds or source.n_train",
         )
     ]
-    n_test = config.source.params.get("n_test", 0)  # a test set drawn from a truth
+    n_test = config.source.params.get("n_test") or 0  # a test set drawn from a truth
     if n_test:
         out.append(Need("the real test set", TEMPORARIES * n_test * dim * WORD, "source.n_test"))
     if not config.family.exact:

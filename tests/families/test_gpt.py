@@ -1,5 +1,6 @@
 """The small GPT: KV-cache decoding equals full recomputation, decoding filters, training."""
 
+import itertools
 import math
 
 import numpy as np
@@ -150,3 +151,60 @@ def test_device_cpu_and_auto_agree_and_a_missing_device_is_refused(tmp_path):
     numeric = make_config(experiment={"device": "cuda"})
     with pytest.raises(UserInputError, match="applies to the families that run on torch"):
         model_collapse.run(numeric)
+
+
+def test_learning_rate_schedules():
+    from model_collapse.families.lm_torch import learning_rate
+
+    steps = 20
+    linear = [learning_rate(s, steps, 1.0, "linear") for s in range(steps)]
+    assert linear[0] == 1.0 and linear[-1] == pytest.approx(1 / steps)
+    assert all(a > b for a, b in itertools.pairwise(linear))
+    assert {learning_rate(s, steps, 0.5, "constant") for s in range(steps)} == {0.5}
+    cosine = [learning_rate(s, 100, 1.0, "cosine") for s in range(100)]
+    assert cosine[0] == 0.2 and cosine[4] == 1.0  # 5 warm-up steps, then down to 10%
+    assert all(a >= b for a, b in itertools.pairwise(cosine[4:])) and cosine[-1] > 0.1
+
+
+def test_a_run_off_a_terminal_says_what_each_long_stage_does(tmp_path):
+    import subprocess
+    import sys
+
+    args = [
+        "ngram-wikipedia",
+        *("--set", "family.name=gpt", "--set", "family.n_layer=1", "--set", "family.n_embd=16"),
+        *("--set", "family.n_head=2", "--set", "source.max_documents=12"),
+        *("--set", "source.vocab_size=512", "--set", "source.n_train=40"),
+        *("--set", "sampling.n=40", "--set", "experiment.generations=2"),
+        *("--set", "experiment.seeds=1", "--out", str(tmp_path / "r")),
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "model_collapse", "run", *args], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    for stage in ("training seed 0, epoch 1 of 1", "generating 40 blocks", "scoring"):
+        for generation in (0, 1):
+            said = [line for line in lines if f"generation {generation}: " in line]
+            assert any(stage in line for line in said), stage
+
+
+def test_stages_reach_observers_in_order():
+    import model_collapse
+    from model_collapse.observers import Observer
+    from tests.conftest import TEXT_SOURCE, TINY_GPT, make_config
+
+    class Stages(Observer):
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, int, int]] = []
+
+        def stage(self, name: str, done: int, total: int) -> None:
+            self.seen.append((name, done, total))
+
+    stages = Stages()
+    config = make_config(family=TINY_GPT, source=TEXT_SOURCE, experiment={"generations": 1})
+    model_collapse.run(config, observers=[stages])
+    training = [s for s in stages.seen if s[0].startswith("training seed 0")]
+    assert training[0][1] == 0 and training[-1][1] == training[-1][2] >= 1
+    done = [d for _, d, _ in training]
+    assert done == sorted(done)  # steps only go forward

@@ -30,6 +30,13 @@ def test_hf_runs_end_to_end_and_resumes(tiny_hf: Path, tmp_path: Path):
     assert f'tokenizer = "{tiny_hf}"' in (tmp_path / "full/config.toml").read_text()
     metrics = full.metrics
     assert len(metrics) == 3 * 4 and np.isfinite(metrics.iloc[:, 2:].to_numpy()).all()
+    # a pretrained model scores a sample of the real blocks: the family's cap where the
+    # config leaves it unset (n_validation), the config's own where it is set (n_test)
+    assert (full.config.source.n_test, full.config.source.n_validation) == (500, 128)
+    # ... and fine-tuned with its own defaults, not gpt's from-scratch ones
+    family = full.config.family
+    assert (family.learning_rate, family.schedule, family.weight_decay) == (5e-5, "linear", 0.0)
+    assert metrics["pretrained_perplexity"].nunique() == 1  # one number, computed once
     assert metrics["test_perplexity"].between(1, 10 * 512).all()
     assert (tmp_path / "full/samples/text/generation-00002.txt").read_text().strip()
 

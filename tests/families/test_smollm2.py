@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import model_collapse
+import model_collapse.observers
 from model_collapse.errors import UserInputError
 from model_collapse.families.hf import load_pretrained
 from model_collapse.families.lm_torch import token_log_probs
@@ -53,3 +54,41 @@ def test_package_without_a_model():
         model_location("package:numpy")
     with pytest.raises(UserInputError, match=re.escape("no installed package 'nope_nope'")):
         model_location("package:nope_nope")
+
+
+class Warnings(model_collapse.observers.Observer):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def warning(self, text: str) -> None:
+        self.lines.append(text)
+
+
+@pytest.mark.parametrize(
+    ("learning_rate", "warned"),
+    [(3e-3, True), (None, False)],  # gpt's from-scratch rate, and hf's fine-tuning default
+    ids=["from-scratch rate", "fine-tuning default"],
+)
+def test_the_guard_warns_when_fine_tuning_wrecks_the_pretrained_model(
+    tmp_path, learning_rate, warned
+):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number, article in enumerate(wikipedia_documents()[:8]):
+        (corpus / f"{number}.txt").write_text(article[:3000])
+    family = {"name": "hf", "model_path": SMOLLM2, "batch_size": 4}
+    if learning_rate is not None:
+        family["learning_rate"] = learning_rate
+    config = make_config(
+        experiment={"generations": 1, "seeds": 1},
+        source={"name": "text", "path": str(corpus), "n_train": 8, "test_fraction": 0.25},
+        family=family,
+        sampling={"n": 8},
+    )
+    seen = Warnings()
+    metrics = model_collapse.run(config, tmp_path / "r", observers=[seen]).metrics
+    ratio = float(metrics["test_perplexity"].iloc[0] / metrics["pretrained_perplexity"].iloc[0])
+    log = (tmp_path / "r/run.log").read_text()
+    assert ("above the 1.2x allowed" in log) == warned == (ratio > 1.2), (ratio, log)
+    assert len(seen.lines) == warned
+    assert (tmp_path / "r/checkpoints/service-pretrained.safetensors").exists()

@@ -160,3 +160,16 @@ def test_zero_means_every_training_block():
     assert every.train.shape[1] == pool
     with pytest.raises(UserInputError, match=re.escape("must be at least 1 (0, all rows")):
         load_real_data(make_config(source={"n_train": 0}, sampling={"n": 0}), "continuous")
+
+
+def test_text_sources_score_a_sample_of_their_test_blocks_when_asked():
+    from model_collapse.sources import load_real_data
+
+    base = {"name": "wikipedia", "max_documents": 12, "vocab_size": 512, "n_train": 8}
+    every = load_real_data(make_config(source=base, sampling={"n": 8}), "text")
+    capped = {**base, "n_test": 5, "n_validation": 3}
+    some = load_real_data(make_config(source=capped, sampling={"n": 8}), "text")
+    assert len(every.test) > 5 and len(every.validation) > 3
+    np.testing.assert_array_equal(some.test, every.test[:5])  # a prefix of shuffled documents
+    np.testing.assert_array_equal(some.validation, every.validation[:3])
+    np.testing.assert_array_equal(some.train, every.train)

@@ -16,11 +16,11 @@ from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.neural import (
-    TRAINING,
     NeuralLanguageModel,
     as_tensors,
     check_device,
     resolve_device,
+    training,
 )
 from model_collapse.params import param
 from model_collapse.sources.base import RealData
@@ -72,7 +72,7 @@ FAMILIES.register("gpt")(
             "n_head": param(4, "attention heads", low=1, high=256),
             "n_embd": param(128, "embedding width", low=1, high=65536),
             "context": param(160, "longest sequence in tokens", low=2, high=1_000_000),
-            **TRAINING,
+            **training(learning_rate=3e-3, weight_decay=0.1, schedule="cosine"),
         },
     )
 )

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
+from model_collapse import progress
+
 
 class CausalLM(Protocol):
     vocab: int
@@ -36,6 +38,7 @@ class TrainSettings:
     batch_size: int
     learning_rate: float
     weight_decay: float
+    schedule: str = "cosine"
 
 
 def torch_device(name: str) -> torch.device:
@@ -57,21 +60,31 @@ def with_bos(blocks: np.ndarray, bos: int) -> torch.Tensor:
     return torch.from_numpy(np.concatenate([np.full((len(blocks), 1), bos), blocks], axis=1))
 
 
-def mean_loss(model: Any, blocks: np.ndarray, bos: int, batch: int = 256) -> float:
+def mean_loss(model: Any, blocks: np.ndarray, bos: int, label: str = "") -> float:
     """Mean next-token cross-entropy over (n, L) blocks."""
-    return float(-token_log_probs(model, blocks, bos, batch).mean())
+    return float(-token_log_probs(model, blocks, bos, label=label).mean())
 
 
-@torch.no_grad()
-def token_log_probs(model: Any, blocks: np.ndarray, bos: int, batch: int = 256) -> np.ndarray:
-    """log P(token | begin token and the block before it) for every token: (n, L)."""
+LOGIT_BUDGET = 2**26  # floats of logits per scoring batch (256 MiB): big vocabularies batch less
+
+
+@torch.inference_mode()
+def token_log_probs(
+    model: Any, blocks: np.ndarray, bos: int, batch: int = 256, label: str = ""
+) -> np.ndarray:
+    """log P(token | begin token and the block before it) for every token: (n, L).
+
+    ``label`` names the work in the run's progress ("scoring 256 test blocks")."""
     model.eval()
+    batch = max(1, min(batch, LOGIT_BUDGET // max(1, blocks.shape[1] * model.vocab)))
     seqs = with_bos(blocks, bos).to(device_of(model))
     out = []
-    for start in range(0, len(seqs), batch):
-        x = seqs[start : start + batch]
-        logp = F.log_softmax(model(x[:, :-1]).float(), dim=-1)
-        out.append(logp.gather(2, x[:, 1:, None])[..., 0].cpu().numpy())
+    with progress.stage(label or f"scoring {len(blocks)} blocks", -(-len(seqs) // batch)) as tick:
+        for start in range(0, len(seqs), batch):
+            x = seqs[start : start + batch]
+            logp = F.log_softmax(model(x[:, :-1]).float(), dim=-1)
+            out.append(logp.gather(2, x[:, 1:, None])[..., 0].cpu().numpy())
+            tick.advance()
     return np.concatenate(out).astype(np.float64)
 
 
@@ -92,6 +105,15 @@ def optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
     return torch.optim.AdamW(groups, lr=settings.learning_rate, betas=(0.9, 0.95))
 
 
+def learning_rate(step: int, steps: int, peak: float, schedule: str) -> float:
+    """The learning rate of optimiser step ``step`` of ``steps`` under ``schedule``."""
+    if schedule == "linear":  # Hugging Face Trainer's default: no warm-up, down to 0
+        return peak * (1 - step / steps)
+    if schedule == "constant":
+        return peak
+    return cosine_lr(step, steps, peak)
+
+
 def cosine_lr(step: int, steps: int, peak: float) -> float:
     """Linear warm-up over the first 5% of steps, then cosine decay to a tenth of the peak."""
     warm = max(1, steps // 20)
@@ -108,33 +130,56 @@ def train(
     bos: int,
     settings: TrainSettings,
     rng: np.random.Generator,
+    label: str = "training",
 ) -> Any:
-    """Train on (n, L) blocks; keep the weights with the best real validation loss."""
+    """Train on (n, L) blocks; keep the weights with the best real validation loss (after
+    several epochs: one epoch has one candidate)."""
     data = with_bos(blocks, bos).to(device_of(model))
     opt = optimizer(model, settings)
     per_epoch = math.ceil(len(data) / settings.batch_size)
     steps, step = settings.epochs * per_epoch, 0
     best, best_state = math.inf, None
-    for _ in range(settings.epochs):
-        model.train()
-        order = torch.from_numpy(rng.permutation(len(data)))
-        for start in range(0, len(data), settings.batch_size):
-            x = data[order[start : start + settings.batch_size]]
-            logits = model(x[:, :-1])  # (B, L, vocab)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
-            for group in opt.param_groups:
-                group["lr"] = cosine_lr(step, steps, settings.learning_rate)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            step += 1
-        score = mean_loss(model, validation, bos)
+    for epoch in range(settings.epochs):
+        name = f"{label}, epoch {epoch + 1} of {settings.epochs} ({len(data)} blocks)"
+        with progress.stage(name, per_epoch) as tick:
+            step = train_epoch(model, data, opt, settings, rng, (step, steps), tick)
+        if settings.epochs == 1:  # the only candidate: no validation, no copy of the weights
+            return model
+        score = mean_loss(model, validation, bos, f"{label}: {len(validation)} validation blocks")
         if score < best:
             best, best_state = score, {k: v.clone() for k, v in model.state_dict().items()}
     assert best_state is not None
     model.load_state_dict(best_state)
     return model
+
+
+def train_epoch(
+    model: Any,
+    data: torch.Tensor,
+    opt: torch.optim.AdamW,
+    settings: TrainSettings,
+    rng: np.random.Generator,
+    schedule: tuple[int, int],
+    tick: progress.Stage,
+) -> int:
+    """One pass over ``data`` in a random order; returns the optimiser steps taken so far
+    (``schedule`` is (steps taken before, steps in all))."""
+    model.train()
+    step, steps = schedule
+    order = torch.from_numpy(rng.permutation(len(data)))
+    for start in range(0, len(data), settings.batch_size):
+        x = data[order[start : start + settings.batch_size]]
+        logits = model(x[:, :-1])  # (B, L, vocab)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(step, steps, settings.learning_rate, settings.schedule)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        tick.advance()
+    return step
 
 
 @dataclass(frozen=True)
@@ -186,6 +231,7 @@ def generate(
     decoding: Decoding,
     generator: torch.Generator,
     batch: int = 512,
+    label: str = "",
 ) -> np.ndarray:
     """Continue every (n, L) prompt with ``length`` tokens: (n, length).
 
@@ -194,22 +240,22 @@ def generate(
     model.eval()
     search = beam_search if decoding.beams > 1 else sample_tokens
     step, device = max(1, batch // decoding.beams), device_of(model)
-    return np.concatenate(
-        [
-            search(
-                model,
-                with_bos(prompts[start : start + step], bos).to(device),
-                length,
-                decoding,
-                generator,
-            )
-            for start in range(0, len(prompts), step)
-        ]
-    )
+    name = label or f"generating {len(prompts)} blocks"
+    out = []
+    with progress.stage(f"{name} of {length} tokens", -(-len(prompts) // step) * length) as tick:
+        for start in range(0, len(prompts), step):
+            x = with_bos(prompts[start : start + step], bos).to(device)
+            out.append(search(model, x, length, decoding, generator, tick))
+    return np.concatenate(out)
 
 
 def sample_tokens(
-    model: Any, x: torch.Tensor, length: int, decoding: Decoding, generator: torch.Generator
+    model: Any,
+    x: torch.Tensor,
+    length: int,
+    decoding: Decoding,
+    generator: torch.Generator,
+    tick: progress.Stage | None = None,
 ) -> np.ndarray:
     B, device = len(x), x.device
     cache = model.new_cache(B)
@@ -223,11 +269,18 @@ def sample_tokens(
         seen[rows, tokens[:, t]] = True
         if t + 1 < length:
             logits, pos = model.decode(tokens[:, t : t + 1], cache, pos)[:, -1], pos + 1
+        if tick is not None:
+            tick.advance()
     return tokens.cpu().numpy()
 
 
 def beam_search(
-    model: Any, x: torch.Tensor, length: int, decoding: Decoding, generator: torch.Generator
+    model: Any,
+    x: torch.Tensor,
+    length: int,
+    decoding: Decoding,
+    generator: torch.Generator,
+    tick: progress.Stage | None = None,
 ) -> np.ndarray:
     """The ``length`` tokens of highest total log-probability (K beams), per prompt.
 
@@ -253,5 +306,7 @@ def beam_search(
         if t + 1 < length:
             model.reorder(cache, origin)
             logits, pos = model.decode(tokens[:, t : t + 1], cache, pos)[:, -1], pos + 1
+        if tick is not None:
+            tick.advance()
     best = scores.argmax(dim=1)
     return tokens.reshape(B, K, length)[prompts, best].cpu().numpy()

@@ -13,21 +13,34 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
-from model_collapse.params import param
+from model_collapse.params import Param, param
 from model_collapse.sources.base import RealData
 
-# What every torch family trains with: its own family.* keys.
-TRAINING = {
-    "epochs": param(1, "passes over the training set per generation", low=1, high=100_000),
-    "batch_size": param(32, "blocks per optimiser step", low=1, high=1_000_000),
-    "learning_rate": param(3e-3, "peak AdamW learning rate", low=0.0, high=10.0, open_low=True),
-    "weight_decay": param(0.1, "AdamW weight decay", low=0.0, high=100.0),
-    "init": param(
-        "scratch",
-        "later generations start from scratch, generation 0's or the previous weights",
-        choices=("scratch", "gen0", "previous"),
-    ),
-}
+
+def training(
+    learning_rate: float, weight_decay: float, schedule: str, batch_size: int = 32
+) -> dict[str, Param]:
+    """The family.* keys every torch family trains with, with that family's defaults: a
+    model trained from scratch and a pretrained one being fine-tuned need different ones."""
+    return {
+        "epochs": param(1, "passes over the training set per generation", low=1, high=100_000),
+        "batch_size": param(batch_size, "blocks per optimiser step", low=1, high=1_000_000),
+        "learning_rate": param(
+            learning_rate, "peak AdamW learning rate", low=0.0, high=10.0, open_low=True
+        ),
+        "weight_decay": param(weight_decay, "AdamW weight decay", low=0.0, high=100.0),
+        "schedule": param(
+            schedule,
+            "cosine: 5% warm-up, then down to a tenth of the peak; linear: from the peak "
+            "down to 0, no warm-up (Hugging Face Trainer's); constant",
+            choices=("cosine", "linear", "constant"),
+        ),
+        "init": param(
+            "scratch",
+            "later generations start from scratch, generation 0's or the previous weights",
+            choices=("scratch", "gen0", "previous"),
+        ),
+    }
 
 
 class NeuralLanguageModel:
@@ -67,7 +80,9 @@ class NeuralLanguageModel:
         from model_collapse.families.lm_torch import TrainSettings, train
 
         f = self.config.family
-        settings = TrainSettings(f.epochs, f.batch_size, f.learning_rate, f.weight_decay)
+        settings = TrainSettings(
+            f.epochs, f.batch_size, f.learning_rate, f.weight_decay, f.schedule
+        )
         assert self.real.validation is not None
         self.nets_ = []
         for seed, blocks in enumerate(data):
@@ -77,8 +92,9 @@ class NeuralLanguageModel:
             # this stage's stream inside fork_rng, which restores it afterwards.
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(rng.integers(2**62)))
+                label = f"training seed {seed}"
                 self.nets_.append(
-                    train(net, blocks, self.real.validation, self.real.bos, settings, rng)
+                    train(net, blocks, self.real.validation, self.real.bos, settings, rng, label)
                 )
         return self
 
@@ -94,20 +110,21 @@ class NeuralLanguageModel:
         for seed, net in enumerate(self.nets_):
             generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
             prompt = prompts[seed, np.arange(n) % prompts.shape[1]]
-            out.append(generate(net, prompt, prompts.shape[2], self.real.bos, decoding, generator))
+            label = f"seed {seed}: generating {n} blocks"
+            length, bos = prompts.shape[2], self.real.bos
+            out.append(generate(net, prompt, length, bos, decoding, generator, label=label))
         return np.stack(out)
 
     def log_prob(self, blocks: np.ndarray) -> np.ndarray:
         """Natural-log probability of every token of (m, L) blocks, per seed: (S, m, L)."""
-        from model_collapse.families.lm_torch import token_log_probs
-
-        return np.stack([token_log_probs(net, blocks, self.real.bos) for net in self.nets_])
+        return np.stack([self.seed_log_prob(s, blocks) for s in range(len(self.nets_))])
 
     def seed_log_prob(self, seed: int, blocks: np.ndarray) -> np.ndarray:
         """The same under one seed's model only: (m, L)."""
         from model_collapse.families.lm_torch import token_log_probs
 
-        return token_log_probs(self.nets_[seed], blocks, self.real.bos)
+        label = f"seed {seed}: scoring {len(blocks)} blocks"
+        return token_log_probs(self.nets_[seed], blocks, self.real.bos, label=label)
 
     def weights(self) -> list[dict[str, np.ndarray]]:
         return [

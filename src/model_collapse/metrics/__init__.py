@@ -8,7 +8,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
-from model_collapse.metrics import continuous, discrete, text
+from model_collapse.metrics import continuous, discrete, pretrained, text
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.sources.base import RealData
 
@@ -20,6 +20,7 @@ __all__ = [
     "continuous",
     "discrete",
     "make_reference",
+    "pretrained",
     "text",
 ]
 

@@ -32,6 +32,17 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """A check on generation 0: the metric must not exceed ``factor`` times the column
+    ``baseline`` (where the run has it). Above it, the run log and the console warn with
+    ``advice``, and the metric's figure draws the baseline and says so."""
+
+    baseline: str
+    factor: float
+    advice: str
+
+
+@dataclass(frozen=True)
 class Metric:
     """A registered metric.
 
@@ -52,6 +63,7 @@ class Metric:
     too_small: Callable[[Reference], str] | None = None
     params: dict[str, Param] = field(default_factory=dict)  # its own metrics.* keys
     services: tuple[str, ...] = ()  # run-scoped helpers it reads from step.services
+    guard: Guard | None = None  # generation 0 must stay within a factor of a baseline
 
 
 METRICS: Registry[Metric] = Registry("metric")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from model_collapse.capabilities import ScoresTokens, can
+from model_collapse.metrics import pretrained
 from model_collapse.metrics.base import METRICS, Metric, Reference, always
 from model_collapse.step import Step
 
@@ -145,4 +146,7 @@ for _name, _fn, _applies, _text in [
 ]:
     per_item = sequence_gen0_perplexity if _name == "gen0_perplexity" else None
     too_small = _blocks_of(4) if _name == "repetition" else None
-    METRICS.register(_name)(Metric(("text",), _fn, _applies, _text, per_item, too_small))
+    guard = pretrained.GUARD if _name == "test_perplexity" else None
+    METRICS.register(_name)(
+        Metric(("text",), _fn, _applies, _text, per_item, too_small, guard=guard)
+    )

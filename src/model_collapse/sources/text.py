@@ -240,6 +240,10 @@ def load_splits(config: Config, kind: Kind, splits: dict[str, list[str]], where:
     blocks = {
         name: to_blocks(tokenizer, texts, cfg.block_size, name) for name, texts in splits.items()
     }
+    # The splits' documents are in a random order already: the first blocks are a sample.
+    for split, key in (("test", "n_test"), ("validation", "n_validation")):
+        if cfg.params.get(key):
+            blocks[split] = blocks[split][: cfg.params[key]]
     train, fresh = draw_per_seed(config, blocks["train"], where, "blocks")
     return RealData(
         kind,
@@ -308,6 +312,22 @@ CORPUS = {
     "max_documents": param(0, "use only the first documents (0: all)", low=0, high=MANY),
     "tokenizer": param(
         "", 'a Hugging Face model directory whose tokenizer to use ("": train a BPE)', path=True
+    ),
+    # Scoring costs most with a pretrained model: such a family fills these in (hf: 256 and
+    # 128, see its resolve); other families score every block.
+    "n_test": param(
+        None,
+        "blocks of the test split the metrics score (0: all; unset: the family's choice)",
+        int | None,
+        low=0,
+        high=MANY,
+    ),
+    "n_validation": param(
+        None,
+        "blocks of the validation split scored after each epoch (0: all; unset: the family's)",
+        int | None,
+        low=0,
+        high=MANY,
     ),
 }
 SPLIT = {
