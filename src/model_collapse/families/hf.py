@@ -46,7 +46,7 @@ def _wrap(model: Any) -> Any:
             self.vocab = int(inner.config.vocab_size)
 
         def forward(self, idx: Any) -> Any:
-            return self.model(input_ids=idx).logits
+            return self.model(input_ids=idx, use_cache=False).logits  # no KV cache to fill
 
         def new_cache(self, batch: int) -> Any:
             return DynamicCache(config=self.model.config)
@@ -156,6 +156,8 @@ def model_files(config: Config) -> list[Path]:
 class HFModel(NeuralLanguageModel):
     """A Hugging Face causal LM per seed, fine-tuned each generation; its starting weights
     are the pretrained ones in ``family.model_path``."""
+
+    fused = True
 
     def pretrained_log_prob(self, blocks: np.ndarray) -> np.ndarray:
         """log p of every token of (m, L) blocks under the pretrained weights: (m, L)."""

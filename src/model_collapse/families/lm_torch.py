@@ -39,6 +39,7 @@ class TrainSettings:
     learning_rate: float
     weight_decay: float
     schedule: str = "cosine"
+    fused: bool = False  # torch's fused AdamW: one kernel for every parameter
 
 
 def torch_device(name: str) -> torch.device:
@@ -102,7 +103,8 @@ def optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
         {"params": decay, "weight_decay": settings.weight_decay},
         {"params": rest, "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=settings.learning_rate, betas=(0.9, 0.95))
+    fused = {"fused": True} if settings.fused else {}
+    return torch.optim.AdamW(groups, lr=settings.learning_rate, betas=(0.9, 0.95), **fused)
 
 
 def learning_rate(step: int, steps: int, peak: float, schedule: str) -> float:

@@ -52,6 +52,11 @@ class NeuralLanguageModel:
     real : the real data: prompts (its training blocks), validation blocks, begin token.
     """
 
+    # torch's fused AdamW: on a CPU its step over 135 M parameters takes 0.07 s instead of
+    # 0.5 s. Its last bits differ from the for-loop AdamW, so families whose results were
+    # published with the latter (gpt) keep it.
+    fused = False
+
     def __init__(self, config: Config, real: RealData) -> None:
         self.config = config
         self.real = real
@@ -81,7 +86,7 @@ class NeuralLanguageModel:
 
         f = self.config.family
         settings = TrainSettings(
-            f.epochs, f.batch_size, f.learning_rate, f.weight_decay, f.schedule
+            f.epochs, f.batch_size, f.learning_rate, f.weight_decay, f.schedule, self.fused
         )
         assert self.real.validation is not None
         self.nets_ = []
