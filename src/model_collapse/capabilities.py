@@ -25,6 +25,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
+from model_collapse.rng import weighted_rows
 
 if TYPE_CHECKING:
     from model_collapse.step import Step
@@ -136,12 +137,8 @@ def resample(
 ) -> np.ndarray:
     """``size`` items per seed (default n) drawn with replacement in proportion to
     ``weight`` (S, n): what a family that cannot weigh items fits instead."""
-    seeds, n = weight.shape
-    size = n if size is None else size
-    cumulative = np.cumsum(weight, axis=1)
-    draws = rng.random((seeds, size)) * cumulative[:, -1:]
-    rows = np.stack([np.searchsorted(cumulative[s], draws[s], side="right") for s in range(seeds)])
-    return np.take_along_axis(data, np.minimum(rows, n - 1)[..., None], axis=1)
+    rows = weighted_rows(weight, weight.shape[1] if size is None else size, rng)
+    return np.take_along_axis(data, rows[..., None], axis=1)
 
 
 def fit_items(model: Any, train: Any, step: Step, need: int = 1) -> Any:

@@ -40,6 +40,15 @@ def seed_streams(root: int, stage: str, generation: int, n_seeds: int) -> list[n
     ]
 
 
+def weighted_rows(weight: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices (S, size) drawn with replacement in proportion to ``weight`` (S, n)."""
+    seeds, n = weight.shape
+    cumulative = np.cumsum(weight, axis=1)
+    draws = rng.random((seeds, size)) * cumulative[:, -1:]
+    rows = np.stack([np.searchsorted(cumulative[s], draws[s], side="right") for s in range(seeds)])
+    return np.minimum(rows, n - 1)  # a draw that rounds onto the total takes the last row
+
+
 def random_subsets(rng: np.random.Generator, n_seeds: int, pool: int, size: int) -> np.ndarray:
     """Row indices of a uniform subset without replacement per seed: shape (S, size)."""
     keys = rng.random((n_seeds, pool))

@@ -15,6 +15,7 @@ from model_collapse.degenerate import overflowed, singular_gaussian
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.gaussian import sample_gaussian
 from model_collapse.params import BIG, param
+from model_collapse.rng import weighted_rows
 from model_collapse.sources.base import RealData
 
 
@@ -76,10 +77,7 @@ class KDEModel:
         if self.shares_ is None:
             rows = rng.integers(0, m, size=(seeds, n))
         else:  # kernels drawn in proportion to their weight
-            cumulative = np.cumsum(self.shares_, axis=1)
-            draws = rng.random((seeds, n)) * cumulative[:, -1:]
-            found = [np.searchsorted(cumulative[s], draws[s], side="right") for s in range(seeds)]
-            rows = np.minimum(np.stack(found), m - 1)
+            rows = weighted_rows(self.shares_, n, rng)
         centres = np.take_along_axis(self.points_, rows[..., None], axis=1)
         noise = sample_gaussian(np.zeros((seeds, d)), self.kernel_, n, rng)
         return centres + noise
