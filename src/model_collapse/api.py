@@ -203,11 +203,6 @@ def read_metrics(text: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text))
 
 
-def tell_stage(observers: Sequence[Observer], name: str, done: int, total: int) -> None:
-    for observer in observers:
-        observer.stage(name, done, total)
-
-
 def run(
     config: Config | dict[str, Any] | str | Path,
     out: str | Path | None = None,
@@ -232,7 +227,7 @@ def run(
     """
     from model_collapse import progress
     from model_collapse.loop import plan_run, run_generations
-    from model_collapse.observers import Callbacks
+    from model_collapse.observers import Callbacks, tell
     from model_collapse.store import RunStore
 
     watching = [*observers, Callbacks(on_start, on_generation)]
@@ -241,7 +236,7 @@ def run(
     with RunStore(directory, plan.saved, plan.columns, plan.inputs, restart) as store:
         for observer in watching:
             observer.start(plan, store.start, directory)
-        with progress.listening(functools.partial(tell_stage, watching)):
+        with progress.listening(functools.partial(tell, watching, "stage")):
             run_generations(plan, store, watching)
         result = Result(plan.saved, read_metrics(store.metrics_text()), directory)
         if directory is not None:

@@ -23,7 +23,7 @@ from model_collapse.data import REAL, Items
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, choose_metrics, make_reference
 from model_collapse.notes import RunNotes
-from model_collapse.observers import Observer
+from model_collapse.observers import Observer, tell
 from model_collapse.plugins import declared
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.rng import stream
@@ -177,15 +177,10 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
     return values
 
 
-def tell_warning(observers: Sequence[Observer], text: str) -> None:
-    for observer in observers:
-        observer.warning(text)
-
-
 def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] = ()) -> RunNotes:
     """Run every generation not yet in ``store``, for all seeds at once."""
     config, real, regime = plan.config, plan.real, plan.regime
-    warn = functools.partial(tell_warning, observers)
+    warn = functools.partial(tell, observers, "warning")
     notes = RunNotes(config.experiment.seeds, plan.family.collapse, store.notes(), warn)
     if store.start == 0:
         notes.lines += plan.notes

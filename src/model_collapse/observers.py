@@ -8,9 +8,9 @@ already saved: it cannot change a result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,6 +38,12 @@ class Observer:
 
     def finish(self, result: Result) -> None:
         """Every generation is saved and the figures drawn."""
+
+
+def tell(observers: Sequence[Observer], moment: str, *details: Any) -> None:
+    """Tell every observer of one moment ("stage", "warning", ...) with its details."""
+    for observer in observers:
+        getattr(observer, moment)(*details)
 
 
 class Callbacks(Observer):
