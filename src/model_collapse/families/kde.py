@@ -38,11 +38,13 @@ class KDEModel:
             return np.broadcast_to(self.bandwidth**2 * np.eye(d), (seeds, d, d)).copy()
         centred = x - x.mean(axis=1, keepdims=True)
         cov = np.einsum("snd,sne->sde", centred, centred) / (n - 1)
+        return np.asarray(cov * self.factor(n, d) ** 2)
+
+    def factor(self, n: Any, d: int) -> Any:
+        """The rule's factor of the data covariance for n items (or effective items) in d-D."""
         if self.bandwidth == "scott":
-            factor = n ** (-1.0 / (d + 4))
-        else:  # silverman
-            factor = (n * (d + 2) / 4.0) ** (-1.0 / (d + 4))
-        return np.asarray(cov * factor**2)
+            return n ** (-1.0 / (d + 4))
+        return (n * (d + 2) / 4.0) ** (-1.0 / (d + 4))  # silverman
 
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         self.points_ = np.asarray(data, dtype=float)
@@ -64,12 +66,7 @@ class KDEModel:
         centred = self.points_ - mean[:, None, :]
         squares = (share**2).sum(axis=1)  # 1 / effective sample size, per seed
         cov = np.einsum("sn,snd,sne->sde", share, centred, centred) / (1 - squares)[:, None, None]
-        n_eff = 1.0 / squares
-        if self.bandwidth == "scott":
-            factor = n_eff ** (-1.0 / (d + 4))
-        else:  # silverman
-            factor = (n_eff * (d + 2) / 4.0) ** (-1.0 / (d + 4))
-        self.kernel_ = cov * (factor**2)[:, None, None]
+        self.kernel_ = cov * (self.factor(1.0 / squares, d) ** 2)[:, None, None]
         return self
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
