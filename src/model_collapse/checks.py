@@ -47,6 +47,12 @@ def check_run(config: Config, family: Family, regime: Regime, real: RealData) ->
             f"sampling.{changed[0]} applies to neural language models, not '{name}'; "
             f"set sampling.{changed[0]} = {DECODING[changed[0]]}"
         )
+    if config.sampling.watermark != "none" and not family.watermark:
+        able = ", ".join(n for n, f in FAMILIES.items() if f.watermark)
+        raise UserInputError(
+            f"sampling.watermark applies to the families that sample tokens ({able}), not "
+            f"'{name}'; set sampling.watermark = \"none\""
+        )
     if family.check is not None:
         family.check(config, real)
     check_sizes(config, family, real, {"sampling.n": config.sampling.n})

@@ -401,3 +401,6 @@ def options(
 
 def main() -> None:
     app()
+
+
+from model_collapse import cli_tools  # noqa: E402, F401  (its commands register on app)

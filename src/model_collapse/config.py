@@ -101,6 +101,23 @@ class SamplingConfig:
         1.0, "divide the logits of seen tokens (CTRL)", 0.0, 100.0, open_low=True
     )
     beams: int = _spec(1, "beam search with this many beams (1: sampling)", low=1, high=1000)
+    watermark: str = _spec(
+        "none",
+        "kgw: the green-list watermark of Kirchenbauer et al. on every generated token",
+        choices=("none", "kgw"),
+    )
+    watermark_key: int = _spec(15485863, "the watermark's secret key", low=0, high=2**63 - 1)
+    watermark_gamma: float = _spec(
+        0.25,
+        "the watermark's green share of the vocabulary",
+        0.0,
+        1.0,
+        open_low=True,
+        open_high=True,
+    )
+    watermark_delta: float = _spec(
+        2.0, "the bias added to green tokens' logits", 0.0, 100.0, open_low=True
+    )
 
 
 @dataclass(frozen=True)

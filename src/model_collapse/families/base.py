@@ -56,6 +56,7 @@ class Family:
     bias: bool = False  # honours sampling.bias (covariance scaled by lambda)
     decoding: bool = False  # honours sampling.temperature, top_k, top_p, repetition_penalty
     devices: bool = False  # computes on experiment.device (torch families)
+    watermark: bool = False  # honours sampling.watermark (its sampler biases green tokens)
     check: Callable[[Config, RealData], None] | None = None  # refuses settings it cannot run
     collapse: str = ""  # what a collapsed fit is, for models that are Degenerates
     inputs: Callable[[Config], list[Path]] | None = None  # files it reads (model weights)

@@ -64,6 +64,7 @@ FAMILIES.register("gpt")(
         min_samples=lambda config, dim: 1,
         description="small GPT in PyTorch (family.n_layer, n_head, n_embd, epochs, init)",
         decoding=True,
+        watermark=True,
         devices=True,
         check=check,
         resolve=resolve_device,

@@ -181,6 +181,7 @@ FAMILIES.register("hf")(
         min_samples=lambda config, dim: 1,
         description="a local Hugging Face causal LM or GGUF file, fine-tuned (family.model_path)",
         decoding=True,
+        watermark=True,
         devices=True,
         check=check_model_path,
         params={

@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
 from model_collapse import progress
+from model_collapse.watermark import Watermark
 
 
 class CausalLM(Protocol):
@@ -191,6 +192,23 @@ class Decoding:
     top_p: float = 1.0
     repetition_penalty: float = 1.0
     beams: int = 1
+    watermark: Watermark | None = None
+    vocab: int = 0  # the tokenizer's size: the vocabulary the watermark splits
+
+
+def watermarked(
+    logits: torch.Tensor, previous: torch.Tensor | None, decoding: Decoding
+) -> torch.Tensor:
+    """Logits with the watermark's delta on the green tokens after each row's previous
+    token (unchanged without a watermark). Ids beyond the tokenizer's are never green."""
+    mark = decoding.watermark
+    if mark is None:
+        return logits
+    assert previous is not None, "a watermark needs each row's previous token"
+    masks = torch.from_numpy(mark.masks(previous.cpu().numpy(), decoding.vocab))
+    green = torch.zeros(logits.shape, dtype=logits.dtype)
+    green[:, : masks.shape[1]] = masks.to(logits.dtype)
+    return logits + mark.delta * green.to(logits.device)
 
 
 def penalise(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
@@ -201,9 +219,16 @@ def penalise(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.
     return torch.where(seen, penalised, logits)
 
 
-def next_token_probs(logits: torch.Tensor, seen: torch.Tensor, decoding: Decoding) -> torch.Tensor:
-    """Probabilities (B, vocab) after repetition penalty, temperature, top-k and top-p."""
+def next_token_probs(
+    logits: torch.Tensor,
+    seen: torch.Tensor,
+    decoding: Decoding,
+    previous: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Probabilities (B, vocab) after repetition penalty, temperature, the watermark's bias
+    (after the temperature: delta then means the same at every temperature), top-k, top-p."""
     logits = penalise(logits, seen, decoding.repetition_penalty) / decoding.temperature
+    logits = watermarked(logits, previous, decoding)
     if decoding.top_k:
         kth = torch.topk(logits, min(decoding.top_k, logits.shape[-1])).values[:, -1:]
         logits = logits.masked_fill(logits < kth, -math.inf)
@@ -266,7 +291,8 @@ def sample_tokens(
     tokens = torch.empty(B, length, dtype=torch.long, device=device)
     rows = torch.arange(B, device=device)
     for t in range(length):
-        probs = next_token_probs(logits.float(), seen, decoding)
+        previous = tokens[:, t - 1] if t else x[:, -1]
+        probs = next_token_probs(logits.float(), seen, decoding, previous)
         tokens[:, t] = draw(probs, generator)
         seen[rows, tokens[:, t]] = True
         if t + 1 < length:
@@ -298,7 +324,9 @@ def beam_search(
     tokens = torch.empty(B * K, length, dtype=torch.long, device=device)
     prompts, beams = torch.arange(B, device=device), torch.arange(B * K, device=device)
     for t in range(length):
-        logp = F.log_softmax(penalise(logits.float(), seen, decoding.repetition_penalty), dim=-1)
+        previous = tokens[:, t - 1] if t else x[:, -1]
+        logits = penalise(logits.float(), seen, decoding.repetition_penalty)
+        logp = F.log_softmax(watermarked(logits, previous, decoding), dim=-1)
         candidates = (scores.reshape(-1, 1) + logp).reshape(B, K * V)
         scores, flat = candidates.topk(K, dim=1)  # (B, K)
         origin = (prompts[:, None] * K + flat // V).reshape(-1)

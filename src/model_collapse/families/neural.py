@@ -15,6 +15,7 @@ from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.params import Param, param
 from model_collapse.sources.base import RealData
+from model_collapse.watermark import Watermark
 
 
 def training(
@@ -110,7 +111,10 @@ class NeuralLanguageModel:
         from model_collapse.families.lm_torch import Decoding, generate
 
         s, prompts = self.config.sampling, self.real.train
-        decoding = Decoding(s.temperature, s.top_k, s.top_p, s.repetition_penalty, s.beams)
+        mark, vocab = Watermark.of(s), self.real.categories
+        decoding = Decoding(
+            s.temperature, s.top_k, s.top_p, s.repetition_penalty, s.beams, mark, vocab
+        )
         out = []
         for seed, net in enumerate(self.nets_):
             generator = torch.Generator().manual_seed(int(rng.integers(2**62)))

@@ -9,6 +9,7 @@ so no step ever builds a distribution over the whole vocabulary.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -19,6 +20,7 @@ from model_collapse.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.params import param
 from model_collapse.sources.base import RealData
+from model_collapse.watermark import Watermark
 
 
 @dataclass
@@ -129,6 +131,24 @@ class NGramTables:
         token[todo[~observed]] = rng.integers(0, self.vocab, size=int((~observed).sum()))
         return token
 
+    def distribution(self, context: np.ndarray) -> np.ndarray:
+        """P(every token | context) for each context row (B, order - 1): (B, V)."""
+        p = np.tile(self.unigram, (len(context), 1))
+        for k in range(2, self.order + 1):
+            level = self.levels[k - 1]
+            i, seen = _lookup(level.ctx_keys, self.context_keys(context, k))
+            rows = np.flatnonzero(seen)
+            total = level.ctx_total[i[rows]]
+            # the lower order's share, then each observed continuation's discounted count
+            p[rows] *= (level.discount * level.ctx_types[i[rows]] / total)[:, None]
+            types = level.ctx_types[i[rows]]
+            row = np.repeat(rows, types)
+            entry = np.repeat(level.ctx_start[i[rows]] - np.cumsum(types) + types, types)
+            entry += np.arange(len(row))
+            kept = np.maximum(level.counts[entry] - level.discount, 0.0)
+            p[row, level.keys[entry] % self.base] += kept / np.repeat(total, types)
+        return p
+
     def state(self) -> dict[str, np.ndarray]:
         out = {}
         for k, level in enumerate(self.levels, start=1):
@@ -155,10 +175,13 @@ class NGramModel:
     prompts : (S, m, L) real training blocks whose last tokens start each generated block.
     """
 
-    def __init__(self, order: int, vocab: int, prompts: np.ndarray) -> None:
+    def __init__(
+        self, order: int, vocab: int, prompts: np.ndarray, watermark: Watermark | None = None
+    ) -> None:
         self.order = order
         self.vocab = vocab
         self.prompts = prompts
+        self.watermark = watermark
 
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         self.tables_ = [NGramTables.count(blocks, self.order, self.vocab) for blocks in data]
@@ -171,9 +194,37 @@ class NGramModel:
             prompt = self.prompts[s, np.arange(n) % m]  # every real block, repeated if n > m
             context = np.concatenate([np.full((n, self.order), self.vocab), prompt], axis=1)
             context = context[:, context.shape[1] - (self.order - 1) :]
+            previous = prompt[:, -1]
             for t in range(length):
-                out[s, :, t] = tables.draw(context, rng)
+                out[s, :, t] = (
+                    tables.draw(context, rng)
+                    if self.watermark is None
+                    else self._draw_watermarked(tables, context, previous, rng)
+                )
                 context = np.concatenate([context[:, 1:], out[s, :, t, None]], axis=1)
+                previous = out[s, :, t]
+        return out
+
+    def _draw_watermarked(
+        self,
+        tables: NGramTables,
+        context: np.ndarray,
+        previous: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """One token per row from the model's distribution with the green tokens' weight
+        multiplied by e^delta (delta added to their logits), by inverse CDF."""
+        assert self.watermark is not None
+        mark, out = self.watermark, np.empty(len(context), dtype=np.int64)
+        step = max(1, 2**24 // self.vocab)  # rows at a time: 128 MB of probabilities
+        for start in range(0, len(context), step):
+            rows = slice(start, start + step)
+            p = tables.distribution(context[rows])
+            p *= np.where(mark.masks(previous[rows], self.vocab), math.exp(mark.delta), 1.0)
+            cdf = np.cumsum(p, axis=1)
+            u = rng.random(len(cdf)) * cdf[:, -1]
+            picked = (cdf < u[:, None]).sum(axis=1)
+            out[rows] = np.minimum(picked, self.vocab - 1)
         return out
 
     def log_prob(self, blocks: np.ndarray) -> np.ndarray:
@@ -227,7 +278,8 @@ def check(config: Config, real: RealData) -> None:
 
 
 def _make(config: Config, real: RealData) -> NGramModel:
-    return NGramModel(config.family.order, real.categories, real.train)
+    mark = Watermark.of(config.sampling)
+    return NGramModel(config.family.order, real.categories, real.train, mark)
 
 
 FAMILIES.register("ngram")(
@@ -236,6 +288,7 @@ FAMILIES.register("ngram")(
         make=_make,
         min_samples=lambda config, dim: 1,
         description="order-n token model, interpolated Kneser-Ney (family.order)",
+        watermark=True,
         check=check,
         params={"order": param(3, "tokens per n-gram", low=1, high=4)},
     )

@@ -57,6 +57,7 @@ class RealData:
     validation : (v, d) real validation data where the source has a split for it.
     decode : turns token ids back into text (text kind only).
     bos : the token that begins every sequence for a neural model (text kind only).
+    encode : turns texts into token ids with the same tokenizer (text kind only).
     """
 
     kind: Kind
@@ -68,6 +69,7 @@ class RealData:
     validation: np.ndarray | None = None
     decode: Callable[[list[int]], str] | None = None
     bos: int = -1
+    encode: Callable[[list[str]], list[list[int]]] | None = None  # texts to token ids
 
     def digest(self) -> str:
         """SHA-256 of the real data a run uses: a resumed run must see the same numbers."""

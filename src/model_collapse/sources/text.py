@@ -255,6 +255,7 @@ def load_splits(config: Config, kind: Kind, splits: dict[str, list[str]], where:
         validation=blocks["validation"],
         decode=tokenizer.decode,
         bos=tokenizer.eot,
+        encode=tokenizer.encode,
     )
 
 

@@ -1,0 +1,131 @@
+"""Texts handed to the detectors, the watermark test and the audit, and the tokenizer that
+reads them.
+
+A corpus is a .txt file (documents separated by blank lines), a folder of .txt files, a
+.jsonl file (field ``text``) or a Parquet file (column ``text``). A tokenizer is named by
+``--tokenizer``: ``wikipedia`` (the built-in source's BPE at its defaults: what a run of
+the Wikipedia presets generates with), a run directory (its source's tokenizer), or a
+Hugging Face model directory, GGUF file or ``package:NAME``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from model_collapse.errors import UserInputError
+
+TEXT_SUFFIXES = (".txt", ".jsonl", ".parquet")
+
+
+@dataclass(frozen=True)
+class TextTokenizer:
+    """Texts to ids and back, over ``size`` ids; ``name`` says where it came from."""
+
+    encode: Callable[[list[str]], list[list[int]]]
+    decode: Callable[[list[int]], str]
+    size: int
+    name: str
+
+    @property
+    def fingerprint(self) -> str:
+        """What identifies the vocabulary: the SHA-256 of every id's text, in order."""
+        return vocabulary_fingerprint(self.decode, self.size)
+
+
+def vocabulary_fingerprint(decode: Callable[[list[int]], str], size: int) -> str:
+    digest = hashlib.sha256(str(size).encode())
+    for token in range(size):
+        digest.update(b"\0" + decode([token]).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
+
+
+def tokenizer_from(spec: str) -> TextTokenizer:
+    """The tokenizer ``spec`` names (see the module's text)."""
+    from model_collapse.sources.text import model_tokenizer
+
+    path = Path(spec).expanduser()
+    if spec == "wikipedia" or (path / "config.toml").is_file():
+        from model_collapse.api import load_config
+        from model_collapse.sources.base import load_real_data
+
+        config = load_config({} if spec == "wikipedia" else path / "config.toml")
+        if spec == "wikipedia":
+            config = load_config({"source": {"name": "wikipedia"}, "family": {"name": "ngram"}})
+        real = load_real_data(config, "text") if _is_text(config) else None
+        if real is None or real.encode is None or real.decode is None:
+            raise UserInputError(f"the run in {spec} is not a run on text: it has no tokenizer")
+        return TextTokenizer(real.encode, real.decode, real.categories, spec)
+    from model_collapse.local_models import model_location
+
+    found = model_tokenizer(model_location(spec))
+    return TextTokenizer(found.encode, found.decode, found.size, spec)
+
+
+def _is_text(config: object) -> bool:
+    from model_collapse.sources import SOURCES
+
+    return "text" in SOURCES.get(config.source.name).kinds  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    origin: str  # file and line or paragraph, for tables
+    tokenizer: str = ""  # the fingerprint an export recorded, if any
+
+
+def read_documents(paths: list[Path], text_field: str = "text") -> list[Document]:
+    """Every document of the given corpora, in order; empty documents are refused."""
+    documents: list[Document] = []
+    for path in paths:
+        documents.extend(_read_one(path, text_field))
+    if not documents:
+        raise UserInputError(f"no documents in {', '.join(map(str, paths))}")
+    empty = next((d for d in documents if not d.text.strip()), None)
+    if empty is not None:
+        raise UserInputError(f"{empty.origin} is an empty text; remove it or give it text")
+    return documents
+
+
+def _read_one(path: Path, text_field: str) -> list[Document]:
+    from model_collapse.sources.text import read_text, user_documents
+
+    if not path.exists():
+        raise UserInputError(f"file not found: {path}")
+    if path.is_file() and path.suffix not in TEXT_SUFFIXES:
+        raise UserInputError(
+            f"{path}: not a corpus file; give .txt, .jsonl or .parquet files or a folder"
+        )
+    if path.suffix == ".jsonl":
+        out = []
+        for number, line in enumerate(read_text(path).splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                marked = str(row.get("tokenizer", ""))
+                out.append(Document(str(row[text_field]), f"{path}:{number}", marked))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+                raise UserInputError(
+                    f"{path} line {number}: not a JSON object with a '{text_field}' field"
+                ) from None
+        return out
+    texts = user_documents(path, text_field)
+    if path.suffix == ".txt":  # paragraphs: blank lines between documents
+        texts = [t for t in texts if t.strip()]
+    return [Document(text, f"{path}#{i + 1}") for i, text in enumerate(texts)]
+
+
+def check_tokenizer(documents: list[Document], tokenizer: TextTokenizer) -> None:
+    """Texts an export marked with its tokenizer must be read with that tokenizer."""
+    marked = {d.tokenizer for d in documents if d.tokenizer}
+    if marked and marked != {tokenizer.fingerprint}:
+        other = sorted(marked - {tokenizer.fingerprint})[0]
+        raise UserInputError(
+            f"the texts were generated with tokenizer {other} but --tokenizer {tokenizer.name} "
+            f"is {tokenizer.fingerprint}; pass --tokenizer RUN_DIR of the run that generated them"
+        )
