@@ -130,8 +130,8 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
         ),
         "another plug-in's key": (
             ["gaussian-1d", "--set", "regime.real_fraction=0.5"],
-            "regime.real_fraction belongs to mix, fresh, pool, oracle, not to regime 'replace'; "
-            "set regime.name too, or leave it out",
+            "regime.real_fraction belongs to mix, fresh, pool, oracle, filter, weight, verify, "
+            "watermark-filter, not to regime 'replace'; set regime.name too, or leave it out",
         ),
         "generations": (
             ["gaussian-1d", "--set", "experiment.generations=0"],
@@ -340,7 +340,8 @@ def test_version_and_list():
     version = invoke("--version")
     assert version.exit_code == 0 and version.output.strip() == f"model-collapse {__version__}"
     listing = invoke("list").output
-    assert "(none yet)" not in listing and "detector" not in listing  # no roadmap notes
+    assert "(none yet)" not in listing  # no roadmap notes
+    assert "detector fast_detectgpt" in " ".join(listing.split())
 
 
 def test_init_writes_a_commented_config_that_runs(tmp_path: Path):

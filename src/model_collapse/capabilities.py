@@ -79,6 +79,15 @@ class ScoresTokens(Protocol):
 
 
 @runtime_checkable
+class ScoresDistributions(Protocol):
+    """Gives the whole next-token distribution at every position (text detectors)."""
+
+    def next_log_probs(self, seed: int, blocks: np.ndarray) -> Any:
+        """log P(every token | what precedes) for (b, T) blocks: a torch tensor (b, T, V)."""
+        ...
+
+
+@runtime_checkable
 class Pretrained(Protocol):
     """A model that starts from pretrained weights and can score text with them as they
     were, before any fine-tuning (the guard that fine-tuning did not wreck them)."""
@@ -160,6 +169,16 @@ def fit_items(model: Any, train: Any, step: Step, need: int = 1) -> Any:
         return model.fit_weighted(train.data, weight, step.rng("fit"))
     size = max(need, int(np.rint(effective_size(weight).min())))
     return model.fit(resample(train.data, weight, step.rng("resample"), size), step.rng("fit"))
+
+
+def rows_per_seed(weight: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """The rows a family that fits each seed on its own trains on: every item as many times
+    as its weight when the weights are whole numbers (a filter's 0 and 1, a resampler's
+    counts), else a weighted draw of as many rows as the weights are worth."""
+    if np.array_equal(weight, np.round(weight)):
+        return [np.repeat(np.arange(len(w)), w.astype(np.int64)) for w in weight]
+    sizes = np.rint(effective_size(weight)).astype(int)
+    return [weighted_rows(w[None], max(1, k), rng)[0] for w, k in zip(weight, sizes, strict=True)]
 
 
 def checked_weight(weight: np.ndarray, need: int = 1) -> np.ndarray:

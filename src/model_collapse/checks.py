@@ -18,7 +18,7 @@ DECODING = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 
 
 def check_columns(config: Config, regime: Regime, names: list[str]) -> None:
     """A regime's diagnostic must not take a metric's column in metrics.csv."""
-    clash = sorted(set(names) & set(regime.diagnostics))
+    clash = sorted(set(names) & set(regime.columns(config)))
     if clash:
         raise UserInputError(
             f"regime '{config.regime.name}' adds a column '{clash[0]}' that a metric of the "

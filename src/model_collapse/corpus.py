@@ -108,7 +108,7 @@ def _read_one(path: Path, text_field: str) -> list[Document]:
             try:
                 row = json.loads(line)
                 marked = str(row.get("tokenizer", ""))
-                out.append(Document(str(row[text_field]), f"{path}:{number}", marked))
+                out.append(Document(str(row[text_field]), f"{path.name}:{number}", marked))
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
                 raise UserInputError(
                     f"{path} line {number}: not a JSON object with a '{text_field}' field"
@@ -117,7 +117,7 @@ def _read_one(path: Path, text_field: str) -> list[Document]:
     texts = user_documents(path, text_field)
     if path.suffix == ".txt":  # paragraphs: blank lines between documents
         texts = [t for t in texts if t.strip()]
-    return [Document(text, f"{path}#{i + 1}") for i, text in enumerate(texts)]
+    return [Document(text, f"{path.name}#{i + 1}") for i, text in enumerate(texts)]
 
 
 def check_tokenizer(documents: list[Document], tokenizer: TextTokenizer) -> None:

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from model_collapse.errors import UserInputError
 
 
-def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, object]:
-    """The samples (S, n, ...) generation ``generation`` of the run drew, and its plan."""
+def saved_model(directory: Path, generation: int) -> tuple[Any, Any]:
+    """Generation ``generation``'s model of the run, verified, and the run's plan."""
     from safetensors.numpy import load
 
     from model_collapse.api import open_run
-    from model_collapse.loop import generate, plan_run
+    from model_collapse.loop import plan_run
     from model_collapse.state import damaged, read_state, sha256_bytes
 
     result = open_run(directory)
@@ -30,7 +31,7 @@ def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, object]
     assert state is not None
     if not 0 <= generation <= state.completed:
         raise UserInputError(
-            f"{directory} has generations 0 to {state.completed}; --generation {generation} "
+            f"{directory} has generations 0 to {state.completed}; generation {generation} "
             "is not among them"
         )
     name = f"checkpoints/model-{generation:05d}.safetensors"
@@ -46,14 +47,21 @@ def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, object]
     if plan.inputs != state.inputs_sha256:
         raise UserInputError(
             f"the real data or model files of {directory} changed since it ran; its "
-            "generated set cannot be drawn again"
+            "models cannot be used"
         )
+    return plan.new_model().set_state(load(payload)), plan
+
+
+def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, Any]:
+    """The samples (S, n, ...) generation ``generation`` of the run drew, and its plan."""
+    from model_collapse.loop import generate
+
+    model, plan = saved_model(directory, generation)
     if plan.config.family.exact:
         raise UserInputError(
             f"{directory} ran on the exact path (family.exact): it drew sufficient statistics, "
             "not samples; run it with family.exact = false to export samples"
         )
-    model = plan.new_model().set_state(load(payload))
     samples, _ = generate(model, plan.config, plan.regime, generation)
     assert samples is not None
     return samples, plan
@@ -67,7 +75,7 @@ def export(directory: Path, generation: int, out: Path) -> int:
     if not directory.is_dir():
         raise UserInputError(f"{directory} is not a run directory")
     samples, plan = generated_set(directory, generation)
-    real = plan.real  # type: ignore[attr-defined]
+    real = plan.real
     text = real.decode is not None
     wanted = ".jsonl" if text else ".npy"
     if out.suffix != wanted:

@@ -114,7 +114,7 @@ class Plan:
     @property
     def columns(self) -> list[str]:
         """The columns of metrics.csv after seed and generation."""
-        return [*self.names, *self.regime.diagnostics]
+        return [*self.names, *self.regime.columns(self.config)]
 
 
 def plan_run(config: Config) -> Plan:
@@ -169,7 +169,7 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
         guards = {name: METRICS.get(name).guard for name in plan.names}
         notes.guard(0, values, {name: g for name, g in guards.items() if g is not None})
     seeds = plan.config.experiment.seeds
-    for name, diagnostic in plan.regime.diagnostics.items():
+    for name, diagnostic in plan.regime.columns(plan.config).items():
         value = notes.measure(
             step.generation, name, functools.partial(diagnostic, step, step.train)
         )

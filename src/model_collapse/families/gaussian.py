@@ -100,6 +100,13 @@ class GaussianModel:
     def diverged(self) -> np.ndarray:
         return overflowed(self.mean_, self.covariance_)
 
+    def item_log_density(self, x: np.ndarray) -> np.ndarray:
+        """Log density of each item of x (S, n, d) under its seed's Gaussian: (S, n)."""
+        from model_collapse.families.gmm import mixture_log_density
+
+        ones = np.ones((len(self.mean_), 1))
+        return mixture_log_density(x, ones, self.mean_[:, None], self.covariance_[:, None])[0]
+
     def get_state(self) -> dict[str, np.ndarray]:
         return {"mean_": self.mean_, "covariance_": self.covariance_}
 

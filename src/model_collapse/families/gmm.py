@@ -183,6 +183,10 @@ class GMMModel:
         self.lower_bound_ = bound
         return self
 
+    def item_log_density(self, x: np.ndarray) -> np.ndarray:
+        """Log density of each item of x (S, n, d) under its seed's mixture: (S, n)."""
+        return mixture_log_density(x, self.weights_, self.means_, self.covariances_)[0]
+
     def score(self, x: np.ndarray) -> np.ndarray:
         """Mean log-likelihood of x (S, n, d) per seed."""
         return mixture_log_density(x, self.weights_, self.means_, self.covariances_)[0].mean(1)

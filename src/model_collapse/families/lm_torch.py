@@ -90,6 +90,14 @@ def token_log_probs(
     return np.concatenate(out).astype(np.float64)
 
 
+@torch.inference_mode()
+def next_log_probs(model: Any, blocks: np.ndarray, bos: int) -> torch.Tensor:
+    """Next-token log-probabilities (b, T, vocab) for (b, T) blocks after the begin token."""
+    model.eval()
+    x = with_bos(blocks, bos).to(device_of(model))
+    return F.log_softmax(model(x[:, :-1]).float(), dim=-1)
+
+
 def optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices only (not biases, gains or position tables)."""
     named = list(model.named_parameters())

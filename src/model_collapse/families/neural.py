@@ -104,6 +104,14 @@ class NeuralLanguageModel:
                 )
         return self
 
+    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
+        """Trains each seed on its items repeated by whole-number weights (see
+        ``rows_per_seed``): a filter's kept items, once each."""
+        from model_collapse.capabilities import rows_per_seed
+
+        rows = rows_per_seed(weight, rng)
+        return self.fit([blocks[r] for blocks, r in zip(data, rows, strict=True)], rng)
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n blocks per seed, each continuing a real training block: (S, n, L)."""
         import torch
@@ -134,6 +142,13 @@ class NeuralLanguageModel:
 
         label = f"seed {seed}: scoring {len(blocks)} blocks"
         return token_log_probs(self.nets_[seed], blocks, self.real.bos, label=label)
+
+    def next_log_probs(self, seed: int, blocks: np.ndarray) -> Any:
+        """log P(every token | begin token and the block before it) at every position of
+        (b, T) blocks: a torch tensor (b, T, V) on the model's device."""
+        from model_collapse.families.lm_torch import next_log_probs
+
+        return next_log_probs(self.nets_[seed], blocks, self.real.bos)
 
     def weights(self) -> list[dict[str, np.ndarray]]:
         return [

@@ -187,6 +187,13 @@ class NGramModel:
         self.tables_ = [NGramTables.count(blocks, self.order, self.vocab) for blocks in data]
         return self
 
+    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
+        """Counts with whole-number weights as repeats (see ``rows_per_seed``)."""
+        from model_collapse.capabilities import rows_per_seed
+
+        rows = rows_per_seed(weight, rng)
+        return self.fit([blocks[r] for blocks, r in zip(data, rows, strict=True)], rng)
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         seeds, m, length = self.prompts.shape
         out = np.empty((seeds, n, length), dtype=np.int64)
@@ -235,6 +242,15 @@ class NGramModel:
     def seed_log_prob(self, seed: int, blocks: np.ndarray) -> np.ndarray:
         """The same under one seed's model only: (m, L)."""
         return self._score(self.tables_[seed], self._windows(blocks), blocks.shape)
+
+    def next_log_probs(self, seed: int, blocks: np.ndarray) -> Any:
+        """log P(every token | the block before it) at every position of (b, T) blocks, as
+        a torch tensor (b, T, V): what the detectors read."""
+        import torch
+
+        contexts = self._windows(blocks)[:, :-1]
+        p = self.tables_[seed].distribution(contexts).astype(np.float32)
+        return torch.from_numpy(np.log(p)).reshape(*blocks.shape, self.vocab)
 
     def _windows(self, blocks: np.ndarray) -> np.ndarray:
         """Every token with its context, (m * L, order), blocks padded with start symbols."""

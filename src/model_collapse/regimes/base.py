@@ -48,6 +48,12 @@ class Regime:
     check: Callable[[Config, Family, RealData], None] | None = None
     params: dict[str, Param] = field(default_factory=dict)  # its own regime.* keys
     services: tuple[str, ...] = ()  # run-scoped helpers it reads from step.services
+    # columns a setting switches on (a pool regime given a detector), beside diagnostics
+    measured: Callable[[Config], dict[str, Diagnostic]] | None = None
+
+    def columns(self, config: Config) -> dict[str, Diagnostic]:
+        """Every diagnostic column it adds to metrics.csv under this config."""
+        return {**self.diagnostics, **(self.measured(config) if self.measured else {})}
 
     @property
     def uses_real_fraction(self) -> bool:

@@ -1,5 +1,5 @@
-"""The built-in regimes: replace, accumulate, accumulate-subsample, mix, fresh, and the
-pool regimes pool (no defence) and oracle (keeps only what it knows is real)."""
+"""The built-in regimes: replace, accumulate, accumulate-subsample, mix and fresh (the pool
+regimes, pool, oracle and the defences, are in :mod:`model_collapse.regimes.defences`)."""
 
 from __future__ import annotations
 
@@ -52,26 +52,12 @@ def _fresh(step: Step) -> Any:
     return data.concat([fresh, data.head(step.history[-1], step.config.sampling.n - k)])
 
 
-def _oracle(step: Step) -> Any:
-    """The pool (as mix draws it), of which only the items known to be real are kept."""
-    pool = _mix(step)
-    if not isinstance(pool, Items):  # statistics: the real part is known as a whole
-        return _kept_real(step) if step.config.family.exact else pool
-    k = real_share(step.config)
-    real_first = (pool.origin != REAL).argsort(axis=1, kind="stable")[:, :k]
-    return pool.take(real_first)
-
-
 def _all(config: Config) -> int:
     return config.sampling.n
 
 
 def _rest(config: Config) -> int:
     return config.sampling.n - real_share(config)
-
-
-def _real_share(step: Step, train: Any) -> np.ndarray | float:
-    return data.real_share(train)
 
 
 def _check_subsample(config: Config, family: Family, real: RealData) -> None:
@@ -109,6 +95,10 @@ def _check_oracle(config: Config, family: Family, real: RealData) -> None:
             f"regime.real_fraction x sampling.n = {real_share(config)} items, but family "
             f"'{config.family.name}' needs at least {need}; raise regime.real_fraction"
         )
+
+
+def _real_share(step: Step, train: Any) -> np.ndarray | float:
+    return data.real_share(train)
 
 
 REAL_SHARE: dict[str, Diagnostic] = {"real_share": _real_share}
@@ -157,27 +147,5 @@ REGIMES.register("fresh")(
         "regime.real_fraction of each set from real data never used before, the rest synthetic",
         params=REAL_FRACTION,
         check=_check_fresh,
-    )
-)
-REGIMES.register("pool")(
-    Regime(
-        _mix,
-        False,
-        _rest,
-        "no defence: the pool as it comes, regime.real_fraction of it real (records real_share)",
-        diagnostics=REAL_SHARE,
-        params=REAL_FRACTION,
-        check=_check_mix,
-    )
-)
-REGIMES.register("oracle")(
-    Regime(
-        _oracle,
-        False,
-        _rest,
-        "keeps only the pool's items known to be real: the bound for defences (real_share)",
-        diagnostics=REAL_SHARE,
-        params=REAL_FRACTION,
-        check=_check_oracle,
     )
 )

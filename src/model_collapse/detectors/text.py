@@ -1,0 +1,232 @@
+"""Zero-shot text detectors over any model that gives next-token distributions.
+
+One pass of the scoring model (the observer) over each text gives, per scored token, its
+log-probability, its rank, the distribution's entropy, and the mean and variance of the
+log-probability of a token drawn from the model; the detectors read those sums:
+
+- ``loglik``: mean log-probability (machine text is likelier under a model);
+- ``logrank``: minus the mean log-rank (Mitchell et al. 2023's baseline);
+- ``entropy``: minus the mean predictive entropy;
+- ``fast_detectgpt``: the analytic sampling discrepancy of Bao et al. 2024,
+  (sum log p(x_t) - sum mu_t) / sqrt(sum var_t), the scoring model its own sampler;
+- ``binoculars``: Hans et al. 2024, log-perplexity under the performer over the
+  cross-perplexity (the observer's distribution scored by the performer's log-probs), as
+  the reference computes it; low means machine, so the score is its negative.
+
+Only the tokens of the text are scored: a prompt, when given, is read as context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from model_collapse.detectors.base import DETECTORS, Detector, flagged, threshold_at
+from model_collapse.errors import UserInputError
+
+# (b, T) token ids (padding allowed where the mask is False) -> (b, T, V) log-probabilities
+# of the token at each position given the begin token and everything before it.
+Scorer = Callable[[np.ndarray], Any]
+LOGIT_BUDGET = 2**26  # floats of distributions per batch (256 MiB)
+
+
+@dataclass(frozen=True)
+class TokenSums:
+    """Per text, sums over its scored tokens."""
+
+    tokens: np.ndarray  # scored tokens
+    loglik: np.ndarray
+    logrank: np.ndarray
+    entropy: np.ndarray
+    mean: np.ndarray  # of mu_t = E_p[log p]
+    variance: np.ndarray  # of var_t = Var_p[log p]
+    performer_loglik: np.ndarray  # under the performer (Binoculars)
+    cross: np.ndarray  # - sum_v p_observer(v) log p_performer(v) (Binoculars)
+
+
+def token_sums(
+    observer: Scorer,
+    ids: np.ndarray,
+    mask: np.ndarray,
+    vocab: int,
+    performer: Scorer | None = None,
+) -> TokenSums:
+    """One pass over (n, T) ids; ``mask`` marks the tokens to score."""
+    import torch
+
+    batch = max(1, LOGIT_BUDGET // max(1, ids.shape[1] * vocab))
+    parts: list[list[np.ndarray]] = []
+    with torch.inference_mode():
+        for start in range(0, len(ids), batch):
+            chunk, keep = ids[start : start + batch], mask[start : start + batch]
+            parts.append(_chunk_sums(observer, performer, chunk, keep))
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    return TokenSums(*columns)
+
+
+def _chunk_sums(
+    observer: Scorer, performer: Scorer | None, ids: np.ndarray, mask: np.ndarray
+) -> list[np.ndarray]:
+    import torch
+
+    logp = observer(ids).float()
+    target = torch.from_numpy(ids).to(logp.device)[..., None]
+    keep = torch.from_numpy(mask).to(logp.device).float()
+    ll = logp.gather(-1, target)[..., 0]
+    rank = (logp > ll[..., None]).sum(-1).float() + 1
+    p = logp.exp()
+    plogp = torch.where(p > 0, p * logp, torch.zeros_like(p))
+    mu = plogp.sum(-1)
+    var = torch.where(p > 0, p * logp * logp, torch.zeros_like(p)).sum(-1) - mu * mu
+    if performer is not None:
+        q = performer(ids).float()
+        perf_ll = q.gather(-1, target)[..., 0]
+        cross = -(p * q).sum(-1)
+    else:
+        perf_ll, cross = ll, -mu
+    out = [keep.sum(-1)] + [
+        (v * keep).sum(-1) for v in (ll, rank.log(), -mu, mu, var.clamp_min(0), perf_ll, cross)
+    ]
+    return [v.double().cpu().numpy() for v in out]
+
+
+def _mean(total: np.ndarray, sums: TokenSums) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sums.tokens > 0, total / sums.tokens, np.nan)
+
+
+def _fast_detectgpt(s: TokenSums) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(s.variance > 0, (s.loglik - s.mean) / np.sqrt(s.variance), np.nan)
+
+
+def _binoculars(s: TokenSums) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(s.cross > 0, s.performer_loglik / s.cross, np.nan)  # -(ppl / x-ppl)
+
+
+TEXT = "text"
+for _name, _score, _description in (
+    ("loglik", lambda s: _mean(s.loglik, s), "mean log-probability under the scoring model"),
+    ("logrank", lambda s: -_mean(s.logrank, s), "minus the mean log-rank of each token"),
+    ("entropy", lambda s: -_mean(s.entropy, s), "minus the mean predictive entropy"),
+    (
+        "fast_detectgpt",
+        _fast_detectgpt,
+        "analytic sampling discrepancy (Bao et al. 2024), scoring model as its own sampler",
+    ),
+):
+    DETECTORS.register(_name)(Detector(TEXT, _description, _score))
+DETECTORS.register("binoculars")(
+    Detector(
+        TEXT,
+        "perplexity over cross-perplexity of two models sharing a tokenizer (Hans et al. 2024)",
+        _binoculars,
+        performer=True,
+    )
+)
+
+
+@dataclass
+class Scores:
+    """One score per text (NaN: unscored) and how many of its tokens were scored."""
+
+    score: np.ndarray
+    tokens: np.ndarray
+
+
+class TextDetector:
+    """A text detector with its scoring model(s): ``score``, ``calibrate``, ``detect``.
+
+    Parameters
+    ----------
+    name : a registered text detector.
+    observer : the scoring model; ``performer`` the second model (binoculars only).
+    vocab : the models' vocabulary size; ``encode`` turns texts into ids.
+    min_tokens : texts with fewer scored tokens are reported unscored.
+    max_tokens : longer texts are scored on their first ``max_tokens`` tokens.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        observer: Scorer,
+        vocab: int,
+        encode: Callable[[list[str]], list[list[int]]] | None = None,
+        performer: Scorer | None = None,
+        min_tokens: int = 16,
+        max_tokens: int = 256,
+        pad: int = 0,
+    ) -> None:
+        self.name = name
+        self.observer = observer
+        self.vocab = vocab
+        self.encode = encode
+        self.performer = performer
+        self.min_tokens = min_tokens
+        self.max_tokens = max_tokens
+        self.pad = pad
+        detector = DETECTORS.get(name)
+        if detector.kind != TEXT:
+            raise UserInputError(f"detector '{name}' scores {detector.kind} items, not text")
+        if detector.performer and performer is None:
+            raise UserInputError(f"detector '{name}' needs a second model (the performer)")
+
+    def score_ids(
+        self, texts: Sequence[Sequence[int]], prompts: Sequence[Sequence[int]] | None = None
+    ) -> Scores:
+        """Scores of token sequences; a prompt is read as context but not scored."""
+        heads = [list(p)[-self.max_tokens :] for p in prompts] if prompts else [[]] * len(texts)
+        bodies = [list(t)[: self.max_tokens] for t in texts]
+        width = max([len(h) + len(b) for h, b in zip(heads, bodies, strict=True)] + [1])
+        ids = np.full((len(bodies), width), self.pad, dtype=np.int64)
+        mask = np.zeros(ids.shape, dtype=bool)
+        for row, (head, body) in enumerate(zip(heads, bodies, strict=True)):
+            ids[row, : len(head) + len(body)] = head + body
+            mask[row, len(head) : len(head) + len(body)] = True
+        return self.score_blocks(ids, mask)
+
+    def score_blocks(self, ids: np.ndarray, mask: np.ndarray | None = None) -> Scores:
+        """Scores of (n, T) blocks; ``mask`` marks the tokens to score (default: all)."""
+        mask = np.ones(ids.shape, dtype=bool) if mask is None else mask
+        sums = token_sums(self.observer, ids, mask, self.vocab, self.performer)
+        score = DETECTORS.get(self.name).score(sums)  # type: ignore[misc]
+        score = np.where(sums.tokens >= self.min_tokens, score, np.nan)
+        return Scores(score, sums.tokens.astype(np.int64))
+
+    def score(self, texts: list[str], prompts: list[str] | None = None) -> Scores:
+        if self.encode is None:
+            raise UserInputError("this detector has no tokenizer: score token ids instead")
+        if any(not t.strip() for t in texts):
+            raise UserInputError("an empty text cannot be scored; remove it")
+        return self.score_ids(self.encode(texts), self.encode(prompts) if prompts else None)
+
+    def calibrate(
+        self, human_texts: list[str], fpr: float, machine_texts: list[str] | None = None
+    ) -> float:
+        """The threshold that flags at most ``fpr`` of these human texts (kept as
+        ``threshold_``). With known machine texts the direction is learned too: small
+        models sampled at temperature 1 write text *less* likely than human text, the
+        opposite of what zero-shot detectors assume of large ones (``sign_`` = -1 then)."""
+        human = self.score(human_texts).score
+        machine = None if machine_texts is None else self.score(machine_texts).score
+        self.sign_, self.threshold_ = calibrated(human, fpr, machine)
+        return self.threshold_
+
+    def detect(self, texts: list[str]) -> np.ndarray:
+        """Whether each text is flagged as machine-generated (unscored texts are not)."""
+        return flagged(self.sign_ * self.score(texts).score, self.threshold_)
+
+
+def calibrated(
+    human: np.ndarray, fpr: float, machine: np.ndarray | None = None
+) -> tuple[float, float]:
+    """(direction, threshold): the direction in which machine scores lie (+1 unless known
+    machine scores lie lower on average) and the threshold at ``fpr`` of the human ones."""
+    sign = 1.0
+    if machine is not None and np.nanmean(machine) < np.nanmean(human):
+        sign = -1.0
+    return sign, threshold_at(sign * human, fpr)
