@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from benchmarks.detection import detection_report, detector_benchmark, watermark_benchmark
 from benchmarks.pretrained import smollm2_benchmark, smollm2_report
 from model_collapse.families.gaussian import GaussianModel
 from model_collapse.families.gmm import GMMModel
@@ -335,6 +336,18 @@ def time_preset(name: str) -> float:
     return seconds
 
 
+def write_section(path: Path, section: str) -> None:
+    """Replace the section with the same heading (to the next one), or append it."""
+    text = path.read_text()
+    heading = section.splitlines()[0]
+    start = text.find(heading)
+    if start < 0:
+        path.write_text(text.rstrip("\n") + "\n\n" + section)
+        return
+    end = text.find("\n## ", start + len(heading))
+    path.write_text(text[:start] + section + ("" if end < 0 else text[end:]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite docs/benchmarks.md")
@@ -345,7 +358,16 @@ def main() -> None:
     parser.add_argument(
         "--preset-seconds", type=float, default=None, help="lm-smollm2's time, measured apart"
     )
+    parser.add_argument(
+        "--only-detection", action="store_true", help="measure detection only; replace its section"
+    )
     args = parser.parse_args()
+    detection = detection_report(detector_benchmark(), watermark_benchmark())
+    if args.only_detection:
+        print(detection)
+        if args.write:
+            write_section(Path("docs/benchmarks.md"), detection)
+        return
     sizes = {
         "seeds": args.seeds,
         "generations": args.generations,
@@ -359,7 +381,7 @@ def main() -> None:
     p = gpt_benchmark()
     smol = smollm2_benchmark()
     preset = time_preset("lm-smollm2") if args.preset else args.preset_seconds
-    text = report(g, m, t, p, sizes) + smollm2_report(smol, preset)
+    text = report(g, m, t, p, sizes) + smollm2_report(smol, preset) + "\n" + detection
     print(text)
     if args.write:
         Path("docs/benchmarks.md").write_text(text)

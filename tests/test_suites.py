@@ -90,3 +90,16 @@ def test_lm_paper_runs_on_a_tiny_model_and_tiny_wikitext(tiny_hf: Path, tmp_path
     assert mix.config.regime.name == "mix" and mix.config.family.epochs == 10
     assert replace.config.sampling.n == 0 and len(replace.metrics) == 2  # every block, 1 seed
     assert (tmp_path / "out/figures/comparison.png").exists()
+
+
+def test_every_bundled_preset_and_variant_is_a_valid_config():
+    from model_collapse.api import preset_names, read_raw, read_suite
+    from model_collapse.config import apply_overrides, config_from_dict
+    from model_collapse.loop import check_names
+
+    for name in preset_names():
+        raw = read_raw(name)
+        variants = read_suite(raw).variants if "suite" in raw else {"": []}
+        base = {k: v for k, v in raw.items() if k != "suite"}
+        for changes in variants.values():
+            check_names(config_from_dict(apply_overrides(base, changes)))

@@ -177,3 +177,60 @@ def test_bad_input_is_one_line_and_exit_2(watermarked_run: Path, tmp_path, args,
     result = invoke(*(a.format(**names) for a in args))
     assert result.exit_code == 2, result.output
     assert says in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def ngram_marked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A watermarked n-gram run: low- and high-entropy tokens, every model kept."""
+    source = {**TEXT_SOURCE, "max_documents": 30, "n_train": 200}
+    sets = [
+        "experiment.generations=3",
+        "experiment.seeds=2",
+        "experiment.keep_checkpoints=true",
+        "sampling.watermark=kgw",
+        "sampling.watermark_key=42",
+        "sampling.n=200",
+        *(f"source.{k}={v}" for k, v in source.items()),
+    ]
+    out = tmp_path_factory.mktemp("ngram-marked") / "run"
+    result = invoke(
+        "run", "ngram-wikipedia", *(a for s in sets for a in ("--set", s)), "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_model_trained_on_watermarked_text_is_radioactive(ngram_marked: Path):
+    import pandas as pd
+
+    frame = pd.read_csv(ngram_marked / "metrics.csv")
+    # generation 0 saw only real text: z ~ N(0, 1), beyond 4 with chance 6e-5 per seed
+    assert (frame[frame.generation == 0].radioactivity.abs() < 4).all()
+    assert (frame[frame.generation > 0].radioactivity > 4).all()
+
+
+def test_the_entropy_aware_test_scores_fewer_tokens_and_still_finds_the_mark(
+    ngram_marked: Path, tmp_path
+):
+    target = tmp_path / "g1.jsonl"
+    assert invoke("export", ngram_marked, "-g", 1, "-o", target).exit_code == 0
+    common = ["--key", 42, "--json", "--z", 2.33]
+    plain = invoke("watermark", "detect", target, "--tokenizer", ngram_marked, *common)
+    aware = invoke(
+        "watermark",
+        "detect",
+        target,
+        "--model",
+        f"{ngram_marked}@1",
+        "--min-entropy",
+        1.0,
+        *common,
+    )
+    assert aware.exit_code == 0, aware.output
+    rows = [
+        [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")] for r in (plain, aware)
+    ]
+    assert sum(r["tokens"] for r in rows[1]) < sum(r["tokens"] for r in rows[0])
+    assert np.mean([r["flagged"] for r in rows[1]]) >= 0.9
+    lonely = invoke("watermark", "detect", target, "--key", 42, "--min-entropy", 2.0)
+    assert lonely.exit_code == 2 and "needs --model" in lonely.output

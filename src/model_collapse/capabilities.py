@@ -88,6 +88,13 @@ class ScoresDistributions(Protocol):
 
 
 @runtime_checkable
+class SamplesUnmarked(Protocol):
+    """Can sample without the watermark it was made to apply (radioactivity)."""
+
+    def sample_unmarked(self, n: int, rng: np.random.Generator) -> np.ndarray: ...
+
+
+@runtime_checkable
 class Pretrained(Protocol):
     """A model that starts from pretrained weights and can score text with them as they
     were, before any fine-tuning (the guard that fine-tuning did not wreck them)."""

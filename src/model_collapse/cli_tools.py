@@ -50,10 +50,20 @@ def watermark_detect_command(
         int, typer.Option("--window", help="Score the best stretch of this many tokens (0: all).")
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    model: Annotated[
+        str,
+        typer.Option("--model", help="Entropy-aware test: the model whose entropies to read."),
+    ] = "",
+    min_entropy: Annotated[
+        float,
+        typer.Option("--min-entropy", help="Score only tokens drawn with this entropy (nats)."),
+    ] = 0.0,
 ) -> None:
-    """Per document: tokens scored, z, p-value, and whether it is flagged as watermarked."""
-    from model_collapse import watermark
-    from model_collapse.corpus import check_tokenizer, read_documents, tokenizer_from
+    """Per document: tokens scored, z, p-value, and whether it is flagged as watermarked.
+
+    With --model and --min-entropy, only tokens the model predicts with at least that
+    entropy are scored (Lee et al.'s SWEET): low-entropy tokens had no room for the mark."""
+    from model_collapse.corpus import read_documents
 
     with bad_input_exits_2():
         if key is None:
@@ -61,13 +71,10 @@ def watermark_detect_command(
         if not 0 < gamma < 1:
             raise UserInputError(f"--gamma must lie strictly between 0 and 1, got {gamma}")
         documents = read_documents(files)
-        reader = tokenizer_from(tokenizer)
-        check_tokenizer(documents, reader)
-        ids = reader.encode([d.text for d in documents])
-        if window:
-            scores = [watermark.detect_windows(t, reader.size, gamma, window, key) for t in ids]
+        if min_entropy > 0:
+            scores = entropy_aware(documents, model, min_entropy, gamma, key)
         else:
-            scores = watermark.detect_many(ids, reader.size, gamma, key)
+            scores = plain_test(documents, tokenizer, gamma, key, window)
     rows = [
         {
             "document": d.origin,
@@ -86,6 +93,46 @@ def watermark_detect_command(
         show_table(rows, ["document", "tokens", "green", "z", "p", "flagged"])
     flagged = sum(bool(r["flagged"]) for r in rows)
     say(f"{flagged} of {len(rows)} documents flagged as watermarked (z > {z_threshold})")
+
+
+def plain_test(
+    documents: list[Any], tokenizer: str, gamma: float, key: int, window: int
+) -> list[Any]:
+    """The watermark test of each text, with the tokenizer ``tokenizer`` names."""
+    from model_collapse import watermark
+    from model_collapse.corpus import check_tokenizer, tokenizer_from
+
+    reader = tokenizer_from(tokenizer)
+    check_tokenizer(documents, reader)
+    ids = reader.encode([d.text for d in documents])
+    if window:
+        return [watermark.detect_windows(t, reader.size, gamma, window, key) for t in ids]
+    return watermark.detect_many(ids, reader.size, gamma, key)
+
+
+def entropy_aware(
+    documents: list[Any], model: str, min_entropy: float, gamma: float, key: int
+) -> list[Any]:
+    """The watermark test of each text over the tokens the model predicts with at least
+    ``min_entropy`` nats (the model's tokenizer reads the texts)."""
+    import numpy as np
+
+    from model_collapse import watermark
+    from model_collapse.corpus import check_tokenizer
+    from model_collapse.detectors.models import load_scoring_model
+    from model_collapse.detectors.text import position_entropies
+
+    if not model:
+        raise UserInputError("--min-entropy needs --model: the model whose entropies to read")
+    found = load_scoring_model(model)
+    check_tokenizer(documents, found)
+    out = []
+    for tokens in found.encode([d.text for d in documents]):
+        ids = np.asarray(tokens[: found.max_tokens], dtype=np.int64)[None]
+        spread = position_entropies(found.scorer, ids, found.vocab)[0]
+        keep = spread[1:] >= min_entropy  # the entropy each scored token was drawn with
+        out.append(watermark.detect(ids[0].tolist(), found.tokenizer_size, gamma, key, keep=keep))
+    return out
 
 
 def show_table(rows: list[dict[str, object]], columns: list[str]) -> None:

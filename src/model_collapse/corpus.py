@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from model_collapse.errors import UserInputError
 
@@ -120,7 +121,7 @@ def _read_one(path: Path, text_field: str) -> list[Document]:
     return [Document(text, f"{path.name}#{i + 1}") for i, text in enumerate(texts)]
 
 
-def check_tokenizer(documents: list[Document], tokenizer: TextTokenizer) -> None:
+def check_tokenizer(documents: list[Document], tokenizer: TextTokenizer | Any) -> None:
     """Texts an export marked with its tokenizer must be read with that tokenizer."""
     marked = {d.tokenizer for d in documents if d.tokenizer}
     if marked and marked != {tokenizer.fingerprint}:

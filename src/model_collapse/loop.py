@@ -170,8 +170,13 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
         notes.guard(0, values, {name: g for name, g in guards.items() if g is not None})
     seeds = plan.config.experiment.seeds
     for name, diagnostic in plan.regime.columns(plan.config).items():
+        # generation 0 trains on the real data, before any regime: a regime's column about
+        # what it chose (a defence's pool) is undefined there, which is no news for the log
         value = notes.measure(
-            step.generation, name, functools.partial(diagnostic, step, step.train)
+            step.generation,
+            name,
+            functools.partial(diagnostic, step, step.train),
+            quiet=step.generation == 0,
         )
         values[name] = np.broadcast_to(value, (seeds,))
     return values

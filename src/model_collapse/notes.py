@@ -128,11 +128,14 @@ class RunNotes:
             if len(new):
                 self.lines.append(f"generation {generation}: {seed_list(new)} {what}")
 
-    def measure(self, generation: int, name: str, compute: Callable[[], Any]) -> np.ndarray:
-        """A metric's values; seeds where it first turns NaN or infinite are logged, with why."""
+    def measure(
+        self, generation: int, name: str, compute: Callable[[], Any], quiet: bool = False
+    ) -> np.ndarray:
+        """A metric's values; seeds where it first turns NaN or infinite are logged, with why
+        (unless ``quiet``: a value known to be undefined there)."""
         with self.watch(generation, f"metric {name}") as caught:
             values = np.asarray(compute(), dtype=float)
-        bad = np.flatnonzero(~np.isfinite(values))
+        bad = np.flatnonzero(~np.isfinite(values)) if not quiet else np.zeros(0, dtype=int)
         new = sorted(set(bad.tolist()) - set(self.reported.get(name, [])))
         if new:
             self.reported[name] = sorted([*self.reported.get(name, []), *new])

@@ -231,17 +231,35 @@ def plot_collapse(collapse: pd.DataFrame, generations: int, title: str, figures:
     return path
 
 
+def comparison_rows(names: list[str]) -> dict[str, list[str]]:
+    """Runs named GROUP-VARIANT (e.g. ngram-pool, gpt-pool) in one row per group, so that
+    each panel compares the variants within a group; otherwise all in one row."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.split("-", 1)[0], []).append(name)
+    split = len(groups) > 1 and all("-" in n for n in names) and min(map(len, groups.values())) > 1
+    return groups if split else {"": names}
+
+
 @quiet
 def plot_comparison(
     runs: dict[str, pd.DataFrame], metrics: list[str], title: str, path: Path
 ) -> Path:
-    """Several runs (e.g. regimes) side by side, one panel per metric."""
+    """Several runs (e.g. regimes) side by side, one panel per metric (and one row per
+    group of runs, where their names say GROUP-VARIANT); a variant keeps its colour."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8), squeeze=False)
-    for ax, metric in zip(axes[0], metrics, strict=True):
-        for label, frame in runs.items():
-            draw_metric(ax, frame, metric, label=label)
-        ax.legend(fontsize=7)
+    rows = comparison_rows(list(runs))
+    fig, axes = plt.subplots(
+        len(rows), len(metrics), figsize=(4.5 * len(metrics), 3.8 * len(rows)), squeeze=False
+    )
+    variants = list(dict.fromkeys(n.split("-", 1)[-1] if len(rows) > 1 else n for n in runs))
+    colours = {v: plt.cm.tab10(i % 10) for i, v in enumerate(variants)}
+    for row, (group, names) in zip(axes, rows.items(), strict=True):
+        for ax, metric in zip(row, metrics, strict=True):
+            ax.set_prop_cycle(color=[colours[n.split("-", 1)[-1] if group else n] for n in names])
+            for label in names:
+                draw_metric(ax, runs[label], metric, label=label)
+            ax.legend(fontsize=7)
     fig.suptitle(f"{title}: median over seeds, band = 95% of seeds", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -117,3 +117,49 @@ def test_the_two_sample_test_holds_its_size_and_finds_a_shift():
     shifted = two_sample_test(rng.normal(size=(400, 2)), rng.normal(0.5, size=(400, 2)), rng)
     assert shifted.p_value < 1e-3 and shifted.accuracy > 0.55
     assert shifted.p_generated.mean() > shifted.p_real.mean()
+
+
+def test_the_ngram_statistics_equal_those_of_its_dense_distribution():
+    from model_collapse.api import load_config
+    from model_collapse.detectors.text import ModelScorer
+    from model_collapse.loop import plan_run
+
+    sets = ["experiment.seeds=1", "source.max_documents=30", "source.vocab_size=512"]
+    plan = plan_run(load_config("ngram-wikipedia", [*sets, "source.n_train=100", "sampling.n=100"]))
+    model = plan.new_model().fit(plan.real.train, np.random.default_rng(0))
+    blocks = plan.real.test[:40]
+    mask = np.ones(blocks.shape, dtype=bool)
+    mask[:, :4] = False
+    sparse = token_sums(ModelScorer(model, 0), blocks, mask, 512)
+    windows = model._windows(blocks)
+    p = model.tables_[0].distribution(windows[:, :-1])  # float64, every token written out
+    log_p = np.log(p)
+    own = log_p[np.arange(len(p)), windows[:, -1]]
+    mu = (p * log_p).sum(1)
+    keep = mask.ravel()
+
+    def per_text(values: np.ndarray) -> np.ndarray:
+        return (values * keep).reshape(blocks.shape).sum(1)
+
+    rank = (log_p > own[:, None]).sum(1) + 1
+    np.testing.assert_allclose(sparse.loglik, per_text(own), rtol=1e-9)
+    np.testing.assert_allclose(sparse.mean, per_text(mu), rtol=1e-9)
+    np.testing.assert_allclose(sparse.variance, per_text((p * log_p**2).sum(1) - mu**2), rtol=1e-7)
+    np.testing.assert_allclose(sparse.logrank, per_text(np.log(rank)), rtol=1e-9)
+
+
+def test_the_two_sample_metric_is_opt_in_and_tells_a_narrowed_generator():
+    import model_collapse
+    from tests.conftest import make_config
+
+    sections = dict(
+        experiment={"generations": 2, "seeds": 3},
+        source={"name": "gaussian", "dim": 2, "n_test": 600},
+        sampling={"n": 300, "bias": 0.3},
+    )
+    plain = model_collapse.run(make_config(**sections)).metrics
+    assert "c2st_p" not in plain.columns  # existing runs keep their columns
+    frame = model_collapse.run(make_config(**sections, metrics={"two_sample": True})).metrics
+    later = frame[frame.generation == 1]
+    # a generator with 0.3 x the covariance: told apart at n = 300 with p far below 1e-3
+    assert (later.c2st_p < 1e-3).all() and (later.c2st_accuracy > 0.6).all()

@@ -102,3 +102,53 @@ def test_bad_model_directories(tiny_hf: Path, tmp_path: Path):
         model_collapse.run(long_blocks)
     with pytest.raises(UserInputError, match=re.escape("family 'hf' needs family.model_path")):
         model_collapse.run(make_config(source=SMALL, family={"name": "hf"}))
+
+
+def test_hf_writes_the_watermark_and_binoculars_refuses_two_tokenizers(tiny_hf: Path, tmp_path):
+    from typer.testing import CliRunner
+
+    from model_collapse.cli import app
+
+    config = make_config(
+        source=SMALL,
+        experiment={"generations": 2, "seeds": 1},
+        sampling={"n": 24, "watermark": "kgw", "watermark_key": 5},
+        family={"name": "hf", "model_path": str(tiny_hf), "batch_size": 8},
+    )
+    model_collapse.run(config, tmp_path / "run")
+    cli = CliRunner()
+    out = tmp_path / "g1.jsonl"
+    assert (
+        cli.invoke(app, ["export", str(tmp_path / "run"), "-g", "1", "-o", str(out)]).exit_code == 0
+    )
+    found = cli.invoke(
+        app, ["watermark", "detect", str(out), "--key", "5", "--tokenizer", str(tiny_hf), "--json"]
+    )
+    rows = [json.loads(line) for line in found.stdout.splitlines() if line.startswith("{")]
+    # the tiny model is near uniform: the watermark has all the room it needs (z > 4 by
+    # chance: 3e-5 per text)
+    assert len(rows) == 24 and np.mean([r["flagged"] for r in rows]) >= 0.9
+    other = tmp_path / "other"
+    model_collapse.run(
+        make_config(
+            source={**SMALL, "vocab_size": 300},
+            experiment={"generations": 1, "seeds": 1},
+            family={"name": "ngram"},
+            sampling={"n": 24},
+        ),
+        other,
+    )
+    refused = cli.invoke(
+        app,
+        [
+            "detect",
+            str(out),
+            "--detector",
+            "binoculars",
+            "--model",
+            str(tiny_hf),
+            "--performer",
+            str(other),
+        ],
+    )
+    assert refused.exit_code == 2 and "different tokenizers" in refused.output

@@ -54,8 +54,10 @@ def _run_model(directory: Path, generation: int, spec: str) -> ScoringModel:
     if not can(model, ScoresDistributions) or real.encode is None or real.decode is None:
         raise UserInputError(f"--model {spec}: its family does not score text tokens")
     length = int(plan.config.family.params.get("context", 10**6)) - 1
+    from model_collapse.detectors.text import ModelScorer
+
     return ScoringModel(
-        lambda ids: model.next_log_probs(0, ids),
+        ModelScorer(model, 0),
         real.categories,
         real.encode,
         real.decode,

@@ -77,7 +77,9 @@ def scorer(model: Any, seed: int, what: str) -> Any:
         raise UserInputError(
             f"the {what} model cannot give next-token distributions, which text detectors read"
         )
-    return lambda ids: model.next_log_probs(seed, ids)
+    from model_collapse.detectors.text import ModelScorer
+
+    return ModelScorer(model, seed)
 
 
 def _judge_text(

@@ -47,6 +47,21 @@ class TokenSums:
     cross: np.ndarray  # - sum_v p_observer(v) log p_performer(v) (Binoculars)
 
 
+class ModelScorer:
+    """A fitted model's seed as a scorer: its next-token log-probabilities, and where the
+    model offers them, the per-token statistics read without the dense distribution."""
+
+    def __init__(self, model: Any, seed: int) -> None:
+        self.model, self.seed = model, seed
+
+    def __call__(self, ids: np.ndarray) -> Any:
+        return self.model.next_log_probs(self.seed, ids)
+
+    def stats(self, ids: np.ndarray) -> dict[str, np.ndarray] | None:
+        found = getattr(self.model, "position_stats", None)
+        return None if found is None else found(self.seed, ids)  # type: ignore[no-any-return]
+
+
 def token_sums(
     observer: Scorer,
     ids: np.ndarray,
@@ -55,6 +70,14 @@ def token_sums(
     performer: Scorer | None = None,
 ) -> TokenSums:
     """One pass over (n, T) ids; ``mask`` marks the tokens to score."""
+    sparse = getattr(observer, "stats", None)
+    found = sparse(ids) if sparse is not None and performer is None else None
+    if found is not None:
+        keep = mask.astype(float)
+        ll, logrank, mu, var = (
+            (found[k] * keep).sum(1) for k in ("loglik", "logrank", "mean", "variance")
+        )
+        return TokenSums(keep.sum(1), ll, logrank, -mu, mu, var, ll, -mu)
     import torch
 
     batch = max(1, LOGIT_BUDGET // max(1, ids.shape[1] * vocab))
@@ -77,20 +100,36 @@ def _chunk_sums(
     keep = torch.from_numpy(mask).to(logp.device).float()
     ll = logp.gather(-1, target)[..., 0]
     rank = (logp > ll[..., None]).sum(-1).float() + 1
+    # log-probabilities are finite (a softmax's): p log p needs no guard against 0 x -inf
     p = logp.exp()
-    plogp = torch.where(p > 0, p * logp, torch.zeros_like(p))
-    mu = plogp.sum(-1)
-    var = torch.where(p > 0, p * logp * logp, torch.zeros_like(p)).sum(-1) - mu * mu
+    mu = torch.einsum("...v,...v->...", p, logp)
+    var = torch.einsum("...v,...v->...", p * logp, logp) - mu * mu
     if performer is not None:
         q = performer(ids).float()
         perf_ll = q.gather(-1, target)[..., 0]
-        cross = -(p * q).sum(-1)
+        cross = -torch.einsum("...v,...v->...", p, q)
     else:
         perf_ll, cross = ll, -mu
     out = [keep.sum(-1)] + [
         (v * keep).sum(-1) for v in (ll, rank.log(), -mu, mu, var.clamp_min(0), perf_ll, cross)
     ]
     return [v.double().cpu().numpy() for v in out]
+
+
+def position_entropies(scorer: Scorer, ids: np.ndarray, vocab: int) -> np.ndarray:
+    """The entropy (nats) of the model's next-token distribution at every position of
+    (n, T) ids: how much room the watermark had there (its entropy-aware test)."""
+    import torch
+
+    batch = max(1, LOGIT_BUDGET // max(1, ids.shape[1] * vocab))
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(ids), batch):
+            logp = scorer(ids[start : start + batch]).float()
+            p = logp.exp()
+            plogp = torch.where(p > 0, p * logp, torch.zeros_like(p))
+            out.append((-plogp.sum(-1)).double().cpu().numpy())
+    return np.concatenate(out)
 
 
 def _mean(total: np.ndarray, sums: TokenSums) -> np.ndarray:

@@ -114,12 +114,19 @@ class NeuralLanguageModel:
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n blocks per seed, each continuing a real training block: (S, n, L)."""
+        return self._sample(n, rng, Watermark.of(self.config.sampling))
+
+    def sample_unmarked(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The same without the watermark's bias, whatever sampling.watermark says."""
+        return self._sample(n, rng, None)
+
+    def _sample(self, n: int, rng: np.random.Generator, mark: Watermark | None) -> np.ndarray:
         import torch
 
         from model_collapse.families.lm_torch import Decoding, generate
 
         s, prompts = self.config.sampling, self.real.train
-        mark, vocab = Watermark.of(s), self.real.categories
+        vocab = self.real.categories
         decoding = Decoding(
             s.temperature, s.top_k, s.top_p, s.repetition_penalty, s.beams, mark, vocab
         )

@@ -10,6 +10,7 @@ so no step ever builds a distribution over the whole vocabulary.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -131,23 +132,54 @@ class NGramTables:
         token[todo[~observed]] = rng.integers(0, self.vocab, size=int((~observed).sum()))
         return token
 
-    def distribution(self, context: np.ndarray) -> np.ndarray:
-        """P(every token | context) for each context row (B, order - 1): (B, V)."""
-        p = np.tile(self.unigram, (len(context), 1))
+    def levels_of(
+        self, context: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """For each order k >= 2, how P(. | context) changes from order k - 1: the rows whose
+        context order k has seen, the factor on the lower order's probabilities, and the
+        discounted counts (row, token, value) of each observed continuation."""
         for k in range(2, self.order + 1):
             level = self.levels[k - 1]
             i, seen = _lookup(level.ctx_keys, self.context_keys(context, k))
             rows = np.flatnonzero(seen)
             total = level.ctx_total[i[rows]]
-            # the lower order's share, then each observed continuation's discounted count
-            p[rows] *= (level.discount * level.ctx_types[i[rows]] / total)[:, None]
             types = level.ctx_types[i[rows]]
             row = np.repeat(rows, types)
             entry = np.repeat(level.ctx_start[i[rows]] - np.cumsum(types) + types, types)
             entry += np.arange(len(row))
             kept = np.maximum(level.counts[entry] - level.discount, 0.0)
-            p[row, level.keys[entry] % self.base] += kept / np.repeat(total, types)
+            factor = level.discount * types / total
+            yield rows, factor, row, level.keys[entry] % self.base, kept / np.repeat(total, types)
+
+    def distribution(self, context: np.ndarray) -> np.ndarray:
+        """P(every token | context) for each context row (B, order - 1): (B, V)."""
+        p = np.tile(self.unigram, (len(context), 1))
+        for rows, factor, row, token, value in self.levels_of(context):
+            p[rows] *= factor[:, None]  # the lower order's share, then the observed counts
+            p[row, token] += value
         return p
+
+    def log_distribution(self, context: np.ndarray) -> Any:
+        """log P(every token | context) as a float32 torch tensor (B, V) (what the detectors
+        read): P = (product of every order's factor) x unigram + each order's counts times
+        the factors of the orders above it, so the dense matrix is written once."""
+        import torch
+
+        parts = list(self.levels_of(context))
+        above = np.ones(len(context))  # product of the factors of the orders above
+        scaled = []
+        for rows, factor, row, token, value in reversed(parts):
+            scaled.append((row, token, value * above[row]))
+            above[rows] *= factor
+        unigram = torch.from_numpy(self.unigram.astype(np.float32))
+        p = torch.from_numpy(above.astype(np.float32))[:, None] * unigram[None, :]
+        for row, token, value in scaled:
+            p.index_put_(
+                (torch.from_numpy(row), torch.from_numpy(token)),
+                torch.from_numpy(value.astype(np.float32)),
+                accumulate=True,
+            )
+        return p.log_()
 
     def state(self) -> dict[str, np.ndarray]:
         out = {}
@@ -193,6 +225,14 @@ class NGramModel:
 
         rows = rows_per_seed(weight, rng)
         return self.fit([blocks[r] for blocks, r in zip(data, rows, strict=True)], rng)
+
+    def sample_unmarked(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Samples without the watermark's bias, whatever the model was made with."""
+        return NGramModel(self.order, self.vocab, self.prompts)._with(self.tables_).sample(n, rng)
+
+    def _with(self, tables: list[NGramTables]) -> Self:
+        self.tables_ = tables
+        return self
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         seeds, m, length = self.prompts.shape
@@ -246,11 +286,18 @@ class NGramModel:
     def next_log_probs(self, seed: int, blocks: np.ndarray) -> Any:
         """log P(every token | the block before it) at every position of (b, T) blocks, as
         a torch tensor (b, T, V): what the detectors read."""
-        import torch
 
         contexts = self._windows(blocks)[:, :-1]
-        p = self.tables_[seed].distribution(contexts).astype(np.float32)
-        return torch.from_numpy(np.log(p)).reshape(*blocks.shape, self.vocab)
+        return self.tables_[seed].log_distribution(contexts).reshape(*blocks.shape, self.vocab)
+
+    def position_stats(self, seed: int, blocks: np.ndarray) -> dict[str, np.ndarray]:
+        """Per token of (b, T) blocks: log p, log rank, and the mean and variance of log p
+        under the model's distribution there, without writing that distribution out."""
+        from model_collapse.families.ngram_stats import position_stats
+
+        windows = self._windows(blocks)
+        stats = position_stats(self.tables_[seed], windows[:, :-1], windows[:, -1])
+        return {name: value.reshape(blocks.shape) for name, value in stats.items()}
 
     def _windows(self, blocks: np.ndarray) -> np.ndarray:
         """Every token with its context, (m * L, order), blocks padded with start symbols."""

@@ -8,7 +8,14 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
-from model_collapse.metrics import continuous, discrete, pretrained, text
+from model_collapse.metrics import (
+    continuous,
+    discrete,
+    pretrained,
+    radioactivity,
+    text,
+    two_sample,
+)
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.sources.base import RealData
 
@@ -21,7 +28,9 @@ __all__ = [
     "discrete",
     "make_reference",
     "pretrained",
+    "radioactivity",
     "text",
+    "two_sample",
 ]
 
 
