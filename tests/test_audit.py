@@ -115,7 +115,18 @@ def test_audit_and_detect_from_the_command_line(run: Path, texts: dict[str, Path
     [
         (["audit", "{human}", "--reference", "{human}", "--model", "{run}"], "also in the audited"),
         (
-            ["audit", "{machine}", "--reference", "{few}", "--model", "{run}", "--fpr", "0.001"],
+            [
+                "audit",
+                "{machine}",
+                "--reference",
+                "{few}",
+                "--model",
+                "{run}",
+                "--fpr",
+                "0.001",
+                "--machine",
+                "{machine}",
+            ],
             "at least 1000",
         ),
         (["detect", "{empty}", "--model", "{run}"], "empty text"),
@@ -125,6 +136,10 @@ def test_audit_and_detect_from_the_command_line(run: Path, texts: dict[str, Path
         ),
         (["detect", "{human}", "--model", "{run}", "--detector", "classifier"], "not text files"),
         (["detect", "{human}"], "needs --model"),
+        (
+            ["detect", "{human}", "--model", "{run}", "--reference", "{few}", "--fpr", "0"],
+            "strictly between",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run: Path, texts: dict[str, Path], tmp_path, args, says):

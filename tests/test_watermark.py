@@ -49,6 +49,16 @@ def test_watermarked_text_is_found_and_the_bias_is_what_finds_it():
     assert detect(sample(200, rng, delta=2.0), VOCAB, GAMMA, key=999).z < 4  # wrong key
 
 
+def test_many_texts_at_once_equal_one_by_one_even_when_some_have_no_pair():
+    from model_collapse.watermark import detect_many
+
+    rng = np.random.default_rng(3)
+    texts = [rng.integers(0, VOCAB, 50).tolist(), [7], rng.integers(0, VOCAB, 9).tolist(), [4]]
+    together = detect_many(texts, VOCAB, GAMMA)
+    assert together == [detect(t, VOCAB, GAMMA) for t in texts]
+    assert together[1].scored == 0 and together[3].z == 0.0
+
+
 def test_repeated_pairs_count_once():
     text = [1, 2] * 50
     flags = green_flags(text, VOCAB, GAMMA)

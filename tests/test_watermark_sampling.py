@@ -155,6 +155,10 @@ def test_exporting_numbers_gives_the_samples_generation_1_fitted(tmp_path):
         (["watermark", "detect", "{text}"], "needs --key"),
         (["watermark", "detect", "{empty}", "--key", "1"], "empty text"),
         (["watermark", "detect", "{text}", "--key", "1", "--gamma", "1.5"], "--gamma"),
+        (["watermark", "detect", "{text}", "--key", "1", "--window", "-3"], "--window"),
+        (["watermark", "detect", "{text}", "--key", "1", "--model", "{run}"], "together"),
+        (["watermark", "detect", "{null}", "--key", "1"], "text 'text' field"),
+        (["watermark", "detect", "{broken}", "--key", "1"], "not a readable Parquet"),
         (["watermark", "detect", "{export}", "--key", "42"], "generated with tokenizer"),
         (["export", "{run}", "-g", "5", "-o", "{tmp}/x.jsonl"], "not among them"),
         (["export", "{run}", "-g", "1", "-o", "{tmp}/x.npy"], "export it to a .jsonl"),
@@ -165,12 +169,16 @@ def test_exporting_numbers_gives_the_samples_generation_1_fitted(tmp_path):
 def test_bad_input_is_one_line_and_exit_2(watermarked_run: Path, tmp_path, args, says):
     (tmp_path / "t.txt").write_text("Some human text here.\n\nAnd a second paragraph of it.\n")
     (tmp_path / "e.jsonl").write_text('{"text": "fine"}\n{"text": "  "}\n')
+    (tmp_path / "n.jsonl").write_text('{"text": "fine"}\n{"text": null}\n')
+    (tmp_path / "b.parquet").write_bytes(b"not parquet at all")
     export = tmp_path / "x1.jsonl"
     invoke("export", watermarked_run, "-g", 1, "-o", export)
     names = {
         "text": tmp_path / "t.txt",
         "empty": tmp_path / "e.jsonl",
         "export": export,
+        "null": tmp_path / "n.jsonl",
+        "broken": tmp_path / "b.parquet",
         "run": watermarked_run,
         "tmp": tmp_path,
     }
@@ -233,4 +241,4 @@ def test_the_entropy_aware_test_scores_fewer_tokens_and_still_finds_the_mark(
     assert sum(r["tokens"] for r in rows[1]) < sum(r["tokens"] for r in rows[0])
     assert np.mean([r["flagged"] for r in rows[1]]) >= 0.9
     lonely = invoke("watermark", "detect", target, "--key", 42, "--min-entropy", 2.0)
-    assert lonely.exit_code == 2 and "needs --model" in lonely.output
+    assert lonely.exit_code == 2 and "--model and --min-entropy together" in lonely.output

@@ -91,7 +91,10 @@ def estimate_share(
             for _ in range(replicates)
         ]
     )
-    low, high = np.nanquantile(shares, [0.025, 0.975])
+    # a replicate where the detector told nothing apart says the share could be anything
+    undecided = np.isnan(shares)
+    low = float(np.quantile(np.where(undecided, 0.0, shares), 0.025))
+    high = float(np.quantile(np.where(undecided, 1.0, shares), 0.975))
     method = "flagged share corrected for the true and false positive rates"
     return Estimate(point, float(low), float(high), method, alpha, beta)
 

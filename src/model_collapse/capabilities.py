@@ -88,6 +88,15 @@ class ScoresDistributions(Protocol):
 
 
 @runtime_checkable
+class ScoresItems(Protocol):
+    """Gives each item's log density under each seed's model (the verify defence)."""
+
+    def item_log_density(self, x: np.ndarray) -> np.ndarray:
+        """x (S, n, d) -> (S, n)."""
+        ...
+
+
+@runtime_checkable
 class SamplesUnmarked(Protocol):
     """Can sample without the watermark it was made to apply (radioactivity)."""
 

@@ -70,6 +70,12 @@ def watermark_detect_command(
             raise UserInputError("watermark detect needs --key: the key the text was made with")
         if not 0 < gamma < 1:
             raise UserInputError(f"--gamma must lie strictly between 0 and 1, got {gamma}")
+        if window < 0:
+            raise UserInputError(f"--window must be 0 (the whole text) or more, got {window}")
+        if bool(model) != (min_entropy > 0) or (min_entropy > 0 and window):
+            raise UserInputError(
+                "the entropy-aware test takes --model and --min-entropy together, without --window"
+            )
         documents = read_documents(files)
         if min_entropy > 0:
             scores = entropy_aware(documents, model, min_entropy, gamma, key)
@@ -176,7 +182,9 @@ def text_detector(name: str, model: str, performer: str | None) -> object:
         raise UserInputError(f"detector '{name}' needs --performer: a second model")
     observer = load_scoring_model(model)
     second = None if performer is None else load_scoring_model(performer)
-    if second is not None and second.fingerprint != observer.fingerprint:
+    if second is not None and (
+        second.fingerprint != observer.fingerprint or second.vocab != observer.vocab
+    ):
         raise UserInputError(
             f"--model {model} and --performer {performer} have different tokenizers; "
             "binoculars compares two models over one tokenizer's ids"
@@ -280,7 +288,7 @@ def audit_command(
         known = None if not machine else [d.text for d in read_documents(machine)]
         h = scorer.score(human).score
         m = None if known is None else scorer.score(known).score
-        sign, _ = calibrated(h, fpr, m)
+        sign = 1.0 if m is None else calibrated(h, fpr, m)[0]
         c = sign * scorer.score([d.text for d in documents]).score
         found = estimate_share(
             c, sign * h, None if m is None else sign * m, fpr, np.random.default_rng(seed)
@@ -288,9 +296,11 @@ def audit_command(
     if as_json:
         typer.echo(json.dumps({"share": found.share, "low": found.low, "high": found.high}))
         return
+    scored = int((~np.isnan(c)).sum())
+    short = "" if scored == len(documents) else ", the others too short to score"
     typer.echo(
         f"generated share: {found.share:.3f} (95% interval {found.low:.3f} to {found.high:.3f}; "
-        f"{found.method}; {len(documents)} documents)"
+        f"{found.method}; {scored} of {len(documents)} documents{short})"
     )
     order = np.argsort(-np.nan_to_num(c, nan=-np.inf))[:top]
     show_table(

@@ -109,10 +109,12 @@ def _read_one(path: Path, text_field: str) -> list[Document]:
             try:
                 row = json.loads(line)
                 marked = str(row.get("tokenizer", ""))
-                out.append(Document(str(row[text_field]), f"{path.name}:{number}", marked))
+                if not isinstance(row[text_field], str):
+                    raise TypeError
+                out.append(Document(row[text_field], f"{path.name}:{number}", marked))
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
                 raise UserInputError(
-                    f"{path} line {number}: not a JSON object with a '{text_field}' field"
+                    f"{path} line {number}: not a JSON object with a text '{text_field}' field"
                 ) from None
         return out
     texts = user_documents(path, text_field)

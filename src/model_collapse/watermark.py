@@ -157,7 +157,8 @@ def detect_many(
     bounds = np.cumsum([0, *(len(p) for p in pairs)])
     every = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     flags = is_green(every[:, 0], every[:, 1], vocab, gamma, key)
-    greens = np.add.reduceat(flags, bounds[:-1]) if len(flags) else np.zeros(len(texts))
+    owner = np.repeat(np.arange(len(texts)), np.diff(bounds))
+    greens = np.bincount(owner, flags, len(texts))
     out = []
     for text, (start, stop) in enumerate(itertools.pairwise(bounds)):
         green = int(greens[text]) if stop > start else 0

@@ -110,6 +110,14 @@ def test_a_text_filter_resumes_byte_identically(tmp_path: Path):
         (_text({"name": "filter", "detector": "classifier"}), "reads numeric items"),
         (_text({"name": "watermark-filter"}, watermark="none"), 'sampling.watermark = "kgw"'),
         (
+            {
+                **_gaussian({"name": "verify", **POOL}),
+                "family": {"name": "kde"},
+                "sampling": {"n": 400},
+            },
+            "does not give",
+        ),
+        (
             _gaussian({"name": "filter", **POOL, "detector": "classifier", "fpr": 0.001}),
             "needs at least 1000",
         ),

@@ -45,13 +45,15 @@ DETECTORS: Registry[Detector] = Registry("detector")
 
 def fewest_for(fpr: float) -> int:
     """The fewest human scores that can set a threshold at ``fpr``: one in 1 / fpr above it."""
+    if not 0 < fpr < 1:  # also NaN
+        raise UserInputError(f"a false-positive rate must lie strictly between 0 and 1, got {fpr}")
     return math.ceil(1 / fpr - 1e-9)
 
 
 def threshold_at(human: np.ndarray, fpr: float) -> float:
     """The threshold above which at most ``fpr`` of the human scores lie."""
-    scored = np.sort(np.asarray(human, dtype=float)[~np.isnan(human)])[::-1]
     need = fewest_for(fpr)
+    scored = np.sort(np.asarray(human, dtype=float)[~np.isnan(human)])[::-1]
     if len(scored) < need:
         raise UserInputError(
             f"calibrating at a false-positive rate of {fpr:g} needs at least {need} scored "

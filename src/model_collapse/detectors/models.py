@@ -53,7 +53,13 @@ def _run_model(directory: Path, generation: int, spec: str) -> ScoringModel:
     real = plan.real
     if not can(model, ScoresDistributions) or real.encode is None or real.decode is None:
         raise UserInputError(f"--model {spec}: its family does not score text tokens")
-    length = int(plan.config.family.params.get("context", 10**6)) - 1
+    positions = plan.config.family.params.get("context")
+    nets = getattr(model, "nets_", None)
+    if positions is None and nets:  # a pretrained network: its own position table
+        config = getattr(getattr(nets[0], "model", None), "config", None)
+        positions = getattr(config, "max_position_embeddings", None)
+    positions = 1025 if positions is None else positions  # an n-gram reads any length
+    length = int(positions) - 1
     from model_collapse.detectors.text import ModelScorer
 
     return ScoringModel(

@@ -218,8 +218,13 @@ class TextDetector:
         self, texts: Sequence[Sequence[int]], prompts: Sequence[Sequence[int]] | None = None
     ) -> Scores:
         """Scores of token sequences; a prompt is read as context but not scored."""
-        heads = [list(p)[-self.max_tokens :] for p in prompts] if prompts else [[]] * len(texts)
         bodies = [list(t)[: self.max_tokens] for t in texts]
+        room = [self.max_tokens - len(b) for b in bodies]  # the prompt fits the rest
+        heads = (
+            [list(p)[max(0, len(p) - r) :] if r else [] for p, r in zip(prompts, room, strict=True)]
+            if prompts
+            else [[]] * len(texts)
+        )
         width = max([len(h) + len(b) for h, b in zip(heads, bodies, strict=True)] + [1])
         ids = np.full((len(bodies), width), self.pad, dtype=np.int64)
         mask = np.zeros(ids.shape, dtype=bool)

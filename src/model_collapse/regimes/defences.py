@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from model_collapse.capabilities import ScoresItems, ScoresTokens, can
 from model_collapse.config import Config
 from model_collapse.data import REAL, Items, Unlabeled
 from model_collapse.detectors.base import DETECTORS, auroc
@@ -118,11 +119,11 @@ def _weight(unlabeled: Unlabeled, step: Step) -> np.ndarray:
     verdict = judge(step, unlabeled.data, probability=True)
     step.found["verdict"] = verdict
     assert verdict.p_machine is not None
-    share = (1.0 - verdict.p_machine) ** cfg.beta
+    # in logs, scaled by each seed's largest: never all 0, however sure the detector is
+    log_share = cfg.beta * np.log1p(-np.clip(verdict.p_machine, 0.0, 1.0 - 1e-12))
+    share = np.exp(log_share - log_share.max(axis=1, keepdims=True))
     rng, n = step.rng("defence"), unlabeled.count
-    counts = np.stack(
-        [rng.multinomial(n, w / w.sum()) if w.sum() > 0 else np.ones(n) for w in share]
-    )
+    counts = np.stack([rng.multinomial(n, w / w.sum()) for w in share])
     return np.minimum(counts, cfg.max_repeats).astype(float)
 
 
@@ -130,9 +131,11 @@ def _verify(unlabeled: Unlabeled, step: Step) -> np.ndarray:
     """Keeps the keep_share of the pool most likely under generation 0's model."""
     quality = verifier_scores(step, unlabeled.data)
     keep = max(1, round(step.config.regime.keep_share * unlabeled.count))
-    cutoff = -np.sort(quality, axis=1)[:, keep - 1]  # machine-likeness: minus quality
+    cutoff = -np.sort(quality, axis=1)[:, -keep]  # machine-likeness: minus quality
     step.found["verdict"] = Verdict(-quality, cutoff)
-    order = np.argsort(-quality, axis=1, kind="stable")[:, :keep]
+    # ties broken at random: the pool's order (real items first) must not decide
+    tie = step.rng("defence").random(quality.shape)
+    order = np.stack([np.lexsort((t, -q))[:keep] for q, t in zip(quality, tie, strict=True)])
     weight = np.zeros(quality.shape)
     np.put_along_axis(weight, order, 1.0, axis=1)
     return weight
@@ -142,13 +145,19 @@ def verifier_scores(step: Step, items: np.ndarray) -> np.ndarray:
     """Per item: mean log-likelihood per token (text) or log-density (numbers) under
     generation 0's model, trained on real data only."""
     model = step.first_model
-    if hasattr(model, "seed_log_prob"):
+    if can(model, ScoresTokens):
         return np.stack([model.seed_log_prob(s, items[s]).mean(axis=1) for s in range(len(items))])
-    if hasattr(model, "item_log_density"):
-        return np.asarray(model.item_log_density(items))
-    raise UserInputError(
-        f"regime 'verify' needs a family that scores items; '{step.config.family.name}' does not"
-    )
+    return np.asarray(model.item_log_density(items))
+
+
+def _check_verify(config: Config, family: Family, real: RealData) -> None:
+    _check_pool(config, family, real)
+    probe = family.make(config, real)  # unfitted: what it can do
+    if not (can(probe, ScoresTokens) or can(probe, ScoresItems)):
+        raise UserInputError(
+            f"regime 'verify' ranks items by generation 0's likelihood, which family "
+            f"'{config.family.name}' does not give; choose another regime"
+        )
 
 
 def _watermark_filter(unlabeled: Unlabeled, step: Step) -> np.ndarray:
@@ -367,7 +376,7 @@ REGIMES.register("verify")(
         _pool_keys(
             keep_share=param(0.5, "share of the pool kept", low=0.0, high=1.0, open_low=True)
         ),
-        check=_check_pool,
+        check=_check_verify,
     )
 )
 REGIMES.register("watermark-filter")(

@@ -108,7 +108,11 @@ def user_documents(path: Path, text_field: str) -> list[str]:
     if path.suffix == ".parquet":
         import pandas as pd
 
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as err:  # pyarrow's errors derive from these
+            why = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise UserInputError(f"{path} is not a readable Parquet file: {why}") from None
         if text_field not in frame.columns:
             raise UserInputError(
                 f"{path} has no column '{text_field}' (columns: {', '.join(frame.columns)}); "
