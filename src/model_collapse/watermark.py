@@ -152,18 +152,21 @@ def detect(
 def detect_many(
     texts: Sequence[Sequence[int]], vocab: int, gamma: float, key: int = KEY
 ) -> list[Score]:
-    """The test of many texts at once: every text's pairs looked up together."""
-    pairs = [scored_pairs(tokens) for tokens in texts]
-    bounds = np.cumsum([0, *(len(p) for p in pairs)])
-    every = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
-    flags = is_green(every[:, 0], every[:, 1], vocab, gamma, key)
-    owner = np.repeat(np.arange(len(texts)), np.diff(bounds))
-    greens = np.bincount(owner, flags, len(texts))
+    """The test of many texts at once, repeated pairs scored once per text: every text's
+    pairs deduplicated and looked up together (no loop over texts)."""
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    ids = np.fromiter(itertools.chain.from_iterable(texts), np.int64, int(lengths.sum()))
+    owner = np.repeat(np.arange(len(texts)), lengths)
+    within = owner[:-1] == owner[1:]  # a pair never spans two texts
+    previous, token, owner = ids[:-1][within], ids[1:][within], owner[1:][within]
+    _, first = np.unique((owner * vocab + previous) * vocab + token, return_index=True)
+    flags = is_green(previous[first], token[first], vocab, gamma, key)
+    scored = np.bincount(owner[first], minlength=len(texts))
+    greens = np.bincount(owner[first], flags, len(texts))
     out = []
-    for text, (start, stop) in enumerate(itertools.pairwise(bounds)):
-        green = int(greens[text]) if stop > start else 0
-        z = z_score(green, int(stop - start), gamma)
-        out.append(Score(green, int(stop - start), z, p_value(z)))
+    for green, count in zip(greens.astype(int).tolist(), scored.tolist(), strict=True):
+        z = z_score(green, count, gamma)
+        out.append(Score(green, count, z, p_value(z)))
     return out
 
 

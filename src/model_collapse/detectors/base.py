@@ -38,6 +38,8 @@ class Detector:
     score: Callable[[Any], np.ndarray] | None = None
     performer: bool = False
     params: dict[str, Param] = field(default_factory=dict)
+    # the sums over the vocabulary its score reads (text): rank, mean, variance, cross
+    needs: frozenset[str] = frozenset({"rank", "mean", "variance", "cross"})
 
 
 DETECTORS: Registry[Detector] = Registry("detector")

@@ -62,14 +62,20 @@ class ModelScorer:
         return None if found is None else found(self.seed, ids)  # type: ignore[no-any-return]
 
 
+EVERY = frozenset({"rank", "mean", "variance", "cross"})
+
+
 def token_sums(
     observer: Scorer,
     ids: np.ndarray,
     mask: np.ndarray,
     vocab: int,
     performer: Scorer | None = None,
+    needs: frozenset[str] = EVERY,
 ) -> TokenSums:
-    """One pass over (n, T) ids; ``mask`` marks the tokens to score."""
+    """One pass over (n, T) ids; ``mask`` marks the tokens to score. Of the sums over the
+    vocabulary, only those in ``needs`` are computed (the others are 0): each is a pass
+    over a (batch, T, V) tensor."""
     sparse = getattr(observer, "stats", None)
     found = sparse(ids) if sparse is not None and performer is None else None
     if found is not None:
@@ -85,13 +91,17 @@ def token_sums(
     with torch.inference_mode():
         for start in range(0, len(ids), batch):
             chunk, keep = ids[start : start + batch], mask[start : start + batch]
-            parts.append(_chunk_sums(observer, performer, chunk, keep))
+            parts.append(_chunk_sums(observer, performer, chunk, keep, needs))
     columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
     return TokenSums(*columns)
 
 
 def _chunk_sums(
-    observer: Scorer, performer: Scorer | None, ids: np.ndarray, mask: np.ndarray
+    observer: Scorer,
+    performer: Scorer | None,
+    ids: np.ndarray,
+    mask: np.ndarray,
+    needs: frozenset[str],
 ) -> list[np.ndarray]:
     import torch
 
@@ -99,12 +109,15 @@ def _chunk_sums(
     target = torch.from_numpy(ids).to(logp.device)[..., None]
     keep = torch.from_numpy(mask).to(logp.device).float()
     ll = logp.gather(-1, target)[..., 0]
-    rank = (logp > ll[..., None]).sum(-1).float() + 1
+    zero = torch.zeros_like(ll)
+    rank = (logp > ll[..., None]).sum(-1).float() + 1 if "rank" in needs else zero + 1
     # log-probabilities are finite (a softmax's): p log p needs no guard against 0 x -inf
-    p = logp.exp()
-    mu = torch.einsum("...v,...v->...", p, logp)
-    var = torch.einsum("...v,...v->...", p * logp, logp) - mu * mu
-    if performer is not None:
+    p = logp.exp() if needs & {"mean", "variance", "cross"} else None
+    mu = torch.einsum("...v,...v->...", p, logp) if p is not None else zero
+    var = zero
+    if "variance" in needs and p is not None:
+        var = torch.einsum("...v,...v->...", p * logp, logp) - mu * mu
+    if performer is not None and p is not None:
         q = performer(ids).float()
         perf_ll = q.gather(-1, target)[..., 0]
         cross = -torch.einsum("...v,...v->...", p, q)
@@ -148,23 +161,40 @@ def _binoculars(s: TokenSums) -> np.ndarray:
 
 
 TEXT = "text"
-for _name, _score, _description in (
-    ("loglik", lambda s: _mean(s.loglik, s), "mean log-probability under the scoring model"),
-    ("logrank", lambda s: -_mean(s.logrank, s), "minus the mean log-rank of each token"),
-    ("entropy", lambda s: -_mean(s.entropy, s), "minus the mean predictive entropy"),
+for _name, _score, _description, _needs in (
+    (
+        "loglik",
+        lambda s: _mean(s.loglik, s),
+        "mean log-probability under the scoring model",
+        frozenset(),
+    ),
+    (
+        "logrank",
+        lambda s: -_mean(s.logrank, s),
+        "minus the mean log-rank of each token",
+        frozenset({"rank"}),
+    ),
+    (
+        "entropy",
+        lambda s: -_mean(s.entropy, s),
+        "minus the mean predictive entropy",
+        frozenset({"mean"}),
+    ),
     (
         "fast_detectgpt",
         _fast_detectgpt,
         "analytic sampling discrepancy (Bao et al. 2024), scoring model as its own sampler",
+        frozenset({"mean", "variance"}),
     ),
 ):
-    DETECTORS.register(_name)(Detector(TEXT, _description, _score))
+    DETECTORS.register(_name)(Detector(TEXT, _description, _score, needs=_needs))
 DETECTORS.register("binoculars")(
     Detector(
         TEXT,
         "perplexity over cross-perplexity of two models sharing a tokenizer (Hans et al. 2024)",
         _binoculars,
         performer=True,
+        needs=frozenset({"cross"}),
     )
 )
 
@@ -236,7 +266,8 @@ class TextDetector:
     def score_blocks(self, ids: np.ndarray, mask: np.ndarray | None = None) -> Scores:
         """Scores of (n, T) blocks; ``mask`` marks the tokens to score (default: all)."""
         mask = np.ones(ids.shape, dtype=bool) if mask is None else mask
-        sums = token_sums(self.observer, ids, mask, self.vocab, self.performer)
+        needs = DETECTORS.get(self.name).needs
+        sums = token_sums(self.observer, ids, mask, self.vocab, self.performer, needs)
         score = DETECTORS.get(self.name).score(sums)  # type: ignore[misc]
         score = np.where(sums.tokens >= self.min_tokens, score, np.nan)
         return Scores(score, sums.tokens.astype(np.int64))
