@@ -55,7 +55,9 @@ def texts(run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     return out
 
 
-def _scores(run: Path) -> tuple[np.ndarray, np.ndarray]:
+@pytest.fixture(scope="module")
+def scores(run: Path) -> tuple[np.ndarray, np.ndarray]:
+    """fast_detectgpt's scores of the human test blocks and the generated ones."""
     from model_collapse.export import generated_set, saved_model
 
     model, plan = saved_model(run, 1)  # the model that wrote the generated texts
@@ -65,8 +67,10 @@ def _scores(run: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("share", [0.1, 0.5])
-def test_the_audit_interval_covers_the_true_share(run: Path, share: float):
-    human, machine = _scores(run)
+def test_the_audit_interval_covers_the_true_share(
+    scores: tuple[np.ndarray, np.ndarray], share: float
+):
+    human, machine = scores
     sign, _ = calibrated(human, 0.05, machine)
     human, machine = sign * human, sign * machine
     assert auroc(human, machine) > 0.9

@@ -110,7 +110,7 @@ def test_the_two_sample_test_holds_its_size_and_finds_a_shift():
     # with chance 0.05); a 0.5 sd shift at n = 400 each is found with p < 1e-3
     rng = np.random.default_rng(8)
     same = [
-        two_sample_test(rng.normal(size=(200, 2)), rng.normal(size=(200, 2)), rng).p_value
+        two_sample_test(rng.normal(size=(100, 2)), rng.normal(size=(100, 2)), rng).p_value
         for _ in range(40)
     ]
     assert sum(p < 0.05 for p in same) <= 5
