@@ -190,11 +190,3 @@ def bias(
 ) -> np.ndarray:
     """Logits (B, V) with ``delta`` added to each row's green tokens (after ``previous``)."""
     return logits + delta * green_masks(previous, logits.shape[-1], gamma, key)
-
-
-def entropy(logits: np.ndarray) -> np.ndarray:
-    """The entropy (nats) of each row's softmax distribution (B, V) -> (B,)."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    p = np.exp(shifted)
-    p /= p.sum(axis=-1, keepdims=True)
-    return -(p * np.log(np.maximum(p, 1e-300))).sum(axis=-1)
