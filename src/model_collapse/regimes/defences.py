@@ -34,7 +34,7 @@ from model_collapse.errors import UserInputError
 from model_collapse.families.base import Family
 from model_collapse.params import param
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, defended
-from model_collapse.regimes.builtin import REAL_SHARE
+from model_collapse.regimes.builtin import REAL_SHARE, _rest
 from model_collapse.sources.base import RealData
 from model_collapse.step import Step
 
@@ -302,12 +302,6 @@ def _detector_keys(default: str) -> dict[str, Any]:
             high=10**9,
         ),
     }
-
-
-def _rest(config: Config) -> int:
-    from model_collapse.regimes.base import real_share
-
-    return config.sampling.n - real_share(config)
 
 
 def _defence(
