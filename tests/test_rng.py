@@ -1,6 +1,6 @@
 import numpy as np
 
-from model_collapse.rng import random_subsets, seed_streams, stream
+from model_collapse.rng import random_subsets, seed_streams, stream, systematic_counts
 
 
 def test_streams_depend_only_on_their_key():
@@ -29,3 +29,13 @@ def test_a_plugins_own_stage_gets_its_own_repeatable_stream():
     np.testing.assert_array_equal(mine, stream(5, "my-defence", 3).random(4))
     builtin = ["source", "regime", "fit", "sample", "metric", "resample", "other-defence"]
     assert all(not np.array_equal(mine, stream(5, s, 3).random(4)) for s in builtin)
+
+
+def test_systematic_counts_are_the_floor_or_ceiling_of_their_expectation():
+    rng = np.random.default_rng(0)
+    share = rng.random(1000) ** 3
+    for size in (17.0, 400.0, 2500.4):
+        counts = systematic_counts(share, size, rng)
+        expected = share * round(size) / share.sum()
+        assert counts.sum() == round(size)
+        assert ((counts == np.floor(expected)) | (counts == np.ceil(expected))).all()

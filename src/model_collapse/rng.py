@@ -53,3 +53,16 @@ def random_subsets(rng: np.random.Generator, n_seeds: int, pool: int, size: int)
     """Row indices of a uniform subset without replacement per seed: shape (S, size)."""
     keys = rng.random((n_seeds, pool))
     return np.argsort(keys, axis=1, kind="stable")[:, :size]
+
+
+def systematic_counts(share: np.ndarray, size: float, rng: np.random.Generator) -> np.ndarray:
+    """How often to draw each item, in proportion to ``share``, round(size) in all: each
+    count the floor or the ceiling of its expectation (systematic resampling, Kitagawa
+    1996). The items go in a random order, so which of them round up is not their order."""
+    order = rng.permutation(len(share))
+    edges = np.cumsum(share[order]) * (round(size) / share.sum())
+    edges[-1] = round(size)  # not a rounding error's item more or less
+    reached = np.floor(np.concatenate([[0.0], edges]) + rng.random()).astype(np.int64)
+    counts = np.empty(len(share), dtype=np.int64)
+    counts[order] = np.diff(reached)
+    return counts

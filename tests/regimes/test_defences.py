@@ -61,11 +61,17 @@ def test_without_a_detector_pool_and_oracle_write_only_their_share():
     assert "auroc" not in frame.columns and "real_share" in frame.columns
 
 
-def test_verify_keeps_its_share_and_weight_caps_repeats():
-    verify = model_collapse.run(
-        make_config(**_gaussian({"name": "verify", **POOL, "keep_share": 0.3}))
-    ).metrics
-    assert (verify[verify.generation > 0].kept == 0.3).all()
+@pytest.mark.parametrize("verifier", ["detector", "gen0"])
+def test_verify_keeps_its_share(verifier):
+    regime = {"name": "verify", **POOL, "keep_share": 0.3, "verifier": verifier}
+    verify = model_collapse.run(make_config(**_gaussian(regime))).metrics
+    later = verify[verify.generation > 0]
+    assert (later.kept == 0.3).all()
+    if verifier == "detector":  # generation 0's likelihood prefers the narrow samples
+        assert (later.real_kept > later.slipped).all()
+
+
+def test_weight_caps_repeats_and_draws_what_the_detector_believes_human():
     weight = model_collapse.run(
         make_config(
             **_gaussian({"name": "weight", **POOL, "detector": "classifier", "max_repeats": 2})
@@ -111,7 +117,7 @@ def test_a_text_filter_resumes_byte_identically(tmp_path: Path):
         (_text({"name": "watermark-filter"}, watermark="none"), 'sampling.watermark = "kgw"'),
         (
             {
-                **_gaussian({"name": "verify", **POOL}),
+                **_gaussian({"name": "verify", **POOL, "verifier": "gen0"}),
                 "family": {"name": "kde"},
                 "sampling": {"n": 400},
             },

@@ -31,6 +31,7 @@ from model_collapse.errors import UserInputError
 # of the token at each position given the begin token and everything before it.
 Scorer = Callable[[np.ndarray], Any]
 LOGIT_BUDGET = 2**26  # floats of distributions per batch (256 MiB)
+SLICE_FLOATS = 2**18  # floats of one slice of positions (1 MiB: in a core's cache)
 
 
 @dataclass(frozen=True)
@@ -106,27 +107,50 @@ def _chunk_sums(
     import torch
 
     logp = observer(ids).float()
-    target = torch.from_numpy(ids).to(logp.device)[..., None]
+    q = performer(ids).float() if performer is not None else None
+    target = torch.from_numpy(ids).to(logp.device).reshape(-1, 1)
+    vocab = logp.shape[-1]
+    flat, flat_q = logp.reshape(-1, vocab), None if q is None else q.reshape(-1, vocab)
+    # the passes over the vocabulary go a cache-sized slice of positions at a time: each
+    # slice is read from memory once, not once a pass
+    rows = max(1, SLICE_FLOATS // vocab)
+    parts = [
+        _position_stats(
+            flat[start : start + rows],
+            None if flat_q is None else flat_q[start : start + rows],
+            target[start : start + rows],
+            needs,
+        )
+        for start in range(0, len(flat), rows)
+    ]
+    stats = [torch.cat(column).reshape(ids.shape) for column in zip(*parts, strict=True)]
     keep = torch.from_numpy(mask).to(logp.device).float()
+    out = [keep.sum(-1)] + [(v * keep).sum(-1) for v in stats]
+    return [v.double().cpu().numpy() for v in out]
+
+
+def _position_stats(
+    logp: Any, q: Any | None, target: Any, needs: frozenset[str]
+) -> tuple[Any, ...]:
+    """Per position of (rows, V) log-probabilities: log p of the token, its log-rank, the
+    entropy, mu = E_p[log p], Var_p[log p], and the performer's log p and cross-entropy."""
+    import torch
+
     ll = logp.gather(-1, target)[..., 0]
     zero = torch.zeros_like(ll)
     rank = (logp > ll[..., None]).sum(-1).float() + 1 if "rank" in needs else zero + 1
     # log-probabilities are finite (a softmax's): p log p needs no guard against 0 x -inf
     p = logp.exp() if needs & {"mean", "variance", "cross"} else None
-    mu = torch.einsum("...v,...v->...", p, logp) if p is not None else zero
+    mu = torch.einsum("rv,rv->r", p, logp) if p is not None else zero
     var = zero
     if "variance" in needs and p is not None:
-        var = torch.einsum("...v,...v->...", p * logp, logp) - mu * mu
-    if performer is not None and p is not None:
-        q = performer(ids).float()
+        var = torch.einsum("rv,rv->r", p * logp, logp) - mu * mu
+    if q is not None and p is not None:
         perf_ll = q.gather(-1, target)[..., 0]
-        cross = -torch.einsum("...v,...v->...", p, q)
+        cross = -torch.einsum("rv,rv->r", p, q)
     else:
         perf_ll, cross = ll, -mu
-    out = [keep.sum(-1)] + [
-        (v * keep).sum(-1) for v in (ll, rank.log(), -mu, mu, var.clamp_min(0), perf_ll, cross)
-    ]
-    return [v.double().cpu().numpy() for v in out]
+    return ll, rank.log(), -mu, mu, var.clamp_min(0), perf_ll, cross
 
 
 def position_entropies(scorer: Scorer, ids: np.ndarray, vocab: int) -> np.ndarray:

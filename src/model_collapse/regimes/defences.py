@@ -6,9 +6,11 @@ samples; the regime sees it without provenance (:func:`defended`) and chooses we
 
 - ``filter``: drops what the detector flags at the calibrated false-positive rate;
 - ``weight``: importance resampling with weights (1 - P(machine))^beta, each item at most
-  regime.max_repeats times (Drayson et al. 2025);
-- ``verify``: keeps the top regime.keep_share of the pool under a verifier, generation 0's
-  model's log-likelihood (Feng et al. 2024);
+  regime.max_repeats times (Drayson et al. 2025), as many items as the detector believes
+  human (or as the pool holds: ``regime.size = "pool"``);
+- ``verify``: keeps the top regime.keep_share of the pool under a verifier (Feng et al.
+  2024): the calibrated detector, or generation 0's log-likelihood, which prefers typical
+  text and so the model's own samples (``regime.verifier = "gen0"``);
 - ``watermark-filter``: drops what the watermark test flags (z above the normal quantile
   of 1 - regime.fpr); the generated items carry the run's watermark.
 
@@ -35,6 +37,7 @@ from model_collapse.families.base import Family
 from model_collapse.params import param
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, defended
 from model_collapse.regimes.builtin import REAL_SHARE, _rest
+from model_collapse.rng import systematic_counts
 from model_collapse.sources.base import RealData
 from model_collapse.step import Step
 
@@ -114,31 +117,45 @@ def _filter(unlabeled: Unlabeled, step: Step) -> np.ndarray:
 
 
 def _weight(unlabeled: Unlabeled, step: Step) -> np.ndarray:
-    """Counts drawn in proportion to (1 - P(machine))^beta, capped at max_repeats."""
+    """Importance resampling: counts in proportion to (1 - P(machine))^beta, capped at
+    max_repeats. Drawn systematically (each count the floor or the ceiling of its
+    expectation, Kitagawa 1996), so no likely-human item is lost to the luck of a
+    multinomial draw."""
     cfg = step.config.regime
     verdict = judge(step, unlabeled.data, probability=True)
     step.found["verdict"] = verdict
     assert verdict.p_machine is not None
+    human = 1.0 - np.clip(verdict.p_machine, 0.0, 1.0 - 1e-12)
     # in logs, scaled by each seed's largest: never all 0, however sure the detector is
-    log_share = cfg.beta * np.log1p(-np.clip(verdict.p_machine, 0.0, 1.0 - 1e-12))
+    log_share = cfg.beta * np.log(human)
     share = np.exp(log_share - log_share.max(axis=1, keepdims=True))
     rng, n = step.rng("defence"), unlabeled.count
-    counts = np.stack([rng.multinomial(n, w / w.sum()) for w in share])
+    sizes = human.sum(axis=1) if cfg.size == "human" else np.full(len(share), float(n))
+    counts = np.stack([systematic_counts(w, k, rng) for w, k in zip(share, sizes, strict=True)])
     return np.minimum(counts, cfg.max_repeats).astype(float)
 
 
 def _verify(unlabeled: Unlabeled, step: Step) -> np.ndarray:
-    """Keeps the keep_share of the pool most likely under generation 0's model."""
-    quality = verifier_scores(step, unlabeled.data)
+    """Keeps the keep_share of the pool the verifier ranks most human."""
+    machine_like = _verifier_ranks(step, unlabeled.data)
     keep = max(1, round(step.config.regime.keep_share * unlabeled.count))
-    cutoff = -np.sort(quality, axis=1)[:, -keep]  # machine-likeness: minus quality
-    step.found["verdict"] = Verdict(-quality, cutoff)
+    ranked = np.nan_to_num(machine_like, nan=np.inf)
+    cutoff = np.sort(ranked, axis=1)[:, keep - 1]
+    step.found["verdict"] = Verdict(machine_like, cutoff)
     # ties broken at random: the pool's order (real items first) must not decide
-    tie = step.rng("defence").random(quality.shape)
-    order = np.stack([np.lexsort((t, -q))[:keep] for q, t in zip(quality, tie, strict=True)])
-    weight = np.zeros(quality.shape)
+    tie = step.rng("defence").random(ranked.shape)
+    order = np.stack([np.lexsort((t, m))[:keep] for m, t in zip(ranked, tie, strict=True)])
+    weight = np.zeros(ranked.shape)
     np.put_along_axis(weight, order, 1.0, axis=1)
     return weight
+
+
+def _verifier_ranks(step: Step, items: np.ndarray) -> np.ndarray:
+    """How machine-like each item is to the verifier: the detector's calibrated score, or
+    minus its likelihood under generation 0's model (``regime.verifier = "gen0"``)."""
+    if step.config.regime.verifier == "detector":
+        return judge(step, items).scores
+    return -verifier_scores(step, items)
 
 
 def verifier_scores(step: Step, items: np.ndarray) -> np.ndarray:
@@ -151,12 +168,16 @@ def verifier_scores(step: Step, items: np.ndarray) -> np.ndarray:
 
 
 def _check_verify(config: Config, family: Family, real: RealData) -> None:
+    if config.regime.verifier == "detector":
+        check_detector(config, family, real)
+        return
     _check_pool(config, family, real)
     probe = family.make(config, real)  # unfitted: what it can do
     if not (can(probe, ScoresTokens) or can(probe, ScoresItems)):
         raise UserInputError(
-            f"regime 'verify' ranks items by generation 0's likelihood, which family "
-            f"'{config.family.name}' does not give; choose another regime"
+            f"regime 'verify' with regime.verifier = \"gen0\" ranks items by generation "
+            f"0's likelihood, which family '{config.family.name}' does not give; set "
+            'regime.verifier = "detector"'
         )
 
 
@@ -360,15 +381,28 @@ REGIMES.register("weight")(
             **_detector_keys("auto"),
             beta=param(1.0, "sharpness of the weights (1 - P(machine))^beta", low=0.0, high=100.0),
             max_repeats=param(3, "most copies of one item in a training set", low=1, high=10**6),
+            size=param(
+                "human",
+                "items drawn: the detector's estimate of the pool's human items, sum of "
+                "(1 - P(machine)), or as many as the pool holds (Drayson et al.'s)",
+                choices=("human", "pool"),
+            ),
         ),
     )
 )
 REGIMES.register("verify")(
     _defence(
         _verify,
-        "keeps the top regime.keep_share of the pool under generation 0's likelihood",
+        "keeps the regime.keep_share of the pool the verifier ranks most human",
         _pool_keys(
-            keep_share=param(0.5, "share of the pool kept", low=0.0, high=1.0, open_low=True)
+            **_detector_keys("auto"),
+            keep_share=param(0.5, "share of the pool kept", low=0.0, high=1.0, open_low=True),
+            verifier=param(
+                "detector",
+                "what ranks the items: the calibrated detector, or generation 0's likelihood "
+                "(it prefers typical text, which a model's own samples are)",
+                choices=("detector", "gen0"),
+            ),
         ),
         check=_check_verify,
     )
