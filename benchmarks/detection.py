@@ -40,7 +40,7 @@ def detector_benchmark(blocks: int = 512) -> dict[str, Any]:
     """Seconds per pass over the blocks: plain scoring, then every detector."""
     import torch
 
-    from model_collapse.detectors.text import TextDetector
+    from model_collapse.detectors.text import ModelScorer, TextDetector
 
     torch.manual_seed(0)
     out: dict[str, Any] = {}
@@ -50,13 +50,12 @@ def detector_benchmark(blocks: int = 512) -> dict[str, Any]:
         plain = _best(lambda m=first, d=data: m.seed_log_prob(0, d))
         row = {"plain": plain}
         for name in DETECTORS:
+            # the scorers the CLI and the loop use: the n-gram's sparse statistics too
             detector = TextDetector(
                 name,
-                lambda ids, m=first: m.next_log_probs(0, ids),
+                ModelScorer(first, 0),
                 vocab,
-                performer=(lambda ids, m=second: m.next_log_probs(0, ids))
-                if name == "binoculars"
-                else None,
+                performer=ModelScorer(second, 0) if name == "binoculars" else None,
             )
             row[name] = _best(lambda det=detector, d=data: det.score_blocks(d))
         out[family] = row

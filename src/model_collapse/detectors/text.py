@@ -31,7 +31,7 @@ from model_collapse.errors import UserInputError
 # of the token at each position given the begin token and everything before it.
 Scorer = Callable[[np.ndarray], Any]
 LOGIT_BUDGET = 2**26  # floats of distributions per batch (256 MiB)
-SLICE_FLOATS = 2**18  # floats of one slice of positions (1 MiB: in a core's cache)
+SLICE_FLOATS = 2**22  # floats of one slice of positions (16 MiB: near the caches)
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,15 @@ class ModelScorer:
     def __call__(self, ids: np.ndarray) -> Any:
         return self.model.next_log_probs(self.seed, ids)
 
-    def stats(self, ids: np.ndarray) -> dict[str, np.ndarray] | None:
+    def stats(self, ids: np.ndarray, needs: frozenset[str]) -> dict[str, np.ndarray] | None:
         found = getattr(self.model, "position_stats", None)
-        return None if found is None else found(self.seed, ids)  # type: ignore[no-any-return]
+        if found is None:
+            return None
+        if not needs:  # log p of each token only: the model's own scoring pass
+            loglik = self.model.seed_log_prob(self.seed, ids)
+            zero = np.zeros_like(loglik)
+            return {"loglik": loglik, "logrank": zero, "mean": zero, "variance": zero}
+        return found(self.seed, ids)  # type: ignore[no-any-return]
 
 
 EVERY = frozenset({"rank", "mean", "variance", "cross"})
@@ -78,7 +84,7 @@ def token_sums(
     vocabulary, only those in ``needs`` are computed (the others are 0): each is a pass
     over a (batch, T, V) tensor."""
     sparse = getattr(observer, "stats", None)
-    found = sparse(ids) if sparse is not None and performer is None else None
+    found = sparse(ids, needs) if sparse is not None and performer is None else None
     if found is not None:
         keep = mask.astype(float)
         ll, logrank, mu, var = (
