@@ -9,7 +9,7 @@ import model_collapse
 import model_collapse.observers
 from model_collapse.errors import UserInputError
 from model_collapse.families.hf import load_pretrained
-from model_collapse.families.lm_torch import token_log_probs
+from model_collapse.families.lm_torch import next_log_probs, token_log_probs
 from model_collapse.local_models import model_location
 from model_collapse.sources.text import model_tokenizer, wikipedia_documents
 from tests.conftest import make_config
@@ -94,11 +94,11 @@ def test_the_guard_warns_when_fine_tuning_wrecks_the_pretrained_model(
     assert (tmp_path / "r/checkpoints/service-pretrained.safetensors").exists()
 
 
-def test_smollm2_tells_a_small_models_text_from_human_text(tmp_path):
+def test_smollm2_tells_a_small_models_text_from_human_text(tmp_path, smollm2):
     """The pretrained scorer the detection docs use: an n-gram's generated blocks against
     real test blocks, 24 each; the direction learnt from the first 12 of each."""
-    from model_collapse.cli_tools import text_detector
     from model_collapse.detectors.base import auroc
+    from model_collapse.detectors.text import TextDetector
     from model_collapse.export import generated_set
 
     config = make_config(
@@ -111,8 +111,14 @@ def test_smollm2_tells_a_small_models_text_from_human_text(tmp_path):
     samples, plan = generated_set(tmp_path / "r", 0)
     machine = [plan.real.decode(list(block)) for block in samples[0]]
     human = [plan.real.decode(list(block)) for block in plan.real.test[:24]]
+    tokenizer, net = smollm2  # the module's one load (some 18 s): observer and performer
+
+    def scorer(ids):
+        return next_log_probs(net, ids, tokenizer.eot)[..., : net.vocab]
+
     for name in ("fast_detectgpt", "binoculars"):
-        detector = text_detector(name, SMOLLM2, SMOLLM2 if name == "binoculars" else None)
+        second = scorer if name == "binoculars" else None
+        detector = TextDetector(name, scorer, net.vocab, tokenizer.encode, second)
         h, m = detector.score(human).score, detector.score(machine).score
         sign = 1.0 if m[:12].mean() > h[:12].mean() else -1.0
         # a real AUROC near 1 (0.96 to 1 measured on 200 of each) puts 12 against 12 under
