@@ -14,7 +14,7 @@ from model_collapse.params import MANY, Param, param
 from model_collapse.registry import Registry
 from model_collapse.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
 
-Kind = Literal["continuous", "categorical", "regression", "text"]
+Kind = Literal["continuous", "categorical", "regression", "text", "image"]
 
 
 class Truth(Protocol):
@@ -58,6 +58,10 @@ class RealData:
     decode : turns token ids back into text (text kind only).
     bos : the token that begins every sequence for a neural model (text kind only).
     encode : turns texts into token ids with the same tokenizer (text kind only).
+    image_shape : (height, width) or (height, width, channels) of each image, whose
+        pixels, floats in [0, 1], make one row (image kind only).
+    labels : (S, n_train) class of each training image, where the source knows them.
+    test_labels : (m,) class of each test image, likewise.
     """
 
     kind: Kind
@@ -70,13 +74,18 @@ class RealData:
     decode: Callable[[list[int]], str] | None = None
     bos: int = -1
     encode: Callable[[list[str]], list[list[int]]] | None = None  # texts to token ids
+    image_shape: tuple[int, ...] = ()
+    labels: np.ndarray | None = None
+    test_labels: np.ndarray | None = None
 
     def digest(self) -> str:
         """SHA-256 of the real data a run uses: a resumed run must see the same numbers."""
         import hashlib
 
         digest = hashlib.sha256(f"{self.kind}/{self.categories}/{self.bos}".encode())
-        for array in (self.train, self.test, self.validation):
+        if self.image_shape:  # only where there are images: older runs keep their digest
+            digest.update(f"image{self.image_shape}".encode())
+        for array in (self.train, self.test, self.validation, self.labels, self.test_labels):
             if array is not None:
                 digest.update(f"{array.dtype}{array.shape}".encode())
                 digest.update(np.ascontiguousarray(array).tobytes())
