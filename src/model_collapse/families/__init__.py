@@ -8,7 +8,7 @@ from model_collapse.capabilities import (
     WarmStarts,
     WeightedFit,
 )
-from model_collapse.families import categorical, gaussian, gmm, gpt, hf, kde, linear, ngram
+from model_collapse.families import categorical, gaussian, gmm, gpt, hf, kde, linear, ngram, vae
 from model_collapse.families.base import FAMILIES, Family, Model
 
 __all__ = [
@@ -29,4 +29,5 @@ __all__ = [
     "kde",
     "linear",
     "ngram",
+    "vae",
 ]

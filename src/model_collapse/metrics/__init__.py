@@ -11,6 +11,7 @@ from model_collapse.errors import UserInputError
 from model_collapse.metrics import (
     continuous,
     discrete,
+    images,
     pretrained,
     radioactivity,
     text,
@@ -26,6 +27,7 @@ __all__ = [
     "choose_metrics",
     "continuous",
     "discrete",
+    "images",
     "make_reference",
     "pretrained",
     "radioactivity",
