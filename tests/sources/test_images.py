@@ -220,3 +220,22 @@ def test_binary_images_are_zeros_and_ones(tmp_path: Path):
     mask = np.random.default_rng(1).random((6, 5, 5)) > 0.5
     real = _load(name="images", path=_write(tmp_path, "m.npy", mask), n_train=0)
     assert set(np.unique(real.train)) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("array", "says"),
+    [
+        (np.zeros((10, 64)), "which is not images"),
+        (np.full((10, 8, 8), np.nan), "NaN or infinite pixels"),
+        (np.linspace(0, 300, 640).reshape(10, 8, 8), "neither [0, 1] nor [0, 255]"),
+    ],
+)
+def test_the_command_line_refuses_bad_images_in_one_line(tmp_path: Path, array, says):
+    from tests.test_cli import invoke
+
+    path = _write(tmp_path, "x.npy", array)
+    sets = ["source.name=images", f"source.path={path}", "family.name=vae", "sampling.n=8"]
+    out = tmp_path / "run"
+    result = invoke("run", "gaussian-1d", *[a for s in sets for a in ("--set", s)], "-o", str(out))
+    assert result.exit_code == 2 and says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
