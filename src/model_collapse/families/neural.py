@@ -13,6 +13,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
+from model_collapse.families.torch_nets import PerSeedNetworks
 from model_collapse.params import Param, param
 from model_collapse.sources.base import RealData
 from model_collapse.watermark import Watermark
@@ -44,7 +45,7 @@ def training(
     }
 
 
-class NeuralLanguageModel:
+class NeuralLanguageModel(PerSeedNetworks):
     """Base of the ``gpt`` and ``hf`` families; subclasses say how to build a network.
 
     Parameters
@@ -62,17 +63,6 @@ class NeuralLanguageModel:
         self.config = config
         self.real = real
         self.start_weights: list[dict[str, np.ndarray]] | None = None
-
-    def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
-        """A network with these weights, or with the family's own starting weights (built
-        on the CPU, so its initial weights are the same on every device)."""
-        raise NotImplementedError
-
-    def device(self) -> Any:
-        """Where the networks train, sample and score: ``experiment.device``."""
-        from model_collapse.families.lm_torch import torch_device
-
-        return torch_device(self.config.experiment.device)
 
     def start_from(self, first: Self | None, previous: Self | None) -> Self:
         """Choose the weights the next fit starts from, as ``family.init`` says."""
@@ -103,14 +93,6 @@ class NeuralLanguageModel:
                     train(net, blocks, self.real.validation, self.real.bos, settings, rng, label)
                 )
         return self
-
-    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
-        """Trains each seed on its items repeated by whole-number weights (see
-        ``rows_per_seed``): a filter's kept items, once each."""
-        from model_collapse.capabilities import rows_per_seed
-
-        rows = rows_per_seed(weight, rng)
-        return self.fit([blocks[r] for blocks, r in zip(data, rows, strict=True)], rng)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n blocks per seed, each continuing a real training block: (S, n, L)."""
@@ -156,30 +138,6 @@ class NeuralLanguageModel:
         from model_collapse.families.lm_torch import next_log_probs
 
         return next_log_probs(self.nets_[seed], blocks, self.real.bos)
-
-    def weights(self) -> list[dict[str, np.ndarray]]:
-        return [
-            {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
-            for net in self.nets_
-        ]
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        return {
-            f"seed{s}/{name}": value
-            for s, weights in enumerate(self.weights())
-            for name, value in weights.items()
-        }
-
-    def set_state(self, state: dict[str, np.ndarray]) -> Self:
-        seeds = sorted({key.split("/")[0] for key in state}, key=lambda k: int(k[4:]))
-        self.nets_ = [
-            self.new_network(
-                {k.split("/", 1)[1]: v for k, v in state.items() if k.startswith(f"{seed}/")},
-                np.random.default_rng(0),
-            ).to(self.device())
-            for seed in seeds
-        ]
-        return self
 
 
 def as_tensors(arrays: dict[str, np.ndarray]) -> dict[str, Any]:

@@ -15,11 +15,12 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.neural import check_device, resolve_device
+from model_collapse.families.torch_nets import PerSeedNetworks
 from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 
-class VAEModel:
+class VAEModel(PerSeedNetworks):
     """One VAE per seed.
 
     Parameters
@@ -32,11 +33,6 @@ class VAEModel:
         self.config = config
         self.real = real
         self.start_weights: list[dict[str, np.ndarray]] | None = None
-
-    def device(self) -> Any:
-        from model_collapse.families.lm_torch import torch_device
-
-        return torch_device(self.config.experiment.device)
 
     def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
         """A network with these weights, or fresh ones drawn on the CPU from ``rng`` (the
@@ -71,13 +67,6 @@ class VAEModel:
             self.nets_.append(train(self.new_network(start, rng), images, settings, rng))
         return self
 
-    def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
-        """Trains each seed on its images repeated by whole-number weights."""
-        from model_collapse.capabilities import rows_per_seed
-
-        rows = rows_per_seed(weight, rng)
-        return self.fit([images[r] for images, r in zip(data, rows, strict=True)], rng)
-
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n images per seed, decoded from codes of the prior: (S, n, pixels) in [0, 1]."""
         return self.decode_codes(rng.standard_normal((n, self.config.family.latent)))
@@ -87,30 +76,6 @@ class VAEModel:
         from model_collapse.families.vae_torch import decode
 
         return np.stack([decode(net, codes) for net in self.nets_])
-
-    def weights(self) -> list[dict[str, np.ndarray]]:
-        return [
-            {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
-            for net in self.nets_
-        ]
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        return {
-            f"seed{s}/{name}": value
-            for s, weights in enumerate(self.weights())
-            for name, value in weights.items()
-        }
-
-    def set_state(self, state: dict[str, np.ndarray]) -> Self:
-        seeds = sorted({key.split("/")[0] for key in state}, key=lambda k: int(k[4:]))
-        self.nets_ = [
-            self.new_network(
-                {k.split("/", 1)[1]: v for k, v in state.items() if k.startswith(f"{seed}/")},
-                np.random.default_rng(0),
-            )
-            for seed in seeds
-        ]
-        return self
 
 
 FAMILIES.register("vae")(
