@@ -130,7 +130,8 @@ def _weight(unlabeled: Unlabeled, step: Step) -> np.ndarray:
     log_share = cfg.beta * np.log(human)
     share = np.exp(log_share - log_share.max(axis=1, keepdims=True))
     rng, n = step.rng("defence"), unlabeled.count
-    sizes = human.sum(axis=1) if cfg.size == "human" else np.full(len(share), float(n))
+    # at least one item, even from a pool the detector finds wholly generated
+    sizes = np.maximum(human.sum(axis=1), 1.0) if cfg.size == "human" else np.full(len(share), n)
     counts = np.stack([systematic_counts(w, k, rng) for w, k in zip(share, sizes, strict=True)])
     return np.minimum(counts, cfg.max_repeats).astype(float)
 
