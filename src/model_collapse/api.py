@@ -255,7 +255,7 @@ def run(
 def write_figures(result: Result) -> list[Path]:
     """The figures of a run directory, from its metrics.csv, collapse.csv and the sample
     files its state lists (never files it does not)."""
-    from model_collapse.plots import plot_item_histograms, plot_metrics
+    from model_collapse.plots import plot_image_rows, plot_item_histograms, plot_metrics
     from model_collapse.state import read_state
 
     assert result.directory is not None
@@ -272,6 +272,14 @@ def write_figures(result: Result) -> list[Path]:
         parts = name.split("/")
         if parts[0] == "samples" and len(parts) == 3 and parts[2].endswith(".npy"):
             per_item.setdefault(parts[1], []).append(result.directory / name)
+    pictures = {
+        "images": ("samples.png", "generated images, first seed: one row per generation"),
+        "strip": ("strip.png", "the same latent codes decoded by every generation's model"),
+    }
+    for folder, (figure, title) in pictures.items():
+        if folder in per_item:
+            target = result.directory / "figures" / figure
+            paths.append(plot_image_rows(per_item.pop(folder), target, title))
     for metric, files in per_item.items():
         target = result.directory / "figures" / f"{metric}_histogram.png"
         paths.append(plot_item_histograms(files, target, f"per-item {metric} (all seeds)"))

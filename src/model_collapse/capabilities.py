@@ -97,6 +97,17 @@ class ScoresItems(Protocol):
 
 
 @runtime_checkable
+class DecodesCodes(Protocol):
+    """Decodes given latent codes (n, latent_size) with every seed's model: (S, n, d). The
+    strip figure decodes the same codes with every generation's model."""
+
+    @property
+    def latent_size(self) -> int: ...
+
+    def decode_codes(self, codes: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
 class SamplesUnmarked(Protocol):
     """Can sample without the watermark it was made to apply (radioactivity)."""
 

@@ -61,6 +61,26 @@ def sample_files(step: Step, names: list[str]) -> dict[str, bytes]:
             for b in range(min(text.shape[1], 5))
         ]
         files[f"text/generation-{step.generation:05d}.txt"] = "".join(excerpt).encode("utf-8")
+    if step.real.image_shape and step.synthetic is not None:
+        files.update(image_files(step))
+    return files
+
+
+SHOWN_SEEDS, SHOWN_IMAGES, STRIP_CODES = 3, 16, 10
+
+
+def image_files(step: Step) -> dict[str, bytes]:
+    """Pictures of a generation: its first images of the first seeds, and, where the model
+    decodes latent codes, the same codes (one fixed draw for the whole run) decoded by it."""
+    shape, name = step.real.image_shape, f"generation-{step.generation:05d}.npy"
+    assert step.synthetic is not None
+    shown = step.synthetic[:SHOWN_SEEDS, :SHOWN_IMAGES].astype(np.float32)  # to look at
+    files = {f"images/{name}": npy_bytes(shown.reshape(*shown.shape[:2], *shape))}
+    if capabilities.can(step.model, capabilities.DecodesCodes):
+        codes = stream(step.config.experiment.seed, "strip", 0)
+        latent = codes.standard_normal((STRIP_CODES, step.model.latent_size))
+        decoded = step.model.decode_codes(latent)[:SHOWN_SEEDS].astype(np.float32)
+        files[f"strip/{name}"] = npy_bytes(decoded.reshape(*decoded.shape[:2], *shape))
     return files
 
 

@@ -306,3 +306,31 @@ def plot_item_histograms(files: list[Path], path: Path, title: str) -> Path:
     save(fig, path)
     plt.close(fig)
     return path
+
+
+def plot_image_rows(files: list[Path], path: Path, title: str) -> Path:
+    """One row of images per generation (up to 10, spread over the run) from
+    ``generation-G.npy`` files of (seeds, images, height, width[, 3]) pixels in [0, 1]:
+    the first seed's images, so a reader sees them blur and merge down the rows."""
+    plt = _pyplot()
+    shown = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, 10).round().astype(int))]
+    rows = {int(f.stem.split("-")[1]): np.load(f, allow_pickle=False)[0] for f in shown}
+    columns = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(
+        len(rows), columns, figsize=(0.8 * columns + 1, 0.8 * len(rows) + 0.6), squeeze=False
+    )
+    for row, (generation, images) in zip(axes, rows.items(), strict=True):
+        for column, ax in enumerate(row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+            if column < len(images):
+                ax.imshow(np.clip(images[column], 0, 1), cmap="gray", vmin=0, vmax=1)
+        row[0].set_ylabel(f"gen {generation}", rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(fig, path)
+    plt.close(fig)
+    return path

@@ -58,6 +58,19 @@ def test_a_vae_run_resumes_byte_identically(tmp_path: Path):
     model_collapse.run(config, tmp_path / "cut")
     whole, cut = ((tmp_path / d / "metrics.csv").read_bytes() for d in ("whole", "cut"))
     assert whole == cut
+    for name in ("images/generation-00001.npy", "strip/generation-00001.npy"):
+        pictures = [(tmp_path / d / "samples" / name).read_bytes() for d in ("whole", "cut")]
+        assert pictures[0] == pictures[1]
+
+
+def test_a_run_shows_its_images_and_the_same_codes_through_the_generations(tmp_path: Path):
+    model_collapse.run(_config(generations=2), tmp_path / "r")
+    strip = [np.load(tmp_path / f"r/samples/strip/generation-0000{g}.npy") for g in (0, 1)]
+    shown = np.load(tmp_path / "r/samples/images/generation-00001.npy")
+    assert strip[0].shape == strip[1].shape == (2, 10, 8, 8) and shown.shape == (2, 16, 8, 8)
+    assert not np.array_equal(strip[0], strip[1])  # one set of codes, two decoders
+    for figure in ("samples.png", "strip.png"):
+        assert (tmp_path / "r/figures" / figure).stat().st_size > 10_000
 
 
 def test_cpu_and_auto_agree_and_a_missing_device_is_refused():

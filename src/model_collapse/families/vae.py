@@ -71,6 +71,10 @@ class VAEModel(PerSeedNetworks):
         """n images per seed, decoded from codes of the prior: (S, n, pixels) in [0, 1]."""
         return self.decode_codes(rng.standard_normal((n, self.config.family.latent)))
 
+    @property
+    def latent_size(self) -> int:
+        return int(self.config.family.latent)
+
     def decode_codes(self, codes: np.ndarray) -> np.ndarray:
         """The same latent codes (n, latent) decoded by every seed's VAE: (S, n, pixels)."""
         from model_collapse.families.vae_torch import decode
