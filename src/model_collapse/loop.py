@@ -62,14 +62,14 @@ def sample_files(step: Step, names: list[str]) -> dict[str, bytes]:
         ]
         files[f"text/generation-{step.generation:05d}.txt"] = "".join(excerpt).encode("utf-8")
     if step.real.image_shape and step.synthetic is not None:
-        files.update(image_files(step))
+        files.update(picture_files(step))
     return files
 
 
 SHOWN_SEEDS, SHOWN_IMAGES, STRIP_CODES = 3, 16, 10
 
 
-def image_files(step: Step) -> dict[str, bytes]:
+def picture_files(step: Step) -> dict[str, bytes]:
     """Pictures of a generation: its first images of the first seeds, and, where the model
     decodes latent codes, the same codes (one fixed draw for the whole run) decoded by it."""
     shape, name = step.real.image_shape, f"generation-{step.generation:05d}.npy"
