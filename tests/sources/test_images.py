@@ -239,3 +239,9 @@ def test_the_command_line_refuses_bad_images_in_one_line(tmp_path: Path, array, 
     result = invoke("run", "gaussian-1d", *[a for s in sets for a in ("--set", s)], "-o", str(out))
     assert result.exit_code == 2 and says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_split_that_leaves_no_training_images_is_refused(tmp_path: Path):
+    images = _write(tmp_path, "x.npy", np.zeros((2, 8, 8)))
+    with pytest.raises(UserInputError, match=re.escape("leave none for training")):
+        _load(name="images", path=images, test_fraction=0.9)

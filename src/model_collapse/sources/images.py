@@ -21,8 +21,6 @@ from model_collapse.params import param
 from model_collapse.rng import SOURCE_TEST, stream
 from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
 
-IMAGE_SUFFIXES = (".png",)
-
 
 def image_data(
     config: Config, images: np.ndarray, labels: np.ndarray | None, where: str
