@@ -183,7 +183,11 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
     values go to the run log."""
     values = {}
     for name in plan.names:
-        compute = functools.partial(METRICS.get(name).compute, step)
+        metric = METRICS.get(name)
+        if metric.runs_at is not None and not metric.runs_at(step):
+            values[name] = np.full(plan.config.experiment.seeds, np.nan)
+            continue
+        compute = functools.partial(metric.compute, step)
         values[name] = notes.measure(step.generation, name, compute)
     if step.generation == 0:  # generation 0, fitted on real data, against its baselines
         guards = {name: METRICS.get(name).guard for name in plan.names}
@@ -210,7 +214,7 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
     if store.start == 0:
         notes.lines += plan.notes
     history, first_model, previous = restore(plan, store)
-    services = open_services(plan.services, config, real, store)
+    services = open_services(plan.services, config, real, store, notes.lines.append)
     new_model, reference = plan.new_model, plan.reference
     need = plan.family.min_samples(config, real.train.shape[2])  # a weighted set keeps this
 

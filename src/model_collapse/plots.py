@@ -76,7 +76,8 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     Generations whose median is infinite (collapsed models, e.g. kl_true) are marked on
     the top edge; the x axis always spans every generation.
     """
-    s = summarise(metrics, metric)
+    # a metric computed every k-th generation (metrics.feature_every) is NaN between
+    s = summarise(metrics, metric).dropna(how="all")
     gens = s.index.to_numpy()
     line = ax.plot(gens, s["median"], lw=1.8, label=label or "median")[0]
     band = s[["low", "high"]].replace([np.inf, -np.inf], np.nan)

@@ -60,10 +60,16 @@ def needed(*declared: tuple[str, ...]) -> list[str]:
 
 
 def open_services(
-    names: list[str], config: Config, real: RealData, store: RunStore
+    names: list[str],
+    config: Config,
+    real: RealData,
+    store: RunStore,
+    log: Callable[[str], None] = lambda line: None,
 ) -> dict[str, Any]:
     """Each service's helper: loaded from the run directory if it was saved there, else
-    fitted from its own stream ("service:NAME") and saved."""
+    fitted from its own stream ("service:NAME") and saved. A helper fitted now that can
+    say how good it is (``summary()``, e.g. a classifier's test accuracy) says it to
+    ``log``, once per run."""
     helpers = {}
     for name in names:
         helper = SERVICES.get(name).make(config, real)
@@ -74,4 +80,7 @@ def open_services(
         rng = stream(config.experiment.seed, f"service:{name}", 0)
         helpers[name] = helper.fit(real, rng)
         store.save_service_state(name, helpers[name].get_state())
+        summary = getattr(helpers[name], "summary", None)
+        if summary is not None:
+            log(f"service {name}: {summary()}")
     return helpers

@@ -9,6 +9,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.errors import UserInputError
 from model_collapse.metrics import (
+    classes,
     continuous,
     discrete,
     images,
@@ -25,6 +26,7 @@ __all__ = [
     "Metric",
     "Reference",
     "choose_metrics",
+    "classes",
     "continuous",
     "discrete",
     "images",
@@ -81,7 +83,7 @@ def choose_metrics(
             why = (
                 f"it is for {' or '.join(metric.kinds)} data"
                 if kind not in metric.kinds
-                else "it needs a Gaussian truth and model (or family.exact = false)"
+                else f"it needs {metric.needs}"
             )
             raise UserInputError(f"metric '{name}' does not apply to this run: {why}")
     return list(config.metrics.names), []

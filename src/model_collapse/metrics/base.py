@@ -52,6 +52,7 @@ class Metric:
     ``per_item``, where set, returns the values behind it per generated item, (S, n),
     which the run directory keeps under ``samples/NAME/`` (for histograms);
     ``too_small``, where set, says why this run's data are too small for it, if they are.
+    Metrics of one generation share work through ``step.found`` (features, distances).
     """
 
     kinds: tuple[Kind, ...]
@@ -64,6 +65,11 @@ class Metric:
     params: dict[str, Param] = field(default_factory=dict)  # its own metrics.* keys
     services: tuple[str, ...] = ()  # run-scoped helpers it reads from step.services
     guard: Guard | None = None  # generation 0 must stay within a factor of a baseline
+    # what a run needs for it, said when it is asked for and ``applies`` says no
+    needs: str = "a Gaussian truth and model (or family.exact = false)"
+    # where set, whether to compute it in this generation (an expensive metric may run
+    # every k-th); elsewhere its values are NaN, and no note is made of them
+    runs_at: Callable[[Step], bool] | None = None
 
 
 METRICS: Registry[Metric] = Registry("metric")

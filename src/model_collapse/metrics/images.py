@@ -1,11 +1,13 @@
 """Metrics for images that need nothing but pixels. (The class and feature-space metrics,
-which read a classifier trained once on the real images, come with that classifier.)"""
+which read a classifier trained once on the real images, are in
+:mod:`model_collapse.metrics.classes`.)"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from model_collapse.metrics.base import METRICS, Metric, always
+from model_collapse.metrics.classes import CHUNK, squared_distances
 from model_collapse.step import Step
 
 
@@ -18,6 +20,53 @@ def pixel_variance_ratio(step: Step) -> np.ndarray:
     return np.asarray(samples.var(axis=1).sum(axis=1) / real)
 
 
+# a sample counts as close to its training set when it is nearer to it than all but this
+# share of the real test images are: a model that draws like the real data scores it
+MEMORISED = 0.05
+
+
+def nearest_training_distance(points: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Each point's pixel distance to its nearest training image."""
+    out = np.empty(len(points))
+    for start in range(0, len(points), CHUNK):
+        d = squared_distances(points[start : start + CHUNK], train)
+        out[start : start + CHUNK] = np.sqrt(d.min(axis=1))
+    return out
+
+
+def _distances(step: Step) -> np.ndarray:
+    """(S, n): each sample's distance to its seed's nearest real training image."""
+    if "nearest_real" not in step.found:
+        assert step.synthetic is not None
+        step.found["nearest_real"] = np.stack(
+            [
+                nearest_training_distance(samples, train)
+                for samples, train in zip(step.synthetic, step.real.train, strict=True)
+            ]
+        )
+    return step.found["nearest_real"]  # type: ignore[no-any-return]
+
+
+def nearest_real_distance(step: Step) -> np.ndarray:
+    """Per seed: the share of samples nearer to a real training image than 95% of the real
+    test images are (memorisation). 0.05 for a model that draws like the real data; near
+    1 for one that copies its training images; near 0 for blurred, averaged images."""
+    shares = []
+    for seed, distances in enumerate(_distances(step)):
+        test = nearest_training_distance(step.real.test, step.real.train[seed])
+        shares.append(np.mean(distances < np.quantile(test, MEMORISED)))
+    return np.array(shares)
+
+
+METRICS.register("nearest_real_distance")(
+    Metric(
+        ("image",),
+        nearest_real_distance,
+        always,
+        "share of samples nearer a training image than 95% of real test images (memorised)",
+        per_item=_distances,
+    )
+)
 METRICS.register("pixel_variance_ratio")(
     Metric(
         ("image",),

@@ -50,6 +50,7 @@ METRICS.register("c2st_accuracy")(
         _applies,
         "held-out accuracy of a discriminator of generated vs real test items (1/2: alike)",
         params=OPT_IN,
+        needs="metrics.two_sample = true, and samples (family.exact = false)",
     )
 )
 METRICS.register("c2st_p")(
@@ -59,5 +60,6 @@ METRICS.register("c2st_p")(
         _applies,
         "p-value of the classifier two-sample test (small: told apart)",
         params=OPT_IN,
+        needs="metrics.two_sample = true, and samples (family.exact = false)",
     )
 )
