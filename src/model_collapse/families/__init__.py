@@ -8,7 +8,19 @@ from model_collapse.capabilities import (
     WarmStarts,
     WeightedFit,
 )
-from model_collapse.families import categorical, gaussian, gmm, gpt, hf, kde, linear, ngram, vae
+from model_collapse.families import (
+    categorical,
+    ddpm,
+    gaussian,
+    gmm,
+    gpt,
+    hf,
+    kde,
+    linear,
+    ngram,
+    pca_gmm,
+    vae,
+)
 from model_collapse.families.base import FAMILIES, Family, Model
 
 __all__ = [
@@ -22,6 +34,7 @@ __all__ = [
     "WarmStarts",
     "WeightedFit",
     "categorical",
+    "ddpm",
     "gaussian",
     "gmm",
     "gpt",
@@ -29,5 +42,6 @@ __all__ = [
     "kde",
     "linear",
     "ngram",
+    "pca_gmm",
     "vae",
 ]

@@ -12,15 +12,13 @@ from typing import Any, Self
 
 import numpy as np
 
-from model_collapse.config import Config
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.neural import check_device, resolve_device
-from model_collapse.families.torch_nets import PerSeedNetworks
+from model_collapse.families.torch_nets import ImageNetworks
 from model_collapse.params import param
-from model_collapse.sources.base import RealData
 
 
-class VAEModel(PerSeedNetworks):
+class VAEModel(ImageNetworks):
     """One VAE per seed.
 
     Parameters
@@ -29,43 +27,20 @@ class VAEModel(PerSeedNetworks):
     real : the real data (its image size).
     """
 
-    def __init__(self, config: Config, real: RealData) -> None:
-        self.config = config
-        self.real = real
-        self.start_weights: list[dict[str, np.ndarray]] | None = None
-
     def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
-        """A network with these weights, or fresh ones drawn on the CPU from ``rng`` (the
-        same on every device)."""
-        import torch
-
-        from model_collapse.families.neural import as_tensors
         from model_collapse.families.vae_torch import VAENet
 
         f = self.config.family
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(rng.integers(2**62)))
-            net = VAENet(self.real.train.shape[2], f.hidden, f.latent)
-        if weights is not None:
-            net.load_state_dict(as_tensors(weights))
-        return net.to(self.device())
-
-    def start_from(self, first: Self | None, previous: Self | None) -> Self:
-        """``family.init = "previous"`` continues the previous generation's weights."""
-        source = previous if self.config.family.init == "previous" else None
-        self.start_weights = None if source is None else source.weights()
-        return self
+        return self.seeded_network(
+            lambda: VAENet(self.real.train.shape[2], f.hidden, f.latent), weights, rng
+        )
 
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         from model_collapse.families.vae_torch import Training, train
 
         f = self.config.family
         settings = Training(f.epochs, f.batch_size, f.learning_rate, f.likelihood, f.pixel_std)
-        self.nets_ = []
-        for seed, images in enumerate(data):
-            start = None if self.start_weights is None else self.start_weights[seed]
-            self.nets_.append(train(self.new_network(start, rng), images, settings, rng))
-        return self
+        return self.fit_each(data, rng, lambda net, images: train(net, images, settings, rng))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n images per seed, decoded from codes of the prior: (S, n, pixels) in [0, 1]."""
