@@ -242,6 +242,17 @@ def check(config: Config, real: RealData) -> None:
         )
 
 
+PARAMS = {
+    "components": param(2, "mixture components", low=1, high=1000),
+    "covariance": param("full", "component covariance", choices=("full", "diag")),
+    "max_iter": param(100, "EM iterations at most", low=1, high=100_000),
+    "tol": param(1e-3, "EM convergence tolerance", low=0.0, high=1e6, open_low=True),
+    "reg_covar": param(
+        1e-6, "added to every component's covariance", low=0.0, high=BIG, open_low=True
+    ),
+}
+
+
 def _make(config: Config, real: RealData) -> GMMModel:
     f = config.family
     return GMMModel(
@@ -259,15 +270,7 @@ FAMILIES.register("gmm")(
         bias=True,
         description="Gaussian mixture by EM (family.components, covariance full|diag)",
         check=check,
-        params={
-            "components": param(2, "mixture components", low=1, high=1000),
-            "covariance": param("full", "component covariance", choices=("full", "diag")),
-            "max_iter": param(100, "EM iterations at most", low=1, high=100_000),
-            "tol": param(1e-3, "EM convergence tolerance", low=0.0, high=1e6, open_low=True),
-            "reg_covar": param(
-                1e-6, "added to every component's covariance", low=0.0, high=BIG, open_low=True
-            ),
-        },
+        params=PARAMS,
         memory=lambda config, dim: 3 * config.family.components * dim * 8.0,
         collapse="a component is empty or sits on a single point (covariance at family.reg_covar)",
     )
