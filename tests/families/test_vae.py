@@ -79,3 +79,35 @@ def test_cpu_and_auto_agree_and_a_missing_device_is_refused():
     missing = "cuda" if not torch.cuda.is_available() else "mps"
     with pytest.raises(UserInputError, match=f"experiment.device = '{missing}' but torch finds"):
         model_collapse.run(_config(device=missing))
+
+
+def test_the_vae_mnist_preset_runs_end_to_end_at_tiny_size(tmp_path: Path):
+    """The paper's settings, shrunk only in size: 2 generations, 1 seed, 300 images, 1
+    epoch. Every image metric is computed and every figure drawn."""
+    from typer.testing import CliRunner
+
+    from model_collapse.cli import app
+
+    tiny = ["experiment.generations=2", "experiment.seeds=1", "source.n_train=300"]
+    tiny += ["sampling.n=300", "family.epochs=1"]
+    result = CliRunner().invoke(
+        app,
+        ["run", "vae-mnist", *(a for s in tiny for a in ("--set", s)), "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = (tmp_path / "metrics.csv").read_text().splitlines()
+    for name in ("class_coverage", "class_entropy", "fid", "precision", "recall"):
+        assert name in metrics[0]
+    assert len(metrics) == 3 and "nan" not in metrics[1] + metrics[2]
+    assert np.load(tmp_path / "samples/images/generation-00001.npy").shape == (1, 16, 28, 28)
+    assert (tmp_path / "figures/strip.png").is_file()
+
+
+def test_the_regimes_suite_compares_the_vae_digits_preset_itself():
+    """vae-digits-regimes repeats vae-digits' settings (a suite names no base preset):
+    they must not drift apart."""
+    from model_collapse.api import load_config, read_raw
+
+    raw = read_raw("vae-digits-regimes")
+    base = config_from_dict({k: v for k, v in raw.items() if k != "suite"})
+    assert base == load_config("vae-digits")
