@@ -361,7 +361,18 @@ def main() -> None:
     parser.add_argument(
         "--only-detection", action="store_true", help="measure detection only; replace its section"
     )
+    parser.add_argument(
+        "--only-images", action="store_true", help="measure images only; replace its section"
+    )
     args = parser.parse_args()
+    if args.only_images:
+        from benchmarks.images import image_benchmark
+
+        images = image_benchmark()
+        print(images)
+        if args.write:
+            write_section(Path("docs/benchmarks.md"), images)
+        return
     detection = detection_report(detector_benchmark(), watermark_benchmark())
     if args.only_detection:
         print(detection)
@@ -381,7 +392,10 @@ def main() -> None:
     p = gpt_benchmark()
     smol = smollm2_benchmark()
     preset = time_preset("lm-smollm2") if args.preset else args.preset_seconds
+    from benchmarks.images import image_benchmark
+
     text = report(g, m, t, p, sizes) + smollm2_report(smol, preset) + "\n" + detection
+    text += "\n" + image_benchmark()
     print(text)
     if args.write:
         Path("docs/benchmarks.md").write_text(text)
