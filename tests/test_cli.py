@@ -453,3 +453,16 @@ def test_a_suite_names_the_directories_it_wrote(tmp_path: Path):
     ]
     for name in ("replace", "mix"):
         assert (tmp_path / "s" / name / "metrics.csv").exists()
+
+
+def test_a_key_set_with_its_plug_ins_name_for_another_plug_in_is_left_out_with_a_note(
+    tmp_path: Path,
+):
+    """The same overrides for several regimes (a comparison, a sweep): replace has no real
+    share, so it runs without one and the command line says so."""
+    args = ["gaussian-1d", "--set", "experiment.generations=2", "--set", "experiment.seeds=2"]
+    args += ["--set", "regime.name=replace", "--set", "regime.real_fraction=0.1"]
+    result = CliRunner().invoke(app, ["run", *args, "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "note: regime.real_fraction is not used by regime 'replace'; left out" in result.output
+    assert "real_fraction" not in (tmp_path / "r" / "config.toml").read_text()

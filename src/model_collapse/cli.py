@@ -177,7 +177,7 @@ def run_source(
 ) -> Path:
     """Run a config, a preset or a suite of runs; return the directory it wrote."""
     from model_collapse.api import load_config, read_raw, run_suite
-    from model_collapse.config import config_to_toml
+    from model_collapse.config import config_to_toml, unused_overrides
 
     raw = read_raw(config_source)
     if "suite" in raw:
@@ -186,6 +186,10 @@ def run_source(
         run_suite(raw, session.out, overrides, run_one=session.run_one)
         return session.out
     config = load_config(raw, overrides)
+    for key in unused_overrides(config, overrides):
+        section = key.split(".")[0]
+        plugin = getattr(getattr(config, section), "name", section)
+        typer.echo(f"note: {key} is not used by {section} '{plugin}'; left out", err=True)
     session.out = out or default_out(config_to_toml(config), name)
     session.run_one(config, session.out, name)
     return session.out

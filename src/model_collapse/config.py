@@ -178,7 +178,11 @@ def _build_section(section: str, body: dict[str, Any], explicit: Collection[str]
             known = [f"{section}.{name}" for name in [*generic, *own]]
             hint = did_you_mean(f"{section}.{key}", known) or f" valid keys: {', '.join(known)}"
             raise UserInputError(f"unknown config key {section}.{key};{hint}")
-        elif f"{section}.{key}" in explicit:  # set on purpose, for a plug-in not in the run
+        elif f"{section}.{key}" in explicit and f"{section}.name" not in explicit:
+            # set on purpose for a plug-in not in the run, without choosing the plug-in: a
+            # slip. Set together with the plug-in's name (the same overrides for several
+            # regimes, as a comparison or a sweep does), the key is left out, and the
+            # command line says so (unused_overrides).
             from model_collapse.plugins import owners
 
             raise UserInputError(
@@ -283,6 +287,17 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     except tomllib.TOMLDecodeError:
         value = literal.strip()
     return section, key, value
+
+
+def unused_overrides(config: Config, overrides: list[str] | None) -> list[str]:
+    """The "section.key" of ``--set`` overrides that the run's plug-ins do not use."""
+    fields = config_to_dict(config)
+    unused = []
+    for name in sorted(override_keys(overrides)):
+        section, key = name.split(".", 1)
+        if section in fields and key not in fields[section]:
+            unused.append(name)
+    return unused
 
 
 def override_keys(overrides: list[str] | None) -> set[str]:
