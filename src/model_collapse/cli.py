@@ -186,12 +186,10 @@ def run_source(
         run_suite(raw, session.out, overrides, run_one=session.run_one)
         return session.out
     config = load_config(raw, overrides)
-    for key in unused_overrides(config, overrides):
-        section = key.split(".")[0]
-        plugin = getattr(getattr(config, section), "name", section)
-        typer.echo(f"note: {key} is not used by {section} '{plugin}'; left out", err=True)
     session.out = out or default_out(config_to_toml(config), name)
     session.run_one(config, session.out, name)
+    for line in unused_overrides(config, overrides):  # after the run: bad input stays one line
+        typer.echo(line, err=True)
     return session.out
 
 

@@ -290,14 +290,15 @@ def parse_override(text: str) -> tuple[str, str, Any]:
 
 
 def unused_overrides(config: Config, overrides: list[str] | None) -> list[str]:
-    """The "section.key" of ``--set`` overrides that the run's plug-ins do not use."""
+    """A note for each ``--set`` override that the run's plug-ins do not use."""
     fields = config_to_dict(config)
-    unused = []
+    notes = []
     for name in sorted(override_keys(overrides)):
         section, key = name.split(".", 1)
         if section in fields and key not in fields[section]:
-            unused.append(name)
-    return unused
+            plugin = getattr(getattr(config, section), "name", section)
+            notes.append(f"note: {name} is not used by {section} '{plugin}'; left out")
+    return notes
 
 
 def override_keys(overrides: list[str] | None) -> set[str]:
