@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -50,13 +51,9 @@ def feature_metrics() -> dict[str, float]:
     """fid, precision, recall, class_coverage and class_entropy of 10,000 samples (real
     digits with pixel noise) against the 359 real test digits, the classifier's features
     included; the baseline computes fid and precision/recall with SciPy and scikit-learn."""
-    import scipy.linalg
-    from sklearn.metrics import pairwise_distances
-    from sklearn.neighbors import NearestNeighbors
-
     from model_collapse.config import config_from_dict
     from model_collapse.loop import plan_run
-    from model_collapse.metrics import classes
+    from model_collapse.metrics import METRICS
     from model_collapse.metrics.image_classifier import ImageClassifier
     from model_collapse.step import Step
 
@@ -83,25 +80,32 @@ def feature_metrics() -> dict[str, float]:
         step.services, step.synthetic = {"classifier": classifier}, samples[None]
         plan.reference.cache.clear()
         for metric in ("fid", "precision", "recall", "class_coverage", "class_entropy"):
-            from model_collapse.metrics import METRICS
-
             METRICS.get(metric).compute(step)
 
     def baseline() -> None:
-        real, fake = classifier.features(plan.real.test), classifier.features(samples)
-        cov_a, cov_b = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
-        with warnings.catch_warnings():  # dead ReLU units leave the covariances singular
-            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-            root = scipy.linalg.sqrtm(cov_a @ cov_b).real
-        _ = ((real.mean(0) - fake.mean(0)) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root)
-        fake = fake[: len(real)]
-        for a, b in ((real, fake), (fake, real)):
-            radii = NearestNeighbors(n_neighbors=6).fit(a).kneighbors(a)[0][:, -1]
-            _ = (pairwise_distances(b, a) <= radii[None, :]).any(axis=1).mean()
-        classifier.predict(samples)
+        scipy_and_sklearn(classifier, plan.real.test, samples)
 
-    _ = classes  # imported for its registrations
     return {"ours": _best(ours), "baseline": _best(baseline), "classifier": trained}
+
+
+def scipy_and_sklearn(classifier: Any, test: np.ndarray, samples: np.ndarray) -> None:
+    """fid by SciPy's sqrtm, precision and recall by scikit-learn's neighbours and pairwise
+    distances, the classes by the classifier: what the metrics compute, the usual way."""
+    import scipy.linalg
+    from sklearn.metrics import pairwise_distances
+    from sklearn.neighbors import NearestNeighbors
+
+    real, fake = classifier.features(test), classifier.features(samples)
+    cov_a, cov_b = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
+    with warnings.catch_warnings():  # dead ReLU units leave the covariances singular
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        root = scipy.linalg.sqrtm(cov_a @ cov_b).real
+    _ = ((real.mean(0) - fake.mean(0)) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root)
+    fake = fake[: len(real)]
+    for a, b in ((real, fake), (fake, real)):
+        radii = NearestNeighbors(n_neighbors=6).fit(a).kneighbors(a)[0][:, -1]
+        _ = (pairwise_distances(b, a) <= radii[None, :]).any(axis=1).mean()
+    classifier.predict(samples)
 
 
 def images_report(vae: dict[str, float], features: dict[str, float]) -> str:

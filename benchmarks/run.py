@@ -358,27 +358,23 @@ def main() -> None:
     parser.add_argument(
         "--preset-seconds", type=float, default=None, help="lm-smollm2's time, measured apart"
     )
-    parser.add_argument(
-        "--only-detection", action="store_true", help="measure detection only; replace its section"
-    )
-    parser.add_argument(
-        "--only-images", action="store_true", help="measure images only; replace its section"
-    )
+    for part in ("detection", "images"):
+        parser.add_argument(
+            f"--only-{part}", action="store_true", help=f"measure {part} only; replace its section"
+        )
     args = parser.parse_args()
-    if args.only_images:
-        from benchmarks.images import image_benchmark
+    from benchmarks.images import image_benchmark
 
-        images = image_benchmark()
-        print(images)
-        if args.write:
-            write_section(Path("docs/benchmarks.md"), images)
-        return
-    detection = detection_report(detector_benchmark(), watermark_benchmark())
-    if args.only_detection:
-        print(detection)
-        if args.write:
-            write_section(Path("docs/benchmarks.md"), detection)
-        return
+    parts = {"detection": lambda: detection_report(detector_benchmark(), watermark_benchmark())}
+    parts["images"] = image_benchmark
+    for part, measure in parts.items():
+        if getattr(args, f"only_{part}"):
+            section = measure()
+            print(section)
+            if args.write:
+                write_section(Path("docs/benchmarks.md"), section)
+            return
+    detection = parts["detection"]()
     sizes = {
         "seeds": args.seeds,
         "generations": args.generations,
@@ -392,8 +388,6 @@ def main() -> None:
     p = gpt_benchmark()
     smol = smollm2_benchmark()
     preset = time_preset("lm-smollm2") if args.preset else args.preset_seconds
-    from benchmarks.images import image_benchmark
-
     text = report(g, m, t, p, sizes) + smollm2_report(smol, preset) + "\n" + detection
     text += "\n" + image_benchmark()
     print(text)

@@ -69,6 +69,13 @@ def summarise(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
     )
 
 
+def skips_generations(metric: str) -> bool:
+    """Whether a metric runs every k-th generation only (metrics.feature_every)."""
+    from model_collapse.metrics import METRICS
+
+    return metric in METRICS.names() and METRICS.get(metric).runs_at is not None
+
+
 def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -> None:
     """Median over seeds with a 95% band of seeds; without a label, the mean dashed too.
 
@@ -76,8 +83,9 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     Generations whose median is infinite (collapsed models, e.g. kl_true) are marked on
     the top edge; the x axis always spans every generation.
     """
-    # a metric computed every k-th generation (metrics.feature_every) is NaN between
-    s = summarise(metrics, metric).dropna(how="all")
+    s = summarise(metrics, metric)
+    if skips_generations(metric):  # NaN where it was not computed: the line steps over
+        s = s.dropna(how="all")
     gens = s.index.to_numpy()
     line = ax.plot(gens, s["median"], lw=1.8, label=label or "median")[0]
     band = s[["low", "high"]].replace([np.inf, -np.inf], np.nan)

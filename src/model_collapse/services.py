@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
@@ -27,6 +27,13 @@ from model_collapse.sources.base import RealData
 
 if TYPE_CHECKING:
     from model_collapse.store import RunStore
+
+
+@runtime_checkable
+class Summarised(Protocol):
+    """A helper that can say how good it is (a classifier's test accuracy), for the log."""
+
+    def summary(self) -> str: ...
 
 
 class Helper(Protocol):
@@ -67,20 +74,19 @@ def open_services(
     log: Callable[[str], None] = lambda line: None,
 ) -> dict[str, Any]:
     """Each service's helper: loaded from the run directory if it was saved there, else
-    fitted from its own stream ("service:NAME") and saved. A helper fitted now that can
-    say how good it is (``summary()``, e.g. a classifier's test accuracy) says it to
-    ``log``, once per run."""
+    fitted from its own stream ("service:NAME") and saved. A helper that can say how good
+    it is (:class:`Summarised`) says it to ``log`` while generation 0 is still to come."""
     helpers = {}
     for name in names:
         helper = SERVICES.get(name).make(config, real)
         saved = store.load_service_state(name)
         if saved is not None:
             helpers[name] = helper.set_state(saved)
-            continue
-        rng = stream(config.experiment.seed, f"service:{name}", 0)
-        helpers[name] = helper.fit(real, rng)
-        store.save_service_state(name, helpers[name].get_state())
-        summary = getattr(helpers[name], "summary", None)
-        if summary is not None:
-            log(f"service {name}: {summary()}")
+        else:
+            rng = stream(config.experiment.seed, f"service:{name}", 0)
+            helpers[name] = helper.fit(real, rng)
+            store.save_service_state(name, helpers[name].get_state())
+        said = helpers[name]
+        if store.start == 0 and isinstance(said, Summarised):
+            log(f"service {name}: {said.summary()}")
     return helpers

@@ -42,8 +42,8 @@ class Step:
     reference : what the metrics compare with (true moments, real test data, caches).
     train, model, synthetic : this generation's training set, fitted model and what it
         generated (None on the exact path); set once the model is fitted.
-    found : what the regime found while building the training set (a defence's pool and
-        scores), read by its diagnostic columns.
+    found : what this generation's stages found, for the columns that read it: a
+        defence's pool and scores, the samples' image features (computed once).
     """
 
     generation: int
@@ -58,7 +58,7 @@ class Step:
     train: Any = None
     model: Any = None
     synthetic: np.ndarray | None = None
-    found: dict[str, Any] = field(default_factory=dict)  # what the regime found, for its columns
+    found: dict[str, Any] = field(default_factory=dict)  # shared work of this generation
 
     def rng(self, stage: str) -> np.random.Generator:
         """The random stream of ``stage`` in this generation (see :mod:`model_collapse.rng`)."""

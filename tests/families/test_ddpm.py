@@ -27,9 +27,28 @@ def _config(epochs: int = 2, **experiment):
     )
 
 
-def test_the_schedule_noises_images_to_almost_pure_noise():
+def test_the_schedule_noises_images_to_almost_pure_noise_at_any_length():
     kept = schedule(1000)
     assert kept[0] == 1 - 1e-4 and np.all(np.diff(kept) < 0) and kept[-1] < 1e-4
+    for timesteps in (2, 10, 100):  # where DDIM starts, the image is (almost) gone
+        assert schedule(timesteps)[-1] < 1e-3
+
+
+def test_one_ddim_step_denoises_from_the_noisiest_step():
+    """One step goes from pure noise straight to an image: the network's estimate, not
+    the starting noise clipped (which a path starting at step 0 would return)."""
+    from model_collapse.families.ddpm_torch import Denoiser, ddim
+
+    torch.manual_seed(0)
+    net = Denoiser(4, 8)
+    noise = np.random.default_rng(0).standard_normal((3, 4)) * 5
+    with torch.no_grad():
+        t = torch.full((3,), 9)
+        x = torch.tensor(noise, dtype=torch.float32)
+        kept = float(schedule(10)[9])
+        v = net(x, t)
+        expected = (kept**0.5 * x - (1 - kept) ** 0.5 * v).clamp(-1, 1).double().numpy()
+    assert np.allclose(ddim(net, noise, 10, 1), (expected + 1) / 2, atol=1e-6)
 
 
 def test_a_diffusion_model_samples_images_deterministically_and_restores_exactly():

@@ -3,7 +3,7 @@
 The self-consuming loops of Alemohammad et al. (2023) and Bertrand et al. (2024) train
 diffusion models on their own samples. This one is sized for 8x8 digits on a CPU: an MLP
 denoiser (three hidden layers of ``family.hidden`` units, sinusoidal timestep features),
-trained by DDPM's noise-prediction loss over ``family.timesteps`` steps, sampled by DDIM
+trained by DDPM's loss (predicting v) over ``family.timesteps`` steps, sampled by DDIM
 (eta = 0) in ``family.sampling_steps`` steps. DDIM is deterministic given its starting
 noise, so the strip figure decodes the same noise with every generation's model. No torch
 import at module level: torch loads when a model is built.

@@ -25,9 +25,12 @@ EMBEDDING = 64  # sinusoidal features of the timestep
 
 
 def schedule(timesteps: int) -> np.ndarray:
-    """alpha-bar_t, the share of the image's variance left at step t (float64)."""
-    betas = np.linspace(1e-4, 0.02, timesteps, dtype=np.float64)
-    return np.cumprod(1.0 - betas)
+    """alpha-bar_t, the share of the image's variance left at step t (float64). Ho et al.'s
+    betas (1e-4 to 0.02 over 1000 steps) scaled to ``timesteps``, so that the last step
+    is almost pure noise, where DDIM starts, whatever the number of steps."""
+    scale = 1000.0 / timesteps
+    betas = np.linspace(1e-4 * scale, 0.02 * scale, timesteps, dtype=np.float64)
+    return np.cumprod(1.0 - np.minimum(betas, 0.999))
 
 
 def time_features(t: torch.Tensor) -> torch.Tensor:
@@ -100,7 +103,8 @@ def ddim(net: Denoiser, noise: np.ndarray, timesteps: int, steps: int) -> np.nda
     eta = 0 over ``steps`` evenly spaced timesteps: deterministic given the noise."""
     device = next(net.parameters()).device
     kept = schedule(timesteps)
-    path = np.unique(np.linspace(0, timesteps - 1, steps).round().astype(np.int64))[::-1]
+    # evenly spaced, always from the noisiest step down (one step: from it straight to 0)
+    path = np.unique(np.linspace(timesteps - 1, 0, steps).round().astype(np.int64))[::-1]
     with torch.inference_mode():
         x = torch.from_numpy(noise.astype(np.float32)).to(device)
         estimate = x

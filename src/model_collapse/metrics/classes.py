@@ -19,6 +19,7 @@ at the last); other generations hold NaN, which the figures step over.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,32 @@ from model_collapse.metrics.image_classifier import ImageClassifier
 from model_collapse.params import param
 from model_collapse.step import Step
 
-NEIGHBOURS = 5  # Kynkaanniemi et al.'s k
+NEIGHBOURS = 5  # the issue's k, as in Naeem et al.'s prdc (Kynkaanniemi et al. chose 3)
 COVERED = 0.25  # a class counts while drawn at a quarter of its real share or more
-CHUNK = 2048  # rows of a distance matrix at a time: 2048 x 10,000 floats is 160 MB
+BUDGET = 64 * 2**20  # bytes of one block of a distance matrix
+
+
+def rows_per_block(columns: int) -> int:
+    """Rows of a distance matrix with this many columns that fit in BUDGET."""
+    return max(1, BUDGET // (8 * max(columns, 1)))
 
 
 def _classifier(step: Step) -> ImageClassifier:
     return step.services["classifier"]  # type: ignore[no-any-return]
+
+
+def finite_seeds(step: Step) -> np.ndarray:
+    """(S,): whether each seed's samples are all finite. A diverged model's NaN samples
+    have no class and no features: its metrics are NaN, which the run log explains."""
+    assert step.synthetic is not None
+    return np.asarray(np.isfinite(step.synthetic).all(axis=(1, 2)))
+
+
+def per_seed(step: Step, value: Callable[[np.ndarray], float]) -> np.ndarray:
+    """``value(features)`` for each seed with finite samples, NaN for the others."""
+    finite = finite_seeds(step)
+    features = _sample_features(step)
+    return np.array([value(f) if ok else np.nan for f, ok in zip(features, finite, strict=True)])
 
 
 def _sample_features(step: Step) -> np.ndarray:
@@ -47,44 +67,44 @@ def _sample_features(step: Step) -> np.ndarray:
 
 
 def _real(step: Step) -> dict[str, Any]:
-    """The real test images' features, class shares, moments and manifold radii: once."""
+    """The real test images' features, class shares and moments: computed once. The
+    shares are of the classes the classifier gives them, as the samples' are, so its
+    errors do not count against a generator that draws like the real data."""
     cache = step.reference.cache
     if "classes" not in cache:
         classifier = _classifier(step)
-        labels = step.real.test_labels
-        assert labels is not None
         features = classifier.features(step.real.test)
-        classes = classifier.classes_
+        predicted = classifier.predict_features(features)
         cache["classes"] = {
-            "classes": classes,
-            "shares": np.array([np.mean(labels == c) for c in classes]),
+            "shares": np.array([np.mean(predicted == c) for c in classifier.classes_]),
             "features": features,
             "mean": features.mean(axis=0),
             "cov": np.cov(features, rowvar=False),
-            "radii": kth_neighbour_distance(features, NEIGHBOURS),
         }
     return cache["classes"]  # type: ignore[no-any-return]
 
 
-def class_shares(step: Step) -> np.ndarray:
-    """(S, classes): each seed's share of samples the classifier puts in each class."""
-    real = _real(step)
+def _shares(step: Step, features: np.ndarray) -> np.ndarray:
     classifier = _classifier(step)
-    predicted = [classifier.predict_features(f) for f in _sample_features(step)]
-    return np.array([[np.mean(p == c) for c in real["classes"]] for p in predicted])
+    predicted = classifier.predict_features(features)
+    return np.array([np.mean(predicted == c) for c in classifier.classes_])
 
 
 def class_coverage(step: Step) -> np.ndarray:
-    real = _real(step)
-    present = real["shares"] > 0
-    covered = class_shares(step)[:, present] >= COVERED * real["shares"][present]
-    return np.asarray(covered.mean(axis=1))
+    real = _real(step)["shares"]
+    present = real > 0
+    return per_seed(
+        step, lambda f: float(np.mean(_shares(step, f)[present] >= COVERED * real[present]))
+    )
+
+
+def entropy(shares: np.ndarray) -> float:
+    kept = shares[shares > 0]
+    return float(-(kept * np.log(kept)).sum())
 
 
 def class_entropy(step: Step) -> np.ndarray:
-    shares = class_shares(step)
-    terms = np.where(shares > 0, -shares * np.log(np.where(shares > 0, shares, 1.0)), 0.0)
-    return np.asarray(terms.sum(axis=1))
+    return per_seed(step, lambda f: entropy(_shares(step, f)))
 
 
 def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, features: np.ndarray) -> float:
@@ -103,9 +123,7 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, features: np.ndarray
 
 def fid(step: Step) -> np.ndarray:
     real = _real(step)
-    return np.array(
-        [frechet_distance(real["mean"], real["cov"], f) for f in _sample_features(step)]
-    )
+    return per_seed(step, lambda f: frechet_distance(real["mean"], real["cov"], f))
 
 
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -117,34 +135,43 @@ def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def kth_neighbour_distance(points: np.ndarray, k: int) -> np.ndarray:
     """Each point's distance to its k-th nearest other point (squared)."""
     out = np.empty(len(points))
-    k = min(k, len(points) - 1)
-    for start in range(0, len(points), CHUNK):
-        d = squared_distances(points[start : start + CHUNK], points)
+    rows = rows_per_block(len(points))
+    for start in range(0, len(points), rows):
+        d = squared_distances(points[start : start + rows], points)
         # the point itself is its own 0th neighbour, at distance 0
-        out[start : start + CHUNK] = np.partition(d, k, axis=1)[:, k]
+        out[start : start + rows] = np.partition(d, k, axis=1)[:, k]
     return out
 
 
 def inside(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Whether each point lies in some ball (centre, squared radius)."""
     hit = np.zeros(len(points), dtype=bool)
-    for start in range(0, len(points), CHUNK):
-        d = squared_distances(points[start : start + CHUNK], centres)
-        hit[start : start + CHUNK] = (d <= radii[None, :]).any(axis=1)
+    rows = rows_per_block(len(centres))
+    for start in range(0, len(points), rows):
+        d = squared_distances(points[start : start + rows], centres)
+        hit[start : start + rows] = (d <= radii[None, :]).any(axis=1)
     return hit
 
 
 def _manifold(step: Step) -> list[tuple[float, float]]:
-    """(precision, recall) per seed, with as many samples as real test images."""
+    """(precision, recall) per seed, from as many samples as real test images (the
+    smaller count of each, Kynkaanniemi et al.'s equal sizes)."""
     if "manifold" not in step.found:
-        real = _real(step)
-        size = len(real["features"])
+        assert step.synthetic is not None
+        size = min(len(step.real.test), step.synthetic.shape[1])
+        real = _real(step)["features"][:size]  # the test split is in random order
+        key = f"manifold radii {size}"
+        if key not in step.reference.cache:
+            step.reference.cache[key] = kth_neighbour_distance(real, NEIGHBOURS)
+        radii = step.reference.cache[key]
         out = []
-        for features in _sample_features(step):
+        for features, finite in zip(_sample_features(step), finite_seeds(step), strict=True):
+            if not finite:
+                out.append((np.nan, np.nan))
+                continue
             fake = features[:size]
-            fake_radii = kth_neighbour_distance(fake, NEIGHBOURS)
-            precision = inside(fake, real["features"], real["radii"]).mean()
-            recall = inside(real["features"], fake, fake_radii).mean()
+            precision = inside(fake, real, radii).mean()
+            recall = inside(real, fake, kth_neighbour_distance(fake, NEIGHBOURS)).mean()
             out.append((float(precision), float(recall)))
         step.found["manifold"] = out
     return step.found["manifold"]  # type: ignore[no-any-return]
@@ -168,7 +195,24 @@ EVERY = {
 NEEDS = "images with labels (a classifier of the real images labels the samples)"
 
 
-def _metric(compute: Any, description: str, expensive: bool = False) -> Metric:
+def needs_items(least: int) -> Callable[[Reference], str]:
+    """Why the data are too small: fewer than 2 classes to tell apart, or fewer than
+    ``least`` real test images or samples per generation."""
+
+    def too_small(reference: Reference) -> str:
+        labels = reference.real.labels
+        assert labels is not None  # applies only with labels
+        if len(np.unique(labels)) < 2:
+            return "the real training images hold a single class"
+        test, samples = len(reference.real.test), reference.config.sampling.n
+        if min(test, samples) < least:
+            return f"it needs {least} real test images and samples at least ({test}, {samples})"
+        return ""
+
+    return too_small
+
+
+def _metric(compute: Any, description: str, least: int = 1, expensive: bool = False) -> Metric:
     return Metric(
         ("image",),
         compute,
@@ -178,6 +222,7 @@ def _metric(compute: Any, description: str, expensive: bool = False) -> Metric:
         params=EVERY if expensive else {},
         needs=NEEDS,
         runs_at=scheduled if expensive else None,
+        too_small=needs_items(least),
     )
 
 
@@ -188,12 +233,13 @@ METRICS.register("class_entropy")(
     _metric(class_entropy, "entropy (nats) of the samples' class shares, by the classifier")
 )
 METRICS.register("fid")(
-    _metric(fid, "Frechet distance to the real test images in the classifier's features", True)
+    _metric(fid, "Frechet distance to the real test images in the classifier's features", 2, True)
 )
 METRICS.register("precision")(
     _metric(
         lambda step: np.array([p for p, _ in _manifold(step)]),
         "share of samples inside the real images' manifold (k = 5)",
+        NEIGHBOURS + 1,
         True,
     )
 )
@@ -201,6 +247,7 @@ METRICS.register("recall")(
     _metric(
         lambda step: np.array([r for _, r in _manifold(step)]),
         "share of real test images inside the samples' manifold (k = 5)",
+        NEIGHBOURS + 1,
         True,
     )
 )

@@ -3,11 +3,12 @@ images and their labels, which labels every generation's samples and gives the f
 space that fid, precision and recall measure in.
 
 It is scikit-learn's multi-layer perceptron (two ReLU layers, 128 and 64 units, Adam,
-early stopping on a tenth of the images) fitted from the service's own random stream.
-Only its weights are kept, as named arrays saved with the run: labels and features are
-one forward pass in NumPy, so a resumed run reads the same network back and never trains
-it again. Its test accuracy goes to ``accuracy_``: a run log line reports it, since a
-classifier that cannot tell real digits apart makes every class metric meaningless.
+early stopping on a tenth of the images where there are 50 or more per class) fitted
+from the service's own random stream. Only its weights are kept, as named arrays saved
+with the run: labels and features are one forward pass in NumPy, so a resumed run reads
+the same network back and never trains it again. Its test accuracy goes to
+``accuracy_``, and the run log reports it: a classifier that cannot tell real digits
+apart makes every class metric meaningless.
 
 The papers measure in an ImageNet network's feature space (Inception); nothing that
 large can be trained or shipped offline, and an ImageNet feature space says little about
@@ -30,6 +31,7 @@ from model_collapse.sources.base import RealData
 
 HIDDEN = (128, 64)  # the last hidden layer is the feature space
 MAX_EPOCHS = 200
+EARLY_STOPPING_PER_CLASS = 50  # below this many images per class, train all MAX_EPOCHS
 
 
 class ImageClassifier:
@@ -48,10 +50,12 @@ class ImageClassifier:
         from sklearn.neural_network import MLPClassifier
 
         images, labels = training_images(real)
+        classes = len(np.unique(labels))
         network = MLPClassifier(
             HIDDEN,
             max_iter=MAX_EPOCHS,
-            early_stopping=True,
+            # a tenth held out to stop on needs a few images of every class
+            early_stopping=len(labels) >= EARLY_STOPPING_PER_CLASS * classes,
             random_state=int(rng.integers(2**31)),
         )
         with warnings.catch_warnings():
@@ -80,6 +84,8 @@ class ImageClassifier:
     def predict_features(self, features: np.ndarray) -> np.ndarray:
         """The class of each image, from its features."""
         logits = features @ self.weights_[-1] + self.biases_[-1]
+        if len(self.classes_) == 1:  # the class metrics leave such runs out; kept whole
+            return np.full(len(features), self.classes_[0])
         if logits.shape[1] == 1:  # two classes: scikit-learn keeps one logistic output
             return self.classes_[(logits[:, 0] > 0).astype(np.int64)]
         return self.classes_[np.argmax(logits, axis=1)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from model_collapse.metrics.base import METRICS, Metric, always
-from model_collapse.metrics.classes import CHUNK, squared_distances
+from model_collapse.metrics.classes import finite_seeds, rows_per_block, squared_distances
 from model_collapse.step import Step
 
 
@@ -28,9 +28,10 @@ MEMORISED = 0.05
 def nearest_training_distance(points: np.ndarray, train: np.ndarray) -> np.ndarray:
     """Each point's pixel distance to its nearest training image."""
     out = np.empty(len(points))
-    for start in range(0, len(points), CHUNK):
-        d = squared_distances(points[start : start + CHUNK], train)
-        out[start : start + CHUNK] = np.sqrt(d.min(axis=1))
+    rows = rows_per_block(len(train))
+    for start in range(0, len(points), rows):
+        d = squared_distances(points[start : start + rows], train)
+        out[start : start + rows] = np.sqrt(d.min(axis=1))
     return out
 
 
@@ -50,11 +51,20 @@ def _distances(step: Step) -> np.ndarray:
 def nearest_real_distance(step: Step) -> np.ndarray:
     """Per seed: the share of samples nearer to a real training image than 95% of the real
     test images are (memorisation). 0.05 for a model that draws like the real data; near
-    1 for one that copies its training images; near 0 for blurred, averaged images."""
-    shares = []
-    for seed, distances in enumerate(_distances(step)):
-        test = nearest_training_distance(step.real.test, step.real.train[seed])
-        shares.append(np.mean(distances < np.quantile(test, MEMORISED)))
+    1 for one that copies its training images; near 0 for blurred, averaged images. NaN
+    for a seed whose samples are not all finite (a diverged model)."""
+    cache = step.reference.cache
+    if "memorised below" not in cache:  # the real images' distances never change
+        cache["memorised below"] = [
+            np.quantile(nearest_training_distance(step.real.test, train), MEMORISED)
+            for train in step.real.train
+        ]
+    shares = [
+        np.mean(distances < below) if finite else np.nan
+        for distances, below, finite in zip(
+            _distances(step), cache["memorised below"], finite_seeds(step), strict=True
+        )
+    ]
     return np.array(shares)
 
 
