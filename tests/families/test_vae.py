@@ -111,3 +111,37 @@ def test_the_regimes_suite_compares_the_vae_digits_preset_itself():
     raw = read_raw("vae-digits-regimes")
     base = config_from_dict({k: v for k, v in raw.items() if k != "suite"})
     assert base == load_config("vae-digits")
+
+
+def test_the_convolutional_vae_learns_the_digits_and_restores_itself_exactly():
+    """Measured (400 digits, Bernoulli, 2 seeds): after 1 epoch the mean image is 0.17
+    from the real one per pixel and the samples hold 0.016 of the real pixel variance;
+    after 30, 0.021 and 0.17/0.08 (the MLP: 0.018 and 0.20/0.18)."""
+    from model_collapse.loop import plan_run
+
+    raw = model_collapse.config.config_to_dict(_config(epochs=30))
+    raw["family"]["architecture"] = "conv"
+    plan = plan_run(config_from_dict(raw))
+    model = plan.new_model().fit(plan.real.train, np.random.default_rng(0))
+    images = model.sample(200, np.random.default_rng(1))
+    assert images.shape == (2, 200, 64) and images.min() >= 0.0 and images.max() <= 1.0
+    ratio = images.var(axis=1).sum(axis=1) / plan.real.test.var(axis=0).sum()
+    error = np.abs(images.mean(axis=(0, 1)) - plan.real.test.mean(axis=0)).mean()
+    assert (ratio > 0.05).all() and error < 0.05, (ratio, error)
+    again = plan.new_model().set_state(model.get_state())
+    assert np.array_equal(again.sample(200, np.random.default_rng(1)), images)
+
+
+def test_the_convolutional_vae_keeps_odd_sizes_and_colour_channels_in_place():
+    """5x7 RGB images: the decoder's output is cropped to the image, and the flat pixel
+    order (height, width, channels) is the one the encoder reads."""
+    from model_collapse.families.vae_torch import ConvVAENet
+
+    net = ConvVAENet((5, 7, 3), 16, 4)
+    x = torch.rand(6, 5 * 7 * 3)
+    mean, _ = net.encode(x)
+    assert mean.shape == (6, 4) and net.decode(mean).shape == (6, 105)
+    # the same pixel moved to channel-first and back is where it was
+    layout = net.decoder[1]
+    channels_first = x.view(6, 5, 7, 3).permute(0, 3, 1, 2).reshape(6, -1)
+    assert torch.equal(layout(channels_first), x)

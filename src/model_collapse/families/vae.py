@@ -28,12 +28,14 @@ class VAEModel(ImageNetworks):
     """
 
     def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
-        from model_collapse.families.vae_torch import VAENet
+        from model_collapse.families.vae_torch import ConvVAENet, VAENet
 
         f = self.config.family
-        return self.seeded_network(
-            lambda: VAENet(self.real.train.shape[2], f.hidden, f.latent), weights, rng
-        )
+        if f.architecture == "conv":
+            shape = self.real.image_shape
+            return self.seeded_network(lambda: ConvVAENet(shape, f.hidden, f.latent), weights, rng)
+        pixels = self.real.train.shape[2]
+        return self.seeded_network(lambda: VAENet(pixels, f.hidden, f.latent), weights, rng)
 
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         from model_collapse.families.vae_torch import Training, train
@@ -62,12 +64,17 @@ FAMILIES.register("vae")(
         kind="image",
         make=VAEModel,
         min_samples=lambda config, dim: 1,
-        description="variational autoencoder on images in PyTorch (family.latent, hidden, "
-        "likelihood, epochs, init)",
+        description="variational autoencoder on images in PyTorch (family.architecture "
+        "mlp|conv, latent, hidden, likelihood, epochs, init)",
         devices=True,
         check=lambda config, real: check_device(config),
         resolve=resolve_device,
         params={
+            "architecture": param(
+                "mlp",
+                "one hidden layer each way (the paper's), or two stride-2 convolutions each way",
+                choices=("mlp", "conv"),
+            ),
             "latent": param(20, "size of the latent code", low=1, high=100_000),
             "hidden": param(
                 400, "width of the encoder's and decoder's hidden layer", low=1, high=1_000_000

@@ -32,6 +32,78 @@ class VAENet(nn.Module):
         return torch.sigmoid(self.decoder(z))
 
 
+class ConvDecoder(nn.Module):
+    """A code to per-pixel logits through two transposed convolutions that double the
+    height and width, cropped to the image's size (flat, like the MLP decoder's)."""
+
+    def __init__(self, shape: tuple[int, int, int], hidden: int, latent: int) -> None:
+        super().__init__()
+        self.shape = shape
+        self.start = (-(-shape[1] // 4), -(-shape[2] // 4))  # a quarter, rounded up
+        self.linear = nn.Sequential(
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 64 * self.start[0] * self.start[1]),
+            nn.ReLU(),
+        )
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(32, shape[0], 4, stride=2, padding=1),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.linear(z).view(len(z), 64, *self.start)
+        height, width = self.shape[1], self.shape[2]
+        return self.up(h)[:, :, :height, :width].reshape(len(z), -1)  # type: ignore[no-any-return]
+
+
+class ConvVAENet(VAENet):
+    """The small convolutional variant: two stride-2 convolutions (32 and 64 channels) to
+    the hidden layer and the code, and ``ConvDecoder`` back; same interface as the MLP."""
+
+    def __init__(self, shape: tuple[int, ...], hidden: int, latent: int) -> None:
+        height, width = shape[0], shape[1]
+        channels = shape[2] if len(shape) == 3 else 1
+        pixels = height * width * channels
+        super().__init__(pixels, hidden, latent)
+        self.layout = (height, width, channels)
+        down = -(-height // 4) * -(-width // 4)  # positions left after two stride-2 steps
+        self.encoder = nn.Sequential(
+            nn.Conv2d(channels, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(64 * down, hidden),
+            nn.ReLU(),
+        )
+        self.decoder = nn.Sequential(
+            ConvDecoder((channels, height, width), hidden, latent),
+            Channels((height, width, channels)),
+        )
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        height, width, channels = self.layout
+        # flat pixels are (height, width, channels) in order; convolutions want channels first
+        images = x.view(len(x), height, width, channels).permute(0, 3, 1, 2)
+        h = self.encoder(images)
+        return self.mean(h), self.log_var(h)
+
+
+class Channels(nn.Module):
+    """Channels-first flat logits back to the flat (height, width, channels) pixel order."""
+
+    def __init__(self, layout: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.layout = layout
+
+    def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        height, width, channels = self.layout
+        images = logits.view(len(logits), channels, height, width).permute(0, 2, 3, 1)
+        return images.reshape(len(logits), -1)
+
+
 @dataclass(frozen=True)
 class Training:
     epochs: int

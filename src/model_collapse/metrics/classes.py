@@ -99,8 +99,9 @@ def class_coverage(step: Step) -> np.ndarray:
 
 
 def entropy(shares: np.ndarray) -> float:
-    kept = shares[shares > 0]
-    return float(-(kept * np.log(kept)).sum())
+    """In nats; a class not drawn adds 0 (and one class left gives 0.0, not -0.0)."""
+    drawn = shares > 0
+    return float(np.where(drawn, -shares * np.log(np.where(drawn, shares, 1.0)), 0.0).sum())
 
 
 def class_entropy(step: Step) -> np.ndarray:
