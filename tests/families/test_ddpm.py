@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 import model_collapse
 from model_collapse.config import config_from_dict
+from model_collapse.errors import UserInputError
 from model_collapse.families.ddpm_torch import schedule
 from tests.conftest import run_interrupted
 
@@ -92,8 +94,11 @@ def test_a_diffusion_run_resumes_byte_identically(tmp_path: Path):
     assert (tmp_path / "whole/figures/strip.png").stat().st_size > 10_000
 
 
-def test_cpu_and_auto_agree():
+def test_cpu_and_auto_agree_and_a_missing_device_is_refused():
     cpu = model_collapse.run(_config(generations=1, device="cpu")).metrics
     assert torch.cuda.is_available() or cpu.equals(
         model_collapse.run(_config(generations=1, device="auto")).metrics
     )
+    missing = "cuda" if not torch.cuda.is_available() else "mps"
+    with pytest.raises(UserInputError, match=f"experiment.device = '{missing}' but torch finds"):
+        model_collapse.run(_config(device=missing))
