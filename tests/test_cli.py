@@ -304,6 +304,7 @@ def test_kill_9_then_resume_is_byte_identical(tmp_path: Path):
         assert (cut / name).read_bytes() == (tmp_path / "full" / name).read_bytes(), name
 
 
+@pytest.mark.slow  # about 40 s: the demo as a user runs it
 def test_demo_writes_comparison_figures(tmp_path: Path):
     result = invoke("demo", "--out", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output

@@ -34,6 +34,7 @@ def test_the_pretrained_model_knows_english(smollm2):
     assert real < 60 and scrambled > 10 * real
 
 
+@pytest.mark.slow  # about 35 s
 def test_smollm2_runs_the_loop(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -64,6 +65,7 @@ class Warnings(model_collapse.observers.Observer):
         self.lines.append(text)
 
 
+@pytest.mark.slow  # about 25 s each
 @pytest.mark.parametrize(
     ("learning_rate", "warned"),
     [(3e-3, True), (None, False)],  # gpt's from-scratch rate, and hf's fine-tuning default
@@ -94,6 +96,7 @@ def test_the_guard_warns_when_fine_tuning_wrecks_the_pretrained_model(
     assert (tmp_path / "r/checkpoints/service-pretrained.safetensors").exists()
 
 
+@pytest.mark.slow  # about 16 s
 def test_smollm2_tells_a_small_models_text_from_human_text(tmp_path, smollm2):
     """The pretrained scorer the detection docs use: an n-gram's generated blocks against
     real test blocks, 24 each; the direction learnt from the first 12 of each."""
