@@ -15,9 +15,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from model_collapse.families.base import FAMILIES, Family
-from model_collapse.families.neural import check_device, resolve_device
-from model_collapse.families.torch_nets import ImageNetworks
+from model_collapse.families.base import FAMILIES
+from model_collapse.families.image_nets import ImageNetworks, image_family, training_params
 from model_collapse.params import param
 
 
@@ -61,16 +60,11 @@ class DiffusionModel(ImageNetworks):
 
 
 FAMILIES.register("ddpm")(
-    Family(
-        kind="image",
-        make=DiffusionModel,
-        min_samples=lambda config, dim: 1,
-        description="small diffusion model on images in PyTorch: DDPM training, DDIM "
+    image_family(
+        DiffusionModel,
+        "small diffusion model on images in PyTorch: DDPM training, DDIM "
         "sampling (family.hidden, timesteps, sampling_steps, epochs, init)",
-        devices=True,
-        check=lambda config, real: check_device(config),
-        resolve=resolve_device,
-        params={
+        {
             "hidden": param(
                 256, "width of the denoiser's three hidden layers", low=1, high=100_000
             ),
@@ -78,16 +72,7 @@ FAMILIES.register("ddpm")(
             "sampling_steps": param(
                 50, "DDIM steps per sample (capped at family.timesteps)", low=1, high=100_000
             ),
-            "epochs": param(
-                400, "passes over the training set per generation", low=1, high=100_000
-            ),
-            "batch_size": param(128, "images per optimiser step", low=1, high=1_000_000),
-            "learning_rate": param(1e-3, "Adam's learning rate", low=0.0, high=10.0, open_low=True),
-            "init": param(
-                "scratch",
-                "later generations train from scratch or continue the previous weights",
-                choices=("scratch", "previous"),
-            ),
+            **training_params(400, 128),
         },
     )
 )

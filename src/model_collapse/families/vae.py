@@ -12,9 +12,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from model_collapse.families.base import FAMILIES, Family
-from model_collapse.families.neural import check_device, resolve_device
-from model_collapse.families.torch_nets import ImageNetworks
+from model_collapse.families.base import FAMILIES
+from model_collapse.families.image_nets import ImageNetworks, image_family, training_params
 from model_collapse.params import param
 
 
@@ -60,16 +59,11 @@ class VAEModel(ImageNetworks):
 
 
 FAMILIES.register("vae")(
-    Family(
-        kind="image",
-        make=VAEModel,
-        min_samples=lambda config, dim: 1,
-        description="variational autoencoder on images in PyTorch (family.architecture "
+    image_family(
+        VAEModel,
+        "variational autoencoder on images in PyTorch (family.architecture "
         "mlp|conv, latent, hidden, likelihood, epochs, init)",
-        devices=True,
-        check=lambda config, real: check_device(config),
-        resolve=resolve_device,
-        params={
+        {
             "architecture": param(
                 "mlp",
                 "one hidden layer each way (the paper's), or two stride-2 convolutions each way",
@@ -88,14 +82,7 @@ FAMILIES.register("vae")(
             "pixel_std": param(
                 0.1, "the Gaussian decoder's standard deviation", low=0.0, high=100.0, open_low=True
             ),
-            "epochs": param(30, "passes over the training set per generation", low=1, high=100_000),
-            "batch_size": param(256, "images per optimiser step", low=1, high=1_000_000),
-            "learning_rate": param(1e-3, "Adam's learning rate", low=0.0, high=10.0, open_low=True),
-            "init": param(
-                "scratch",
-                "later generations train from scratch or continue the previous weights",
-                choices=("scratch", "previous"),
-            ),
+            **training_params(30, 256),
         },
     )
 )
