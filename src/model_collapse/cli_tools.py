@@ -307,3 +307,6 @@ def audit_command(
         [{"document": documents[i].origin, "score": float(c[i])} for i in order],
         ["document", "score"],
     )
+
+
+from model_collapse import cli_sweep  # noqa: E402, F401  (its command registers on app)

@@ -1,0 +1,213 @@
+"""Sweeps: many runs over a grid of settings, each an ordinary run directory.
+
+A sweep file (TOML) names a base (a preset or a config path), overrides for every run
+(``[set]``), a grid of keys whose every combination is a run (``[grid]``), and keys that
+vary together (``[zip]``: lists of one length, the i-th values forming one setting)::
+
+    base = "gaussian-1d"
+    [set]
+    "experiment.generations" = 50
+    [grid]
+    "regime.name" = ["replace", "mix"]
+    "regime.real_fraction" = [0.1, 0.5]
+
+Each run is named by its varied keys (``regime.name=mix,regime.real_fraction=0.1``) and
+written to ``OUT/NAME``, as ``model-collapse run`` would write it: the same config gives
+the same bytes, whichever backend ran it. Every run's config is built and checked before
+any runs. ``OUT/sweep.csv`` records each run's state (done, or failed with its error);
+``OUT/aggregate.csv`` and ``.parquet`` hold every finished run's metrics, with the varied
+keys as columns. Running the sweep again resumes what is unfinished and skips the rest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model_collapse.errors import UserInputError
+
+SECTIONS = ("base", "set", "grid", "zip")
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One run of a sweep: its name, the values it varies, and all its overrides."""
+
+    name: str
+    varied: dict[str, Any]
+    overrides: list[str]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    base: str
+    runs: list[SweepRun]
+
+    @property
+    def keys(self) -> list[str]:
+        """The varied keys, in the file's order."""
+        return list(self.runs[0].varied) if self.runs else []
+
+
+def toml_value(value: Any) -> str:
+    """A value as ``--set`` reads it (TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def run_name(varied: dict[str, Any]) -> str:
+    """``key=value`` pairs joined by commas; characters a folder name cannot hold become _."""
+    text = ",".join(f"{key}={value}" for key, value in varied.items())
+    return re.sub(r"[^A-Za-z0-9._=,+-]", "_", text)
+
+
+def _table(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise UserInputError(f'{where}: [{name}] must be a table of "section.key" = value')
+    return table
+
+
+def _lists(table: dict[str, Any], name: str, where: str) -> dict[str, list[Any]]:
+    for key, values in table.items():
+        if not isinstance(values, list) or not values:
+            raise UserInputError(f"{where}: [{name}] {key} must be a non-empty list of values")
+    return table
+
+
+def _settings(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """Every combination of the grid, each with the zipped keys' i-th values."""
+    grid = _lists(_table(raw, "grid", where), "grid", where)
+    zipped = _lists(_table(raw, "zip", where), "zip", where)
+    if not grid and not zipped:
+        raise UserInputError(
+            f"{where}: the sweep varies nothing; give [grid] (or [zip]) keys with lists of values"
+        )
+    lengths = {len(values) for values in zipped.values()}
+    if len(lengths) > 1:
+        raise UserInputError(f"{where}: the lists of [zip] differ in length ({sorted(lengths)})")
+    zip_rows = [dict(zip(zipped, row, strict=True)) for row in zip(*zipped.values(), strict=True)]
+    grid_rows = [dict(zip(grid, row, strict=True)) for row in itertools.product(*grid.values())]
+    return [{**g, **z} for g in grid_rows for z in (zip_rows or [{}])]
+
+
+def read_sweep(path: Path) -> Sweep:
+    """Read and expand a sweep file; every run's config is checked before any runs."""
+    from model_collapse.api import load_config
+
+    where = str(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise UserInputError(f"{where}: not a readable TOML sweep file ({err})") from None
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise UserInputError(f"{where}: unknown part {unknown[0]!r}; a sweep has {SECTIONS}")
+    base = raw.get("base")
+    if not isinstance(base, str) or not base:
+        raise UserInputError(f'{where}: base must name a preset or a config file: base = "..."')
+    fixed = [f"{key}={toml_value(v)}" for key, v in _table(raw, "set", where).items()]
+    runs = []
+    for varied in _settings(raw, where):
+        overrides = [*fixed, *(f"{key}={toml_value(v)}" for key, v in varied.items())]
+        try:  # refused here, with the key named, before any runs
+            load_config(base, overrides)
+        except UserInputError as err:
+            raise UserInputError(f"{where}: {err}") from None
+        runs.append(SweepRun(run_name(varied), varied, overrides))
+    names = [r.name for r in runs]
+    if len(set(names)) < len(names):
+        raise UserInputError(f"{where}: two runs would share a name; vary distinct values")
+    return Sweep(base, runs)
+
+
+def run_one(base: str, overrides: list[str], directory: str) -> str:
+    """Run (or resume) one run of a sweep; "" when it finished, else its error in a line.
+    At module level, so that worker processes can be given it."""
+    import model_collapse
+
+    try:
+        model_collapse.run(base, directory, overrides)
+    except Exception as err:  # one failed run is recorded; the others go on
+        return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return ""
+
+
+def finished(out: Path) -> set[str]:
+    """The runs an earlier pass of this sweep recorded as done."""
+    import pandas as pd
+
+    path = out / "sweep.csv"
+    if not path.is_file():
+        return set()
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return set(table.loc[table["status"] == "done", "run"])
+
+
+def run_sweep(sweep: Sweep, out: Path, jobs: int = 1, tell: Any = print) -> dict[str, str]:
+    """Every run not yet done, on ``jobs`` local processes; then sweep.csv and the
+    aggregate. Returns each run's error ("" for done)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    out.mkdir(parents=True, exist_ok=True)
+    done = finished(out)
+    errors = {run.name: "" for run in sweep.runs if run.name in done}
+    todo = [run for run in sweep.runs if run.name not in done]
+    if jobs == 1:
+        results = (run_one(sweep.base, r.overrides, str(out / r.name)) for r in todo)
+        for run, error in zip(todo, results, strict=True):
+            errors[run.name] = error
+            tell(f"{run.name}: {'failed: ' + error if error else 'done'}")
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            futures = {
+                r.name: pool.submit(run_one, sweep.base, r.overrides, str(out / r.name))
+                for r in todo
+            }
+            for name, future in futures.items():
+                errors[name] = future.result()
+                tell(f"{name}: {'failed: ' + errors[name] if errors[name] else 'done'}")
+    write_tables(sweep, out, errors)
+    return errors
+
+
+def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
+    """sweep.csv (each run's state) and the aggregate of the finished runs' metrics."""
+    import pandas as pd
+
+    from model_collapse.api import open_run
+
+    states = pd.DataFrame(
+        [
+            {
+                "run": r.name,
+                **r.varied,
+                "status": "failed" if errors[r.name] else "done",
+                "error": errors[r.name],
+            }
+            for r in sweep.runs
+        ]
+    )
+    states.to_csv(out / "sweep.csv", index=False)
+    frames = []
+    for run in sweep.runs:
+        if errors[run.name]:
+            continue
+        metrics = open_run(out / run.name).metrics
+        keys = pd.DataFrame({"run": run.name, **run.varied}, index=metrics.index)
+        frames.append(pd.concat([keys, metrics], axis=1))
+    if frames:
+        table = pd.concat(frames, ignore_index=True)
+        table.to_csv(out / "aggregate.csv", index=False)
+        table.to_parquet(out / "aggregate.parquet", index=False)

@@ -1,0 +1,110 @@
+"""Sweeps: a sweep file expands into named runs checked before any runs; local processes
+give the same bytes as one process; a failed run is recorded while the others finish; a
+second pass skips what is done; bad sweep files are refused in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from model_collapse.cli import app
+from model_collapse.errors import UserInputError
+from model_collapse.sweep import read_sweep, run_sweep
+
+SMALL = """base = "gaussian-1d"
+[set]
+"experiment.generations" = 3
+"experiment.seeds" = 3
+"""
+
+
+def _file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sweep.toml"
+    path.write_text(SMALL + text)
+    return path
+
+
+def test_a_grid_and_zipped_keys_expand_into_named_runs(tmp_path: Path):
+    sweep = read_sweep(
+        _file(
+            tmp_path,
+            '[grid]\n"regime.name" = ["replace", "mix"]\n'
+            '[zip]\n"sampling.n" = [20, 40]\n"source.n_train" = [20, 40]\n',
+        )
+    )
+    assert [r.name for r in sweep.runs] == [
+        "regime.name=replace,sampling.n=20,source.n_train=20",
+        "regime.name=replace,sampling.n=40,source.n_train=40",
+        "regime.name=mix,sampling.n=20,source.n_train=20",
+        "regime.name=mix,sampling.n=40,source.n_train=40",
+    ]
+    assert sweep.keys == ["regime.name", "sampling.n", "source.n_train"]
+    assert sweep.runs[2].overrides == [
+        "experiment.generations=3",
+        "experiment.seeds=3",
+        'regime.name="mix"',
+        "sampling.n=20",
+        "source.n_train=20",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[grid]\n"regime.nam" = ["mix"]\n', "did you mean 'regime.name'"),
+        ("[grid]\n", "the sweep varies nothing"),
+        ('[grid]\n"regime.name" = "mix"\n', "[grid] regime.name must be a non-empty list"),
+        ('[zip]\n"sampling.n" = [10, 20]\n"source.n_train" = [10]\n', "differ in length"),
+        ('[grids]\n"regime.name" = ["mix"]\n', "unknown part 'grids'"),
+        ('[grid]\n"regime.name" = ["mixx"]\n', "unknown regime 'mixx'; did you mean 'mix'"),
+    ],
+)
+def test_a_bad_sweep_file_is_refused_in_one_line_before_any_runs(tmp_path, text, message):
+    path = _file(tmp_path, text)
+    with pytest.raises(UserInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_sweep(path)
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_backend_this_version_lacks_is_refused(tmp_path: Path):
+    path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
+    result = CliRunner().invoke(app, ["sweep", str(path), "--backend", "dask", "-o", "x"])
+    assert result.exit_code == 2 and "--backend 'dask' is not available" in result.output
+
+
+def test_two_processes_write_the_bytes_one_process_writes(tmp_path: Path):
+    sweep = read_sweep(
+        _file(tmp_path, '[grid]\n"regime.name" = ["replace", "mix"]\n"sampling.n" = [20, 50]\n')
+    )
+    run_sweep(sweep, tmp_path / "one", jobs=1, tell=lambda line: None)
+    run_sweep(sweep, tmp_path / "two", jobs=2, tell=lambda line: None)
+    for name in ["aggregate.csv", "sweep.csv", *(f"{r.name}/metrics.csv" for r in sweep.runs)]:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    aggregate = (tmp_path / "one/aggregate.csv").read_text().splitlines()
+    assert aggregate[0].startswith("run,regime.name,sampling.n,seed,generation,")
+    assert len(aggregate) == 1 + 4 * 3 * 3  # 4 runs x 3 seeds x 3 generations
+
+
+def test_a_failed_run_is_recorded_the_others_finish_and_a_second_pass_skips_them(tmp_path):
+    path = tmp_path / "sweep.toml"
+    # gmm in 2-D needs 3 samples: sampling.n = 2 fails when that run starts, not before
+    path.write_text(
+        'base = "gmm-2d"\n[set]\n"experiment.generations" = 2\n"experiment.seeds" = 2\n'
+        '[grid]\n"sampling.n" = [2, 50]\n'
+    )
+    sweep = read_sweep(path)
+    said: list[str] = []
+    errors = run_sweep(sweep, tmp_path / "out", tell=said.append)
+    assert errors["sampling.n=50"] == "" and "needs at least 3 samples" in errors["sampling.n=2"]
+    states = (tmp_path / "out/sweep.csv").read_text()
+    assert "sampling.n=2,2,failed,\"UserInputError: family 'gmm' needs at least 3" in states
+    assert (tmp_path / "out/aggregate.csv").read_text().count("sampling.n=50") == 4
+    done = (tmp_path / "out/sampling.n=50/metrics.csv").stat().st_mtime_ns
+    said.clear()
+    run_sweep(sweep, tmp_path / "out", tell=said.append)
+    assert said == [f"sampling.n=2: failed: {errors['sampling.n=2']}"]  # only the failed one ran
+    assert (tmp_path / "out/sampling.n=50/metrics.csv").stat().st_mtime_ns == done
