@@ -72,8 +72,8 @@ def test_a_bad_sweep_file_is_refused_in_one_line_before_any_runs(tmp_path, text,
 
 def test_a_backend_this_version_lacks_is_refused(tmp_path: Path):
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
-    result = CliRunner().invoke(app, ["sweep", str(path), "--backend", "dask", "-o", "x"])
-    assert result.exit_code == 2 and "--backend 'dask' is not available" in result.output
+    result = CliRunner().invoke(app, ["sweep", str(path), "--backend", "slurm", "-o", "x"])
+    assert result.exit_code == 2 and "--backend 'slurm' is not available" in result.output
 
 
 def test_two_processes_write_the_bytes_one_process_writes(tmp_path: Path):
@@ -108,3 +108,36 @@ def test_a_failed_run_is_recorded_the_others_finish_and_a_second_pass_skips_them
     run_sweep(sweep, tmp_path / "out", tell=said.append)
     assert said == [f"sampling.n=2: failed: {errors['sampling.n=2']}"]  # only the failed one ran
     assert (tmp_path / "out/sampling.n=50/metrics.csv").stat().st_mtime_ns == done
+
+
+def test_dask_writes_the_bytes_local_processes_write(tmp_path: Path):
+    """A real dask.distributed LocalCluster of 2 worker processes, started here."""
+    sweep = read_sweep(
+        _file(tmp_path, '[grid]\n"regime.name" = ["replace", "mix", "accumulate"]\n')
+    )
+    run_sweep(sweep, tmp_path / "local", jobs=1, tell=lambda line: None)
+    run_sweep(sweep, tmp_path / "dask", jobs=2, tell=lambda line: None, backend="dask")
+    for name in ["aggregate.csv", "sweep.csv", *(f"{r.name}/metrics.csv" for r in sweep.runs)]:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+
+
+def test_an_unreachable_dask_scheduler_is_named_in_one_line(tmp_path: Path, monkeypatch):
+    from model_collapse import sweep
+
+    monkeypatch.setattr(sweep, "REACH_SECONDS", 2)  # 25 from the command line
+    path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
+    args = ["sweep", str(path), "--backend", "dask", "--address", "tcp://127.0.0.1:1"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 2 s" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_backend_whose_package_is_missing_names_the_extra(tmp_path: Path, monkeypatch):
+    from model_collapse import cli_sweep
+
+    monkeypatch.setitem(cli_sweep.BACKENDS, "dask", "no_such_module_for_dask")
+    path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
+    result = CliRunner().invoke(app, ["sweep", str(path), "--backend", "dask", "-o", "x"])
+    assert result.exit_code == 2
+    assert "pip install 'model-collapse[dask]'" in result.output

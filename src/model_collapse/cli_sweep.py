@@ -10,32 +10,38 @@ import typer
 from model_collapse.cli import app, bad_input_exits_2, say
 from model_collapse.errors import UserInputError
 
-BACKENDS = ("local",)  # dask and ray: the next slice of the sweeps issue
+BACKENDS = {"local": "", "dask": "distributed"}  # name: the module it needs (ray: to come)
 
 
 @app.command("sweep")
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="A sweep file (TOML): base, [set], [grid].")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The sweep's directory.")],
-    backend: Annotated[str, typer.Option("--backend", help="Where runs go: local.")] = "local",
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Runs at once (local).")] = 1,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where runs go: local or dask.")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="A Dask scheduler (default: a local cluster).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Runs at once (local processes or workers).")
+    ] = 1,
 ) -> None:
     """Run every combination of a sweep file, each an ordinary run directory in OUT; then
     OUT/sweep.csv (each run's state) and OUT/aggregate.csv and .parquet (every finished
     run's metrics, the varied keys as columns). Again: resumes what is unfinished."""
-    from model_collapse.sweep import read_sweep, run_sweep
+    from model_collapse.sweep import reach_scheduler, read_sweep, run_sweep
 
     with bad_input_exits_2():
-        if backend not in BACKENDS:
-            raise UserInputError(
-                f"--backend {backend!r} is not available; this version runs sweeps on: "
-                f"{', '.join(BACKENDS)}"
-            )
+        check_backend(backend)
         if jobs < 1:
             raise UserInputError(f"--jobs must be at least 1, got {jobs}")
         sweep = read_sweep(sweep_file)
+        if backend == "dask" and address is not None:  # before anything is written
+            reach_scheduler(address).close()
     say(f"sweep: {len(sweep.runs)} runs of {sweep.base}, varying {', '.join(sweep.keys)}, in {out}")
-    errors = run_sweep(sweep, out, jobs, tell=say)
+    with bad_input_exits_2():  # an unreachable cluster
+        errors = run_sweep(sweep, out, jobs, say, backend, address)
     failed = [name for name, error in errors.items() if error]
     say(
         f"sweep directory: {out}  ({len(errors) - len(failed)} done, {len(failed)} failed; "
@@ -43,3 +49,20 @@ def sweep_command(
     )
     if failed:
         raise typer.Exit(1)
+
+
+def check_backend(backend: str) -> None:
+    """A backend this version has, whose package is installed; else one line naming it."""
+    import importlib.util
+
+    if backend not in BACKENDS:
+        raise UserInputError(
+            f"--backend {backend!r} is not available; this version runs sweeps on: "
+            f"{', '.join(BACKENDS)}"
+        )
+    module = BACKENDS[backend]
+    if module and importlib.util.find_spec(module) is None:
+        raise UserInputError(
+            f"--backend {backend} needs {module}, which is not installed; "
+            f"pip install 'model-collapse[{backend}]'"
+        )

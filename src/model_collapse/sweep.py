@@ -25,13 +25,15 @@ import itertools
 import json
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from model_collapse.errors import UserInputError
 
 SECTIONS = ("base", "set", "grid", "zip")
+REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
 
 
 @dataclass(frozen=True)
@@ -154,32 +156,92 @@ def finished(out: Path) -> set[str]:
     return set(table.loc[table["status"] == "done", "run"])
 
 
-def run_sweep(sweep: Sweep, out: Path, jobs: int = 1, tell: Any = print) -> dict[str, str]:
-    """Every run not yet done, on ``jobs`` local processes; then sweep.csv and the
-    aggregate. Returns each run's error ("" for done)."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    jobs: int = 1,
+    tell: Any = print,
+    backend: str = "local",
+    address: str | None = None,
+) -> dict[str, str]:
+    """Every run not yet done, on ``jobs`` local processes or a Dask cluster (the one at
+    ``address``, else a local one of ``jobs`` workers); then sweep.csv and the aggregate.
+    Returns each run's error ("" for done)."""
     out.mkdir(parents=True, exist_ok=True)
     done = finished(out)
     errors = {run.name: "" for run in sweep.runs if run.name in done}
-    todo = [run for run in sweep.runs if run.name not in done]
-    if jobs == 1:
-        results = (run_one(sweep.base, r.overrides, str(out / r.name)) for r in todo)
-        for run, error in zip(todo, results, strict=True):
-            errors[run.name] = error
-            tell(f"{run.name}: {'failed: ' + error if error else 'done'}")
-    else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = {
-                r.name: pool.submit(run_one, sweep.base, r.overrides, str(out / r.name))
-                for r in todo
-            }
-            for name, future in futures.items():
-                errors[name] = future.result()
-                tell(f"{name}: {'failed: ' + errors[name] if errors[name] else 'done'}")
+    todo = [Task(r.name, sweep.base, r.overrides, str(out / r.name)) for r in sweep.runs]
+    todo = [task for task in todo if task.name not in done]
+    run_all = on_dask if backend == "dask" else on_processes
+    for name, error in run_all(todo, jobs, address):
+        errors[name] = error
+        tell(f"{name}: {'failed: ' + error if error else 'done'}")
     write_tables(sweep, out, errors)
     return errors
+
+
+class Task(NamedTuple):
+    """One run to do: run_one(base, overrides, directory) under its name."""
+
+    name: str
+    base: str
+    overrides: list[str]
+    directory: str
+
+
+def on_processes(todo: list[Task], jobs: int, address: str | None) -> Iterator[tuple[str, str]]:
+    """(name, error) of each run, in this process (one job) or ``jobs`` spawned ones."""
+    if jobs == 1:
+        for task in todo:
+            yield task.name, run_one(*task[1:])
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        futures = {task.name: pool.submit(run_one, *task[1:]) for task in todo}
+        for name, future in futures.items():
+            yield name, future.result()
+
+
+def reach_scheduler(address: str) -> Any:
+    """A client of the Dask scheduler at ``address``, or a one-line refusal within 30 s."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=f"{REACH_SECONDS}s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as err:
+        raise UserInputError(
+            f"cannot reach the Dask scheduler at {address} within {REACH_SECONDS} s "
+            f"({type(err).__name__}); start it, or check the address"
+        ) from None
+
+
+def on_dask(todo: list[Task], jobs: int, address: str | None) -> Iterator[tuple[str, str]]:
+    """(name, error) of each run, on dask.distributed. A worker that dies mid-run has its
+    run retried elsewhere (the scheduler's allowed failures), resuming from the run
+    directory's last completed generation."""
+    from distributed import Client, LocalCluster
+
+    if address is None:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+    else:
+        cluster = None
+        client = reach_scheduler(address)
+    try:
+        futures = {
+            task.name: client.submit(run_one, *task[1:], key=f"run-{task.name}", pure=False)
+            for task in todo
+        }
+        for name, future in futures.items():
+            yield name, future.result()
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        if cluster is not None:
+            cluster.close()  # type: ignore[no-untyped-call]
 
 
 def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
