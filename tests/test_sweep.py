@@ -141,3 +141,15 @@ def test_a_backend_whose_package_is_missing_names_the_extra(tmp_path: Path, monk
     result = CliRunner().invoke(app, ["sweep", str(path), "--backend", "dask", "-o", "x"])
     assert result.exit_code == 2
     assert "pip install 'model-collapse[dask]'" in result.output
+
+
+def test_a_base_config_file_is_read_beside_the_sweep_file(tmp_path: Path, monkeypatch):
+    from model_collapse.api import load_config
+    from model_collapse.config import config_to_toml
+
+    (tmp_path / "cfg.toml").write_text(config_to_toml(load_config("gaussian-1d")))
+    path = tmp_path / "sweep.toml"
+    path.write_text('base = "cfg.toml"\n[grid]\n"regime.name" = ["mix"]\n')
+    monkeypatch.chdir(tmp_path.parent)  # not where the sweep file is
+    sweep = read_sweep(path)
+    assert sweep.base == str(tmp_path / "cfg.toml")

@@ -118,6 +118,8 @@ def read_sweep(path: Path) -> Sweep:
     base = raw.get("base")
     if not isinstance(base, str) or not base:
         raise UserInputError(f'{where}: base must name a preset or a config file: base = "..."')
+    if base.endswith(".toml"):  # a config file: beside the sweep file, read from anywhere
+        base = str((path.parent / base).resolve())
     fixed = [f"{key}={toml_value(v)}" for key, v in _table(raw, "set", where).items()]
     runs = []
     for varied in _settings(raw, where):
@@ -153,7 +155,8 @@ def finished(out: Path) -> set[str]:
     if not path.is_file():
         return set()
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return set(table.loc[table["status"] == "done", "run"])
+    done = table.loc[table["status"] == "done", "run"]
+    return {name for name in done if (out / name / "metrics.csv").is_file()}
 
 
 def run_sweep(
@@ -170,7 +173,10 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     done = finished(out)
     errors = {run.name: "" for run in sweep.runs if run.name in done}
-    todo = [Task(r.name, sweep.base, r.overrides, str(out / r.name)) for r in sweep.runs]
+    # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
+    todo = [
+        Task(r.name, sweep.base, r.overrides, str((out / r.name).resolve())) for r in sweep.runs
+    ]
     todo = [task for task in todo if task.name not in done]
     run_all = on_dask if backend == "dask" else on_processes
     for name, error in run_all(todo, jobs, address):
@@ -201,7 +207,10 @@ def on_processes(todo: list[Task], jobs: int, address: str | None) -> Iterator[t
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         futures = {task.name: pool.submit(run_one, *task[1:]) for task in todo}
         for name, future in futures.items():
-            yield name, future.result()
+            try:
+                yield name, future.result()
+            except Exception as err:  # its process died (killed, out of memory)
+                yield name, f"{type(err).__name__}: {err}"
 
 
 def reach_scheduler(address: str) -> Any:
@@ -237,7 +246,10 @@ def on_dask(todo: list[Task], jobs: int, address: str | None) -> Iterator[tuple[
             for task in todo
         }
         for name, future in futures.items():
-            yield name, future.result()
+            try:
+                yield name, future.result()
+            except Exception as err:  # its workers died more often than Dask retries
+                yield name, f"{type(err).__name__}: {err}"
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
