@@ -72,7 +72,9 @@ def test_a_bad_sweep_file_is_refused_in_one_line_before_any_runs(tmp_path, text,
 
 def test_a_backend_this_version_lacks_is_refused(tmp_path: Path):
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
-    result = CliRunner().invoke(app, ["sweep", str(path), "--backend", "slurm", "-o", "x"])
+    result = CliRunner().invoke(
+        app, ["sweep", str(path), "--backend", "slurm", "-o", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2 and "--backend 'slurm' is not available" in result.output
 
 
@@ -89,7 +91,7 @@ def test_two_processes_write_the_bytes_one_process_writes(tmp_path: Path):
     assert len(aggregate) == 1 + 4 * 3 * 3  # 4 runs x 3 seeds x 3 generations
 
 
-def test_a_failed_run_is_recorded_the_others_finish_and_a_second_pass_skips_them(tmp_path):
+def test_a_failed_run_is_recorded_the_others_finish_and_a_second_pass_keeps_them(tmp_path):
     path = tmp_path / "sweep.toml"
     # gmm in 2-D needs 3 samples: sampling.n = 2 fails when that run starts, not before
     path.write_text(
@@ -103,11 +105,55 @@ def test_a_failed_run_is_recorded_the_others_finish_and_a_second_pass_skips_them
     states = (tmp_path / "out/sweep.csv").read_text()
     assert "sampling.n=2,2,failed,\"UserInputError: family 'gmm' needs at least 3" in states
     assert (tmp_path / "out/aggregate.csv").read_text().count("sampling.n=50") == 4
-    done = (tmp_path / "out/sampling.n=50/metrics.csv").stat().st_mtime_ns
-    said.clear()
-    run_sweep(sweep, tmp_path / "out", tell=said.append)
-    assert said == [f"sampling.n=2: failed: {errors['sampling.n=2']}"]  # only the failed one ran
-    assert (tmp_path / "out/sampling.n=50/metrics.csv").stat().st_mtime_ns == done
+    metrics = (tmp_path / "out/sampling.n=50/metrics.csv").read_bytes()
+    again = run_sweep(sweep, tmp_path / "out", tell=said.append)
+    assert again == errors  # the finished run found finished, the failed one failed again
+    assert (tmp_path / "out/sampling.n=50/metrics.csv").read_bytes() == metrics
+
+
+def test_a_changed_sweep_never_passes_old_numbers_off_as_new(tmp_path: Path):
+    """Same run names, more generations: the old folders hold a different run, which the
+    run refuses; the aggregate then holds nothing, not the old rows."""
+    path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
+    run_sweep(read_sweep(path), tmp_path / "out", tell=lambda line: None)
+    path.write_text(
+        path.read_text().replace('"experiment.generations" = 3', '"experiment.generations" = 4')
+    )
+    errors = run_sweep(read_sweep(path), tmp_path / "out", tell=lambda line: None)
+    assert "holds a different run" in errors["regime.name=mix"]
+    assert not (tmp_path / "out/aggregate.csv").exists()
+
+
+def test_list_and_mixed_values_are_shown_as_text_in_the_tables(tmp_path: Path):
+    path = _file(tmp_path, '[grid]\n"metrics.names" = [["mean_error", "wasserstein"]]\n')
+    sweep = read_sweep(path)
+    assert sweep.runs[0].name == "metrics.names=__mean_error_,__wasserstein__"
+    run_sweep(sweep, tmp_path / "out", tell=lambda line: None)
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "out/aggregate.parquet")
+    assert set(table["metrics.names"]) == {'["mean_error", "wasserstein"]'}
+    assert len(table) == 9 and list(table.columns[-2:]) == ["mean_error", "wasserstein"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[grid]\n"experiment.generations" = [2, 4]\n',  # also in [set]
+        '[grid]\n"sampling.n" = [20]\n[zip]\n"sampling.n" = [30]\n',
+    ],
+)
+def test_a_key_given_twice_is_refused(tmp_path, text):
+    with pytest.raises(UserInputError, match="is given twice"):
+        read_sweep(_file(tmp_path, text))
+
+
+def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path: Path):
+    path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
+    (tmp_path / "taken").write_text("mine")
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "taken")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert (tmp_path / "taken").read_text() == "mine"
 
 
 def test_dask_writes_the_bytes_local_processes_write(tmp_path: Path):
@@ -138,7 +184,9 @@ def test_a_backend_whose_package_is_missing_names_the_extra(tmp_path: Path, monk
 
     monkeypatch.setitem(cli_sweep.BACKENDS, "dask", "no_such_module_for_dask")
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
-    result = CliRunner().invoke(app, ["sweep", str(path), "--backend", "dask", "-o", "x"])
+    result = CliRunner().invoke(
+        app, ["sweep", str(path), "--backend", "dask", "-o", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2
     assert "pip install 'model-collapse[dask]'" in result.output
 

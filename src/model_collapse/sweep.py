@@ -25,6 +25,7 @@ import itertools
 import json
 import re
 import tomllib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,16 +34,19 @@ from typing import Any, NamedTuple
 from model_collapse.errors import UserInputError
 
 SECTIONS = ("base", "set", "grid", "zip")
+MAX_NAME = 255  # bytes of a folder name on common file systems
 REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
 
 
 @dataclass(frozen=True)
 class SweepRun:
-    """One run of a sweep: its name, the values it varies, and all its overrides."""
+    """One run of a sweep: its name, the values it varies, its overrides, and the config
+    they make (checked; what a worker runs, wherever the base file is)."""
 
     name: str
     varied: dict[str, Any]
     overrides: list[str]
+    config: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,16 @@ def toml_value(value: Any) -> str:
     return repr(value)
 
 
+def shown(value: Any) -> Any:
+    """A varied value as names and tables show it: strings and numbers as they are,
+    anything else (true, lists) as TOML text."""
+    plain = isinstance(value, str | int | float) and not isinstance(value, bool)
+    return value if plain else toml_value(value)
+
+
 def run_name(varied: dict[str, Any]) -> str:
     """``key=value`` pairs joined by commas; characters a folder name cannot hold become _."""
-    text = ",".join(f"{key}={value}" for key, value in varied.items())
+    text = ",".join(f"{key}={shown(value)}" for key, value in varied.items())
     return re.sub(r"[^A-Za-z0-9._=,+-]", "_", text)
 
 
@@ -87,10 +98,13 @@ def _lists(table: dict[str, Any], name: str, where: str) -> dict[str, list[Any]]
     return table
 
 
-def _settings(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
+def _settings(raw: dict[str, Any], where: str, fixed: set[str]) -> list[dict[str, Any]]:
     """Every combination of the grid, each with the zipped keys' i-th values."""
     grid = _lists(_table(raw, "grid", where), "grid", where)
     zipped = _lists(_table(raw, "zip", where), "zip", where)
+    twice = sorted((set(grid) & set(zipped)) | ((set(grid) | set(zipped)) & fixed))
+    if twice:
+        raise UserInputError(f"{where}: {twice[0]} is given twice ([set], [grid] or [zip])")
     if not grid and not zipped:
         raise UserInputError(
             f"{where}: the sweep varies nothing; give [grid] (or [zip]) keys with lists of values"
@@ -106,6 +120,7 @@ def _settings(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
 def read_sweep(path: Path) -> Sweep:
     """Read and expand a sweep file; every run's config is checked before any runs."""
     from model_collapse.api import load_config
+    from model_collapse.config import config_to_dict
 
     where = str(path)
     try:
@@ -120,43 +135,48 @@ def read_sweep(path: Path) -> Sweep:
         raise UserInputError(f'{where}: base must name a preset or a config file: base = "..."')
     if base.endswith(".toml"):  # a config file: beside the sweep file, read from anywhere
         base = str((path.parent / base).resolve())
-    fixed = [f"{key}={toml_value(v)}" for key, v in _table(raw, "set", where).items()]
+    fixed_table = _table(raw, "set", where)
+    fixed = [f"{key}={toml_value(v)}" for key, v in fixed_table.items()]
     runs = []
-    for varied in _settings(raw, where):
+    for varied in _settings(raw, where, set(fixed_table)):
         overrides = [*fixed, *(f"{key}={toml_value(v)}" for key, v in varied.items())]
         try:  # refused here, with the key named, before any runs
-            load_config(base, overrides)
+            config = config_to_dict(load_config(base, overrides))
         except UserInputError as err:
             raise UserInputError(f"{where}: {err}") from None
-        runs.append(SweepRun(run_name(varied), varied, overrides))
-    names = [r.name for r in runs]
-    if len(set(names)) < len(names):
-        raise UserInputError(f"{where}: two runs would share a name; vary distinct values")
+        runs.append(SweepRun(run_name(varied), varied, overrides, config))
+    check_names([r.name for r in runs], where)
     return Sweep(base, runs)
 
 
-def run_one(base: str, overrides: list[str], directory: str) -> str:
-    """Run (or resume) one run of a sweep; "" when it finished, else its error in a line.
-    At module level, so that worker processes can be given it."""
+def check_names(names: list[str], where: str) -> None:
+    """Run folders must be distinct (also where case is not) and fit a file system."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if len(name.encode()) > MAX_NAME:
+            raise UserInputError(
+                f"{where}: the run name {name[:60]}... is longer than {MAX_NAME} bytes; "
+                "vary fewer keys, or move fixed ones to [set]"
+            )
+        if name.casefold() in seen:
+            raise UserInputError(
+                f"{where}: runs {seen[name.casefold()]!r} and {name!r} would share a folder"
+            )
+        seen[name.casefold()] = name
+
+
+def run_one(config: dict[str, Any], directory: str) -> str:
+    """Run (or resume, or find finished) one run of a sweep; "" when it finished, else its
+    error in a line. A folder that holds a different run is refused by the run itself, so
+    a changed sweep never passes old numbers off as new. At module level, so that worker
+    processes can be given it."""
     import model_collapse
 
     try:
-        model_collapse.run(base, directory, overrides)
+        model_collapse.run(config, directory)
     except Exception as err:  # one failed run is recorded; the others go on
         return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
     return ""
-
-
-def finished(out: Path) -> set[str]:
-    """The runs an earlier pass of this sweep recorded as done."""
-    import pandas as pd
-
-    path = out / "sweep.csv"
-    if not path.is_file():
-        return set()
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    done = table.loc[table["status"] == "done", "run"]
-    return {name for name in done if (out / name / "metrics.csv").is_file()}
 
 
 def run_sweep(
@@ -170,14 +190,12 @@ def run_sweep(
     """Every run not yet done, on ``jobs`` local processes or a Dask cluster (the one at
     ``address``, else a local one of ``jobs`` workers); then sweep.csv and the aggregate.
     Returns each run's error ("" for done)."""
+    if out.exists() and not out.is_dir():
+        raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
     out.mkdir(parents=True, exist_ok=True)
-    done = finished(out)
-    errors = {run.name: "" for run in sweep.runs if run.name in done}
+    errors: dict[str, str] = {}
     # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
-    todo = [
-        Task(r.name, sweep.base, r.overrides, str((out / r.name).resolve())) for r in sweep.runs
-    ]
-    todo = [task for task in todo if task.name not in done]
+    todo = [Task(r.name, r.config, str((out / r.name).resolve())) for r in sweep.runs]
     run_all = on_dask if backend == "dask" else on_processes
     for name, error in run_all(todo, jobs, address):
         errors[name] = error
@@ -187,11 +205,10 @@ def run_sweep(
 
 
 class Task(NamedTuple):
-    """One run to do: run_one(base, overrides, directory) under its name."""
+    """One run to do: run_one(config, directory) under its name."""
 
     name: str
-    base: str
-    overrides: list[str]
+    config: dict[str, Any]
     directory: str
 
 
@@ -219,7 +236,7 @@ def reach_scheduler(address: str) -> Any:
 
     try:
         return Client(address, timeout=f"{REACH_SECONDS}s")  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError) as err:
+    except (OSError, TimeoutError, ValueError) as err:
         raise UserInputError(
             f"cannot reach the Dask scheduler at {address} within {REACH_SECONDS} s "
             f"({type(err).__name__}); start it, or check the address"
@@ -242,7 +259,8 @@ def on_dask(todo: list[Task], jobs: int, address: str | None) -> Iterator[tuple[
         client = reach_scheduler(address)
     try:
         futures = {
-            task.name: client.submit(run_one, *task[1:], key=f"run-{task.name}", pure=False)
+            # a key of its own: a shared scheduler must not hand back another sweep's task
+            task.name: client.submit(run_one, *task[1:], key=f"run-{uuid.uuid4().hex}")
             for task in todo
         }
         for name, future in futures.items():
@@ -257,31 +275,44 @@ def on_dask(todo: list[Task], jobs: int, address: str | None) -> Iterator[tuple[
 
 
 def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
-    """sweep.csv (each run's state) and the aggregate of the finished runs' metrics."""
+    """sweep.csv (each run's state) and the aggregate of the finished runs' metrics; each
+    file replaced whole (written beside, then renamed)."""
     import pandas as pd
 
     from model_collapse.api import open_run
 
-    states = pd.DataFrame(
-        [
-            {
-                "run": r.name,
-                **r.varied,
-                "status": "failed" if errors[r.name] else "done",
-                "error": errors[r.name],
-            }
-            for r in sweep.runs
-        ]
+    keys = pd.DataFrame([{"run": r.name, **key_columns(sweep, r)} for r in sweep.runs])
+    states = keys.assign(
+        status=["failed" if errors[r.name] else "done" for r in sweep.runs],
+        error=[errors[r.name] for r in sweep.runs],
     )
-    states.to_csv(out / "sweep.csv", index=False)
+    replace(out / "sweep.csv", lambda path: states.to_csv(path, index=False))
     frames = []
-    for run in sweep.runs:
-        if errors[run.name]:
-            continue
-        metrics = open_run(out / run.name).metrics
-        keys = pd.DataFrame({"run": run.name, **run.varied}, index=metrics.index)
-        frames.append(pd.concat([keys, metrics], axis=1))
+    for row, run in zip(keys.to_dict("records"), sweep.runs, strict=True):
+        if not errors[run.name]:
+            metrics = open_run(out / run.name).metrics
+            frames.append(pd.concat([pd.DataFrame([row] * len(metrics)), metrics], axis=1))
+    for suffix in (".csv", ".parquet"):
+        (out / f"aggregate{suffix}").unlink(missing_ok=True)  # none finished: none stale
     if frames:
         table = pd.concat(frames, ignore_index=True)
-        table.to_csv(out / "aggregate.csv", index=False)
-        table.to_parquet(out / "aggregate.parquet", index=False)
+        replace(out / "aggregate.csv", lambda path: table.to_csv(path, index=False))
+        replace(out / "aggregate.parquet", lambda path: table.to_parquet(path, index=False))
+
+
+def key_columns(sweep: Sweep, run: SweepRun) -> dict[str, Any]:
+    """A run's varied values for the tables: numbers stay numbers where a key's values are
+    all numbers; otherwise each value is shown as text (strings bare, the rest as TOML)."""
+    out = {}
+    for key, value in run.varied.items():
+        values = [r.varied[key] for r in sweep.runs]
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        out[key] = value if numbers else str(shown(value))
+    return out
+
+
+def replace(path: Path, write: Any) -> None:
+    """``write(temporary path)``, then the temporary file renamed onto ``path``."""
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    partial.replace(path)
