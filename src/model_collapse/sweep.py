@@ -21,6 +21,7 @@ keys as columns. Running the sweep again resumes what is unfinished and skips th
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
@@ -280,13 +281,14 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
     import pandas as pd
 
     from model_collapse.api import open_run
+    from model_collapse.store import atomic_write
 
     keys = pd.DataFrame([{"run": r.name, **key_columns(sweep, r)} for r in sweep.runs])
     states = keys.assign(
         status=["failed" if errors[r.name] else "done" for r in sweep.runs],
         error=[errors[r.name] for r in sweep.runs],
     )
-    replace(out / "sweep.csv", lambda path: states.to_csv(path, index=False))
+    atomic_write(out / "sweep.csv", states.to_csv(index=False).encode())
     frames = []
     for row, run in zip(keys.to_dict("records"), sweep.runs, strict=True):
         if not errors[run.name]:
@@ -296,8 +298,10 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
         (out / f"aggregate{suffix}").unlink(missing_ok=True)  # none finished: none stale
     if frames:
         table = pd.concat(frames, ignore_index=True)
-        replace(out / "aggregate.csv", lambda path: table.to_csv(path, index=False))
-        replace(out / "aggregate.parquet", lambda path: table.to_parquet(path, index=False))
+        atomic_write(out / "aggregate.csv", table.to_csv(index=False).encode())
+        parquet = io.BytesIO()
+        table.to_parquet(parquet, index=False)
+        atomic_write(out / "aggregate.parquet", parquet.getvalue())
 
 
 def key_columns(sweep: Sweep, run: SweepRun) -> dict[str, Any]:
@@ -309,10 +313,3 @@ def key_columns(sweep: Sweep, run: SweepRun) -> dict[str, Any]:
         numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
         out[key] = value if numbers else str(shown(value))
     return out
-
-
-def replace(path: Path, write: Any) -> None:
-    """``write(temporary path)``, then the temporary file renamed onto ``path``."""
-    partial = path.with_name(path.name + ".partial")
-    write(partial)
-    partial.replace(path)
