@@ -68,3 +68,36 @@ def check_backend(backend: str) -> None:
             f"--backend {backend} needs {module}, which is not installed; "
             f"pip install 'model-collapse[{backend}]'"
         )
+
+
+@app.command("compare")
+def compare_command(
+    directory: Annotated[Path, typer.Argument(help="A sweep's directory.")],
+    metric: Annotated[
+        str | None, typer.Option("--metric", "-m", help="Default: the first.")
+    ] = None,
+    at: Annotated[int | None, typer.Option("--at", help="Generation (default: the last).")] = None,
+) -> None:
+    """The sweep's runs at one generation, ranked by a metric's mean over seeds, with 95%
+    t and bootstrap intervals; * marks a run that differs from the top one (Welch's t
+    test, Holm-corrected, 5%)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from model_collapse.compare import compare, read_aggregate
+
+    with bad_input_exits_2():
+        table, keys = read_aggregate(directory)
+        rows, metric, at = compare(table, metric, at, keys)
+    shown = Table(title=f"{metric} at generation {at}: mean over seeds, 95% intervals")
+    for column in ("run", "mean", "t interval", "bootstrap interval", "vs top"):
+        shown.add_column(column, justify="left" if column == "run" else "right")
+    for row in rows:
+        shown.add_row(
+            row["run"],
+            f"{row['mean']:.4g}",
+            f"[{row['t_low']:.4g}, {row['t_high']:.4g}]",
+            f"[{row['boot_low']:.4g}, {row['boot_high']:.4g}]",
+            "" if row is rows[0] else f"{'* ' if row['differs'] else ''}p = {row['p']:.2g}",
+        )
+    Console(width=160).print(shown)

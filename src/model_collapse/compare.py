@@ -1,0 +1,130 @@
+"""Intervals per group and generation, and the comparison of a sweep's runs at one
+generation.
+
+A group is one run of a sweep: one setting of its varied keys, over its seeds. For each
+group, generation and metric: the mean over seeds, the 95% t interval (the seeds are
+independent chains, so the t interval applies where their mean is near normal), and the
+95% percentile bootstrap interval over seeds (resampling seeds, 2,000 times, from a
+fixed stream: the same table every time), which does not lean on normality.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_collapse.errors import UserInputError
+from model_collapse.registry import did_you_mean
+
+RESAMPLES = 2000
+LEVEL = 0.95
+NOT_METRICS = ("run", "seed", "generation")
+
+
+def read_aggregate(directory: Path) -> tuple[Any, list[str]]:
+    """A sweep's aggregate table and its varied keys (the columns between run and seed),
+    or a one-line refusal."""
+    import pandas as pd
+
+    path = directory / "aggregate.csv"
+    if not path.is_file():
+        raise UserInputError(
+            f"{directory} holds no aggregate.csv: compare reads a sweep's directory "
+            "(model-collapse sweep SWEEP.toml --out DIR)"
+        )
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise UserInputError(f"{path} cannot be read: {err}") from None
+    if not {"run", "seed", "generation"} <= set(table.columns):
+        raise UserInputError(f"{path} is not a sweep's aggregate: no run, seed, generation")
+    columns = list(table.columns)
+    return table, columns[1 : columns.index("seed")]
+
+
+def metric_columns(table: Any, keys: list[str]) -> list[str]:
+    return [c for c in table.columns if c not in (*NOT_METRICS, *keys)]
+
+
+def interval(values: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+    """Mean, t interval and bootstrap interval of one group's values over seeds."""
+    from scipy import stats
+
+    values = values[np.isfinite(values)]
+    n = len(values)
+    if n == 0:
+        return dict.fromkeys(("mean", "t_low", "t_high", "boot_low", "boot_high"), np.nan)
+    mean = float(values.mean())
+    half = (
+        float(stats.t.ppf(0.5 + LEVEL / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
+        if n > 1
+        else np.nan
+    )
+    means = rng.choice(values, size=(RESAMPLES, n)).mean(axis=1)
+    low, high = np.quantile(means, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    return {
+        "mean": mean,
+        "t_low": mean - half,
+        "t_high": mean + half,
+        "boot_low": float(low),
+        "boot_high": float(high),
+    }
+
+
+def compare(
+    table: Any, metric: str | None, at: int | None, keys: list[str]
+) -> tuple[list[dict[str, Any]], str, int]:
+    """The runs at one generation, ranked by mean (highest first), each with its intervals
+    and whether it differs from the top run (Welch's t test, Holm-corrected at 5%)."""
+    metrics = metric_columns(table, keys)
+    metric = metric or metrics[0]
+    if metric not in metrics:
+        hint = did_you_mean(metric, metrics) or f" metrics: {', '.join(metrics)}"
+        raise UserInputError(f"no metric {metric!r} in this sweep;{hint}")
+    last = int(table["generation"].max())
+    at = last if at is None else at
+    if not 0 <= at <= last:
+        raise UserInputError(f"--at {at} is outside the sweep's generations 0 to {last}")
+    rows = table[table["generation"] == at]
+    rng = np.random.default_rng(0)
+    groups = {run: g[metric].to_numpy(dtype=float) for run, g in rows.groupby("run", sort=False)}
+    means = {
+        run: float(v[np.isfinite(v)].mean()) if np.isfinite(v).any() else -np.inf
+        for run, v in groups.items()
+    }
+    ranked = sorted(groups, key=lambda run: -means[run])  # undefined means last
+    top = groups[ranked[0]]
+    p_values = [welch(groups[run], top) if run != ranked[0] else 1.0 for run in ranked]
+    differs = holm(p_values)
+    return (
+        [
+            {"run": run, **interval(groups[run], rng), "p": p, "differs": flag}
+            for run, p, flag in zip(ranked, p_values, differs, strict=True)
+        ],
+        metric,
+        at,
+    )
+
+
+def welch(a: np.ndarray, b: np.ndarray) -> float:
+    """Welch's two-sided p-value; NaN where it is undefined (a group without spread on
+    both sides, e.g. two collapsed groups), which no correction calls significant."""
+    from scipy import stats
+
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2 or (a.std() == 0 and b.std() == 0):
+        return float("nan")
+    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def holm(p_values: list[float], alpha: float = 0.05) -> list[bool]:
+    """Holm's step-down: which p-values stay significant over the family of tests."""
+    order = np.argsort(p_values)
+    significant = [False] * len(p_values)
+    for rank, index in enumerate(order):
+        if not p_values[index] <= alpha / (len(p_values) - rank):
+            break
+        significant[index] = True
+    return significant

@@ -1,0 +1,86 @@
+"""The comparison of a sweep's runs: intervals checked against SciPy, Holm's correction
+against a worked example, and a real sweep where replace loses variance and mix keeps it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.stats
+from typer.testing import CliRunner
+
+from model_collapse.cli import app
+from model_collapse.compare import compare, holm, interval, read_aggregate, welch
+from model_collapse.sweep import read_sweep, run_sweep
+
+
+def test_the_t_interval_is_scipys_and_the_bootstrap_repeats_itself():
+    values = np.random.default_rng(1).normal(3.0, 2.0, size=12)
+    got = interval(values, np.random.default_rng(0))
+    low, high = scipy.stats.t.interval(0.95, 11, loc=values.mean(), scale=scipy.stats.sem(values))
+    assert np.isclose(got["t_low"], low) and np.isclose(got["t_high"], high)
+    assert got == interval(values, np.random.default_rng(0))
+    assert got["boot_low"] < values.mean() < got["boot_high"]
+
+
+def test_holm_keeps_what_survives_the_step_down():
+    # 0.01 <= 0.05/4, 0.015 <= 0.05/3, 0.03 > 0.05/2: the step-down stops there
+    assert holm([0.03, 0.01, 0.2, 0.015]) == [False, True, False, True]
+    assert holm([0.03, 0.01, 0.2, 0.02]) == [False, True, False, False]  # 0.02 > 0.05/3
+
+
+def test_two_collapsed_groups_have_no_p_value():
+    assert np.isnan(welch(np.zeros(5), np.zeros(5)))
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory) -> Path:
+    """replace vs mix with half real data, 20 seeds, 50 generations of a 1-D Gaussian."""
+    folder = tmp_path_factory.mktemp("sweep")
+    path = folder / "sweep.toml"
+    path.write_text(
+        'base = "gaussian-1d"\n[set]\n"experiment.generations" = 50\n"experiment.seeds" = 20\n'
+        '"sampling.n" = 10\n"regime.real_fraction" = 0.5\n'
+        '[grid]\n"regime.name" = ["replace", "mix"]\n'
+    )
+    run_sweep(read_sweep(path), folder / "out", tell=lambda line: None)
+    return folder / "out"
+
+
+def test_mix_keeps_the_variance_replace_loses_and_the_difference_is_marked(sweep_dir):
+    table, keys = read_aggregate(sweep_dir)
+    assert keys == ["regime.name"]
+    rows, metric, at = compare(table, "variance_ratio", None, keys)
+    assert (metric, at) == ("variance_ratio", 49)
+    # E[ratio] under replace = (9/10)^50 = 0.005; mix holds near 1
+    assert [r["run"] for r in rows] == ["regime.name=mix", "regime.name=replace"]
+    assert rows[1]["differs"] and rows[1]["p"] < 1e-6
+    assert rows[1]["t_high"] < rows[0]["t_low"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metric", "variance_ratoi"], "no metric 'variance_ratoi' in this sweep; did you mean"),
+        (["--at", "50"], "--at 50 is outside the sweep's generations 0 to 49"),
+    ],
+)
+def test_bad_comparisons_are_refused_in_one_line(sweep_dir, args, message):
+    result = CliRunner().invoke(app, ["compare", str(sweep_dir), *args])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert message in result.output
+
+
+def test_compare_on_a_folder_that_is_not_a_sweep_is_refused(tmp_path: Path):
+    result = CliRunner().invoke(app, ["compare", str(tmp_path)])
+    assert result.exit_code == 2 and "holds no aggregate.csv" in result.output
+
+
+def test_compare_prints_the_ranked_table(sweep_dir):
+    result = CliRunner().invoke(app, ["compare", str(sweep_dir), "-m", "variance_ratio"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    mix = next(i for i, line in enumerate(lines) if "regime.name=mix" in line)
+    replace = next(i for i, line in enumerate(lines) if "regime.name=replace" in line)
+    assert mix < replace and "* p = " in lines[replace]
