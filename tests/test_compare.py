@@ -84,3 +84,12 @@ def test_compare_prints_the_ranked_table(sweep_dir):
     mix = next(i for i, line in enumerate(lines) if "regime.name=mix" in line)
     replace = next(i for i, line in enumerate(lines) if "regime.name=replace" in line)
     assert mix < replace and "* p = " in lines[replace]
+
+
+def test_infinite_values_are_kept_in_the_mean_not_dropped():
+    """kl_true is infinite for a collapsed seed: the group's mean is infinite, and its
+    intervals and p-value are undefined rather than computed on the other seeds."""
+    got = interval(np.array([0.5, np.inf, 0.7]), np.random.default_rng(0))
+    assert got["mean"] == np.inf and np.isnan(got["t_low"]) and np.isnan(got["boot_high"])
+    assert np.isnan(welch(np.array([1.0, np.inf, 2.0]), np.array([1.0, 2.0, 3.0])))
+    assert interval(np.array([1.0, np.nan, 3.0]), np.random.default_rng(0))["mean"] == 2.0

@@ -52,10 +52,11 @@ def interval(values: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
     """Mean, t interval and bootstrap interval of one group's values over seeds."""
     from scipy import stats
 
-    values = values[np.isfinite(values)]
+    values = values[~np.isnan(values)]  # undefined for a seed (the run log says why)
     n = len(values)
-    if n == 0:
-        return dict.fromkeys(("mean", "t_low", "t_high", "boot_low", "boot_high"), np.nan)
+    if n == 0 or np.isinf(values).any():  # an infinite value (kl_true): the mean says so
+        mean = float(values.mean()) if n else np.nan
+        return {"mean": mean, **dict.fromkeys(("t_low", "t_high", "boot_low", "boot_high"), np.nan)}
     mean = float(values.mean())
     half = (
         float(stats.t.ppf(0.5 + LEVEL / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
@@ -91,13 +92,13 @@ def compare(
     rng = np.random.default_rng(0)
     groups = {run: g[metric].to_numpy(dtype=float) for run, g in rows.groupby("run", sort=False)}
     means = {
-        run: float(v[np.isfinite(v)].mean()) if np.isfinite(v).any() else -np.inf
+        run: float(v[~np.isnan(v)].mean()) if (~np.isnan(v)).any() else -np.inf
         for run, v in groups.items()
     }
     ranked = sorted(groups, key=lambda run: -means[run])  # undefined means last
     top = groups[ranked[0]]
-    p_values = [welch(groups[run], top) if run != ranked[0] else 1.0 for run in ranked]
-    differs = holm(p_values)
+    p_values = [1.0, *(welch(groups[run], top) for run in ranked[1:])]
+    differs = [False, *holm(p_values[1:])]  # the family: each other run against the top
     return (
         [
             {"run": run, **interval(groups[run], rng), "p": p, "differs": flag}
@@ -109,12 +110,14 @@ def compare(
 
 
 def welch(a: np.ndarray, b: np.ndarray) -> float:
-    """Welch's two-sided p-value; NaN where it is undefined (a group without spread on
-    both sides, e.g. two collapsed groups), which no correction calls significant."""
+    """Welch's two-sided p-value; NaN where it is undefined (infinite values, or no spread
+    on either side, e.g. two collapsed groups), which no correction calls significant."""
     from scipy import stats
 
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if len(a) < 2 or len(b) < 2 or (a.std() == 0 and b.std() == 0):
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a) < 2 or len(b) < 2 or np.isinf(a).any() or np.isinf(b).any():
+        return float("nan")
+    if a.std() == 0 and b.std() == 0:
         return float("nan")
     return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
