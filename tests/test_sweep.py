@@ -201,3 +201,21 @@ def test_a_base_config_file_is_read_beside_the_sweep_file(tmp_path: Path, monkey
     monkeypatch.chdir(tmp_path.parent)  # not where the sweep file is
     sweep = read_sweep(path)
     assert sweep.base == str(tmp_path / "cfg.toml")
+
+
+def test_two_sweeps_on_one_folder_at_once_are_refused_in_one_line(tmp_path: Path):
+    from model_collapse.lock import RunLock
+
+    path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
+    (tmp_path / "out").mkdir()
+    held = RunLock(tmp_path / "out")
+    held.acquire()  # as a sweep running in another process holds it
+    try:
+        result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    finally:
+        held.release()
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "is in use by another run" in result.output
+    assert not (tmp_path / "out/sweep.csv").exists()
+    again = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert again.exit_code == 0, again.output

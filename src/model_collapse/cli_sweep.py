@@ -41,7 +41,6 @@ def sweep_command(
         sweep = read_sweep(sweep_file)
         if backend == "dask" and address is not None:  # before anything is written
             reach_scheduler(address).close()
-    say(f"sweep: {len(sweep.runs)} runs of {sweep.base}, varying {', '.join(sweep.keys)}, in {out}")
     with bad_input_exits_2():  # an unreachable cluster
         errors = run_sweep(sweep, out, jobs, say, backend, address)
     failed = [name for name, error in errors.items() if error]

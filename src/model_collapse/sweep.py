@@ -193,15 +193,24 @@ def run_sweep(
     Returns each run's error ("" for done)."""
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
+    from model_collapse.lock import RunLock
+
     out.mkdir(parents=True, exist_ok=True)
-    errors: dict[str, str] = {}
-    # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
-    todo = [Task(r.name, r.config, str((out / r.name).resolve())) for r in sweep.runs]
-    run_all = on_dask if backend == "dask" else on_processes
-    for name, error in run_all(todo, jobs, address):
-        errors[name] = error
-        tell(f"{name}: {'failed: ' + error if error else 'done'}")
-    write_tables(sweep, out, errors)
+    lock = RunLock(out)  # one sweep at a time writes this folder's tables
+    lock.acquire()
+    try:
+        keys = ", ".join(sweep.keys)
+        tell(f"sweep: {len(sweep.runs)} runs of {sweep.base}, varying {keys}, in {out}")
+        errors: dict[str, str] = {}
+        # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
+        todo = [Task(r.name, r.config, str((out / r.name).resolve())) for r in sweep.runs]
+        run_all = on_dask if backend == "dask" else on_processes
+        for name, error in run_all(todo, jobs, address):
+            errors[name] = error
+            tell(f"{name}: {'failed: ' + error if error else 'done'}")
+        write_tables(sweep, out, errors)
+    finally:
+        lock.release()
     return errors
 
 
