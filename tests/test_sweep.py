@@ -219,3 +219,9 @@ def test_two_sweeps_on_one_folder_at_once_are_refused_in_one_line(tmp_path: Path
     assert not (tmp_path / "out/sweep.csv").exists()
     again = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
     assert again.exit_code == 0, again.output
+
+
+def test_a_value_toml_cannot_pass_on_is_refused_in_one_line(tmp_path: Path):
+    path = _file(tmp_path, '[grid]\n"source.seed_date" = [2020-01-01]\n')
+    with pytest.raises(UserInputError, match="cannot write .* as TOML; give numbers, strings"):
+        read_sweep(path)

@@ -36,8 +36,6 @@ def sweep_command(
         check_backend(backend)
         if jobs < 1:
             raise UserInputError(f"--jobs must be at least 1, got {jobs}")
-        if out.exists() and not out.is_dir():
-            raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
         sweep = read_sweep(sweep_file)
         if backend == "dask" and address is not None:  # before anything is written
             reach_scheduler(address).close()

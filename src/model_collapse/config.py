@@ -331,7 +331,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserInputError(f"cannot read config {path}: {err.strerror}") from None
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it (and ``--set`` reads it)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -342,7 +343,7 @@ def _toml_value(value: Any) -> str:
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}"'
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
@@ -352,7 +353,7 @@ def config_to_toml(config: Config) -> str:
     for section, body in config_to_dict(config).items():
         lines.append(f"[{section}]")
         # None is "unset" (a plug-in's choice, made when the run starts): left out
-        lines += [f"{key} = {_toml_value(v)}" for key, v in body.items() if v is not None]
+        lines += [f"{key} = {toml_value(v)}" for key, v in body.items() if v is not None]
         lines.append("")
     return "\n".join(lines)
 
@@ -377,7 +378,7 @@ def commented_toml(raw: dict[str, Any], title: str) -> str:
         for key, spec in {**generic_params(section), **own}.items():
             derived = spec.default is None and key not in given
             value = resolved[section][key]
-            shown = "(unset)" if value is None else _toml_value(value)
+            shown = "(unset)" if value is None else toml_value(value)
             setting = f"{'# ' if derived else ''}{key} = {shown}"
             lines.append(f"{setting:<30} # {describe(spec)}")
         lines.append("")

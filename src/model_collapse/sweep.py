@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 import re
 import tomllib
 import uuid
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from model_collapse.config import toml_value
 from model_collapse.errors import UserInputError
 
 SECTIONS = ("base", "set", "grid", "zip")
@@ -59,17 +59,6 @@ class Sweep:
     def keys(self) -> list[str]:
         """The varied keys, in the file's order."""
         return list(self.runs[0].varied) if self.runs else []
-
-
-def toml_value(value: Any) -> str:
-    """A value as ``--set`` reads it (TOML)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return repr(value)
 
 
 def shown(value: Any) -> Any:
@@ -137,10 +126,14 @@ def read_sweep(path: Path) -> Sweep:
     if base.endswith(".toml"):  # a config file: beside the sweep file, read from anywhere
         base = str((path.parent / base).resolve())
     fixed_table = _table(raw, "set", where)
-    fixed = [f"{key}={toml_value(v)}" for key, v in fixed_table.items()]
     runs = []
     for varied in _settings(raw, where, set(fixed_table)):
-        overrides = [*fixed, *(f"{key}={toml_value(v)}" for key, v in varied.items())]
+        try:
+            overrides = [f"{key}={toml_value(v)}" for key, v in {**fixed_table, **varied}.items()]
+        except TypeError as err:  # a date or a table where a value goes
+            raise UserInputError(
+                f"{where}: {err}; give numbers, strings, true/false or lists"
+            ) from None
         try:  # refused here, with the key named, before any runs
             config = config_to_dict(load_config(base, overrides))
         except UserInputError as err:
@@ -188,9 +181,10 @@ def run_sweep(
     backend: str = "local",
     address: str | None = None,
 ) -> dict[str, str]:
-    """Every run not yet done, on ``jobs`` local processes or a Dask cluster (the one at
-    ``address``, else a local one of ``jobs`` workers); then sweep.csv and the aggregate.
-    Returns each run's error ("" for done)."""
+    """Every run (a finished one is found finished, a partial one resumes), on ``jobs``
+    local processes or a Dask cluster (the one at ``address``, else a local one of
+    ``jobs`` workers); then sweep.csv and the aggregate. Returns each run's error ("" for
+    done)."""
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
     from model_collapse.lock import RunLock
