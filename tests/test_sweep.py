@@ -223,5 +223,5 @@ def test_two_sweeps_on_one_folder_at_once_are_refused_in_one_line(tmp_path: Path
 
 def test_a_value_toml_cannot_pass_on_is_refused_in_one_line(tmp_path: Path):
     path = _file(tmp_path, '[grid]\n"source.seed_date" = [2020-01-01]\n')
-    with pytest.raises(UserInputError, match="cannot write .* as TOML; give numbers, strings"):
+    with pytest.raises(UserInputError, match=r"cannot write .* as TOML; give numbers, strings"):
         read_sweep(path)
