@@ -168,9 +168,9 @@ def test_dask_writes_the_bytes_local_processes_write(tmp_path: Path):
 
 
 def test_an_unreachable_dask_scheduler_is_named_in_one_line(tmp_path: Path, monkeypatch):
-    from model_collapse import sweep
+    from model_collapse import backends
 
-    monkeypatch.setattr(sweep, "REACH_SECONDS", 2)  # 25 from the command line
+    monkeypatch.setattr(backends, "REACH_SECONDS", 2)  # 25 from the command line
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
     args = ["sweep", str(path), "--backend", "dask", "--address", "tcp://127.0.0.1:1"]
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
@@ -180,9 +180,9 @@ def test_an_unreachable_dask_scheduler_is_named_in_one_line(tmp_path: Path, monk
 
 
 def test_a_backend_whose_package_is_missing_names_the_extra(tmp_path: Path, monkeypatch):
-    from model_collapse import cli_sweep
+    from model_collapse import backends
 
-    monkeypatch.setitem(cli_sweep.BACKENDS, "dask", "no_such_module_for_dask")
+    monkeypatch.setitem(backends.BACKENDS, "dask", (backends.on_dask, "no_such_module_for_dask"))
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
     result = CliRunner().invoke(
         app, ["sweep", str(path), "--backend", "dask", "-o", str(tmp_path / "o")]

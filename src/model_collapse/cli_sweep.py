@@ -10,18 +10,17 @@ import typer
 from model_collapse.cli import app, bad_input_exits_2, say
 from model_collapse.errors import UserInputError
 
-BACKENDS = {"local": "", "dask": "distributed"}  # name: the module it needs (ray: to come)
-
 
 @app.command("sweep")
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="A sweep file (TOML): base, [set], [grid].")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The sweep's directory.")],
     backend: Annotated[
-        str, typer.Option("--backend", help="Where runs go: local or dask.")
+        str, typer.Option("--backend", help="Where runs go: local, dask or ray.")
     ] = "local",
     address: Annotated[
-        str | None, typer.Option("--address", help="A Dask scheduler (default: a local cluster).")
+        str | None,
+        typer.Option("--address", help="A Dask scheduler or Ray cluster (default: a local one)."),
     ] = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Runs at once (local processes or workers).")
@@ -30,15 +29,15 @@ def sweep_command(
     """Run every combination of a sweep file, each an ordinary run directory in OUT; then
     OUT/sweep.csv (each run's state) and OUT/aggregate.csv and .parquet (every finished
     run's metrics, the varied keys as columns). Again: resumes what is unfinished."""
-    from model_collapse.sweep import reach_scheduler, read_sweep, run_sweep
+    from model_collapse.sweep import read_sweep, run_sweep
 
     with bad_input_exits_2():
         check_backend(backend)
         if jobs < 1:
             raise UserInputError(f"--jobs must be at least 1, got {jobs}")
         sweep = read_sweep(sweep_file)
-        if backend == "dask" and address is not None:  # before anything is written
-            reach_scheduler(address).close()
+        if address is not None:  # before anything is written
+            check_address(backend, address)
     with bad_input_exits_2():  # an unreachable cluster
         errors = run_sweep(sweep, out, jobs, say, backend, address)
     failed = [name for name, error in errors.items() if error]
@@ -54,17 +53,32 @@ def check_backend(backend: str) -> None:
     """A backend this version has, whose package is installed; else one line naming it."""
     import importlib.util
 
+    from model_collapse.backends import BACKENDS
+
     if backend not in BACKENDS:
         raise UserInputError(
             f"--backend {backend!r} is not available; this version runs sweeps on: "
             f"{', '.join(BACKENDS)}"
         )
-    module = BACKENDS[backend]
+    module = BACKENDS[backend][1]
     if module and importlib.util.find_spec(module) is None:
         raise UserInputError(
             f"--backend {backend} needs {module}, which is not installed; "
             f"pip install 'model-collapse[{backend}]'"
         )
+
+
+def check_address(backend: str, address: str) -> None:
+    """A cluster's address answers, or one line naming it (within 30 s)."""
+    from model_collapse.backends import reach, reach_scheduler
+
+    if backend == "dask":
+        reach_scheduler(address).close()
+    elif backend == "ray":
+        if address != "auto":  # "auto": the cluster this machine is part of
+            reach(address, "Ray cluster")
+    else:
+        raise UserInputError(f"--address is for --backend dask or ray, not {backend}")
 
 
 @app.command("compare")

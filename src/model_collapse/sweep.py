@@ -25,18 +25,15 @@ import io
 import itertools
 import re
 import tomllib
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from model_collapse.config import toml_value
 from model_collapse.errors import UserInputError
 
 SECTIONS = ("base", "set", "grid", "zip")
 MAX_NAME = 255  # bytes of a folder name on common file systems
-REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
 
 
 @dataclass(frozen=True)
@@ -159,20 +156,6 @@ def check_names(names: list[str], where: str) -> None:
         seen[name.casefold()] = name
 
 
-def run_one(config: dict[str, Any], directory: str) -> str:
-    """Run (or resume, or find finished) one run of a sweep; "" when it finished, else its
-    error in a line. A folder that holds a different run is refused by the run itself, so
-    a changed sweep never passes old numbers off as new. At module level, so that worker
-    processes can be given it."""
-    import model_collapse
-
-    try:
-        model_collapse.run(config, directory)
-    except Exception as err:  # one failed run is recorded; the others go on
-        return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-    return ""
-
-
 def run_sweep(
     sweep: Sweep,
     out: Path,
@@ -181,12 +164,13 @@ def run_sweep(
     backend: str = "local",
     address: str | None = None,
 ) -> dict[str, str]:
-    """Every run (a finished one is found finished, a partial one resumes), on ``jobs``
-    local processes or a Dask cluster (the one at ``address``, else a local one of
-    ``jobs`` workers); then sweep.csv and the aggregate. Returns each run's error ("" for
-    done)."""
+    """Every run (a finished one is found finished, a partial one resumes) on a backend
+    (:mod:`model_collapse.backends`: ``jobs`` local processes, or a Dask or Ray cluster,
+    the one at ``address`` or a local one of ``jobs`` workers); then sweep.csv and the
+    aggregate. Returns each run's error ("" for done)."""
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
+    from model_collapse.backends import BACKENDS, Task
     from model_collapse.lock import RunLock
 
     out.mkdir(parents=True, exist_ok=True)
@@ -198,7 +182,7 @@ def run_sweep(
         errors: dict[str, str] = {}
         # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
         todo = [Task(r.name, r.config, str((out / r.name).resolve())) for r in sweep.runs]
-        run_all = on_dask if backend == "dask" else on_processes
+        run_all = BACKENDS[backend][0]
         for name, error in run_all(todo, jobs, address):
             errors[name] = error
             tell(f"{name}: {'failed: ' + error if error else 'done'}")
@@ -206,76 +190,6 @@ def run_sweep(
     finally:
         lock.release()
     return errors
-
-
-class Task(NamedTuple):
-    """One run to do: run_one(config, directory) under its name."""
-
-    name: str
-    config: dict[str, Any]
-    directory: str
-
-
-def on_processes(todo: list[Task], jobs: int, address: str | None) -> Iterator[tuple[str, str]]:
-    """(name, error) of each run, in this process (one job) or ``jobs`` spawned ones."""
-    if jobs == 1:
-        for task in todo:
-            yield task.name, run_one(*task[1:])
-        return
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        futures = {task.name: pool.submit(run_one, *task[1:]) for task in todo}
-        for name, future in futures.items():
-            try:
-                yield name, future.result()
-            except Exception as err:  # its process died (killed, out of memory)
-                yield name, f"{type(err).__name__}: {err}"
-
-
-def reach_scheduler(address: str) -> Any:
-    """A client of the Dask scheduler at ``address``, or a one-line refusal within 30 s."""
-    from distributed import Client
-
-    try:
-        return Client(address, timeout=f"{REACH_SECONDS}s")  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError, ValueError) as err:
-        raise UserInputError(
-            f"cannot reach the Dask scheduler at {address} within {REACH_SECONDS} s "
-            f"({type(err).__name__}); start it, or check the address"
-        ) from None
-
-
-def on_dask(todo: list[Task], jobs: int, address: str | None) -> Iterator[tuple[str, str]]:
-    """(name, error) of each run, on dask.distributed. A worker that dies mid-run has its
-    run retried elsewhere (the scheduler's allowed failures), resuming from the run
-    directory's last completed generation."""
-    from distributed import Client, LocalCluster
-
-    if address is None:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)  # type: ignore[no-untyped-call]
-    else:
-        cluster = None
-        client = reach_scheduler(address)
-    try:
-        futures = {
-            # a key of its own: a shared scheduler must not hand back another sweep's task
-            task.name: client.submit(run_one, *task[1:], key=f"run-{uuid.uuid4().hex}")
-            for task in todo
-        }
-        for name, future in futures.items():
-            try:
-                yield name, future.result()
-            except Exception as err:  # its workers died more often than Dask retries
-                yield name, f"{type(err).__name__}: {err}"
-    finally:
-        client.close()  # type: ignore[no-untyped-call]
-        if cluster is not None:
-            cluster.close()  # type: ignore[no-untyped-call]
 
 
 def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:

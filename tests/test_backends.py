@@ -1,0 +1,115 @@
+"""The sweep's backends: real local processes and a real Ray instance, started here; a
+worker process killed mid-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+from typer.testing import CliRunner
+
+from model_collapse.cli import app
+from model_collapse.state import read_state
+from model_collapse.sweep import read_sweep, run_sweep
+
+SWEEP = """base = "gaussian-1d"
+[set]
+"experiment.generations" = {generations}
+"experiment.seeds" = {seeds}
+[grid]
+"regime.name" = ["replace", "mix", "accumulate"]
+"""
+
+
+def _sweep(tmp_path: Path, generations: int = 6, seeds: int = 3) -> Path:
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP.format(generations=generations, seeds=seeds))
+    return path
+
+
+def _same(names: list[str], one: Path, other: Path) -> None:
+    for name in names:
+        assert (one / name).read_bytes() == (other / name).read_bytes(), name
+
+
+def test_ray_writes_the_bytes_local_processes_write(tmp_path: Path):
+    """A real local Ray instance of 2 CPUs, started and stopped by the sweep."""
+    sweep = read_sweep(_sweep(tmp_path))
+    run_sweep(sweep, tmp_path / "local", jobs=1, tell=lambda line: None)
+    run_sweep(sweep, tmp_path / "ray", jobs=2, tell=lambda line: None, backend="ray")
+    tables = ["aggregate.csv", "sweep.csv", *(f"{r.name}/metrics.csv" for r in sweep.runs)]
+    _same(tables, tmp_path / "local", tmp_path / "ray")
+
+
+def test_an_unreachable_ray_cluster_is_named_in_one_line(tmp_path: Path):
+    args = ["sweep", str(_sweep(tmp_path)), "--backend", "ray", "--address", "127.0.0.1:1"]
+    started = time.monotonic()
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "cannot reach the Ray cluster at 127.0.0.1:1" in result.output
+    assert time.monotonic() - started < 30
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_address_without_a_port_is_refused_in_one_line(tmp_path: Path):
+    args = ["sweep", str(_sweep(tmp_path)), "--backend", "ray", "--address", "somehost"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "give the Ray cluster as HOST:PORT" in result.output
+
+
+def _completed(directory: Path) -> int:
+    try:
+        state = read_state(directory)
+    except Exception:  # being written this instant
+        return -1
+    return -1 if state is None else state.completed
+
+
+def _pool_workers(pid: int) -> list[psutil.Process]:
+    """The spawned pool processes of the sweep (not multiprocessing's resource tracker)."""
+    children = psutil.Process(pid).children(recursive=True)
+    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+
+
+def test_a_worker_killed_mid_run_is_retried_and_loses_nothing(tmp_path: Path):
+    """kill -9 one of two worker processes once its run has saved generations; the sweep
+    gives the run to a new process, which resumes it, and every run ends byte-identical
+    to an uninterrupted sweep."""
+    path = _sweep(tmp_path, generations=150, seeds=20)
+    sweep = read_sweep(path)
+    command = [sys.executable, "-m", "model_collapse", "sweep", str(path)]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [*command, "--out", str(killed), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    victim = None
+    deadline = time.monotonic() + 120
+    while victim is None and time.monotonic() < deadline and proc.poll() is None:
+        saved = {r.name: _completed(killed / r.name) for r in sweep.runs}
+        midway = [n for n, c in saved.items() if 3 <= c < 140]
+        workers = _pool_workers(proc.pid)
+        if midway and workers:
+            victim = (midway[0], saved[midway[0]])
+            os.kill(workers[0].pid, signal.SIGKILL)
+        time.sleep(0.05)
+    output, _ = proc.communicate(timeout=300)
+    assert victim is not None, f"no run was caught midway: {output}"
+    assert proc.returncode == 0, output
+    run_sweep(sweep, tmp_path / "whole", jobs=1, tell=lambda line: None)
+    tables = ["aggregate.csv", "sweep.csv", *(f"{r.name}/metrics.csv" for r in sweep.runs)]
+    _same(tables, killed, tmp_path / "whole")
+    resumed = [
+        r.name
+        for r in sweep.runs
+        if json.loads((killed / r.name / "provenance.json").read_text()).get("resumed")
+    ]
+    assert victim[0] in resumed  # it went on from its saved generations, not from zero
