@@ -48,30 +48,77 @@ def metric_columns(table: Any, keys: list[str]) -> list[str]:
     return [c for c in table.columns if c not in (*NOT_METRICS, *keys)]
 
 
-def interval(values: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
-    """Mean, t interval and bootstrap interval of one group's values over seeds."""
+FIELDS = ("mean", "t_low", "t_high", "boot_low", "boot_high")
+CHUNK = 64  # generations bootstrapped at once (memory: RESAMPLES x seeds x CHUNK)
+
+
+def column_intervals(matrix: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean, t interval and bootstrap interval over the rows (seeds) of each column
+    (generation) of a seeds x generations matrix, and ``n`` the seeds counted.
+
+    A NaN (undefined for that seed; the run log says why) is left out of its column. An
+    infinite value (kl_true of a collapsed seed) makes its column's mean infinite and its
+    intervals undefined: never dropped so that the rest can be averaged. The bootstrap's
+    resampled rows depend only on the number of seeds (a fresh stream from seed 0), so a
+    generation gets the same interval whether it is computed alone or with the others.
+    """
+    columns = matrix.shape[1]
+    out = {name: np.full(columns, np.nan) for name in (*FIELDS, "n")}
+    clean = np.isfinite(matrix).all(axis=0)
+    _fill(out, np.flatnonzero(clean), matrix[:, clean])
+    for j in np.flatnonzero(~clean):
+        column = matrix[~np.isnan(matrix[:, j]), j]
+        out["n"][j] = len(column)
+        if np.isinf(column).any():
+            out["mean"][j] = column.mean()
+        elif len(column):
+            _fill(out, np.array([j]), column[:, None])
+    return out
+
+
+def _fill(out: dict[str, np.ndarray], where: np.ndarray, matrix: np.ndarray) -> None:
     from scipy import stats
 
-    values = values[~np.isnan(values)]  # undefined for a seed (the run log says why)
-    n = len(values)
-    if n == 0 or np.isinf(values).any():  # an infinite value (kl_true): the mean says so
-        mean = float(values.mean()) if n else np.nan
-        return {"mean": mean, **dict.fromkeys(("t_low", "t_high", "boot_low", "boot_high"), np.nan)}
-    mean = float(values.mean())
-    half = (
-        float(stats.t.ppf(0.5 + LEVEL / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
-        if n > 1
-        else np.nan
-    )
-    means = rng.choice(values, size=(RESAMPLES, n)).mean(axis=1)
-    low, high = np.quantile(means, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-    return {
-        "mean": mean,
-        "t_low": mean - half,
-        "t_high": mean + half,
-        "boot_low": float(low),
-        "boot_high": float(high),
-    }
+    n = matrix.shape[0]
+    if not len(where) or n == 0:
+        return
+    out["n"][where] = n
+    out["mean"][where] = mean = matrix.mean(axis=0)
+    if n > 1:
+        half = stats.t.ppf(0.5 + LEVEL / 2, n - 1) * matrix.std(axis=0, ddof=1) / np.sqrt(n)
+        out["t_low"][where], out["t_high"][where] = mean - half, mean + half
+    rows = np.random.default_rng(0).integers(0, n, size=(RESAMPLES, n))
+    for start in range(0, len(where), CHUNK):
+        means = matrix[rows, start : start + CHUNK].mean(axis=1)  # resamples x chunk
+        low, high = np.quantile(means, [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
+        out["boot_low"][where[start : start + CHUNK]] = low
+        out["boot_high"][where[start : start + CHUNK]] = high
+
+
+def interval(values: np.ndarray) -> dict[str, float]:
+    """Mean, t interval and bootstrap interval of one group's values over seeds."""
+    found = column_intervals(values.astype(float)[:, None])
+    return {name: float(found[name][0]) for name in FIELDS}
+
+
+def interval_table(table: Any, keys: list[str]) -> Any:
+    """Every run's intervals, per metric and generation: one row each, with the run's
+    varied keys (what report.html draws and intervals.csv holds)."""
+    import pandas as pd
+
+    frames = []
+    for run, rows in table.groupby("run", sort=False):
+        wide = rows.drop(columns=["run", *keys]).pivot(index="seed", columns="generation")
+        for metric in metric_columns(table, keys):
+            found = column_intervals(wide[metric].to_numpy(dtype=float))
+            generations = wide[metric].columns.to_numpy()
+            frame = pd.DataFrame({"generation": generations, **found})
+            frame.insert(0, "metric", metric)
+            for key in reversed(["run", *keys]):
+                frame.insert(0, key, run if key == "run" else rows[key].iloc[0])
+            frames.append(frame)
+    result = pd.concat(frames, ignore_index=True)
+    return result.astype({"n": int})
 
 
 def compare(
@@ -89,7 +136,6 @@ def compare(
     if not 0 <= at <= last:
         raise UserInputError(f"--at {at} is outside the sweep's generations 0 to {last}")
     rows = table[table["generation"] == at]
-    rng = np.random.default_rng(0)
     groups = {run: g[metric].to_numpy(dtype=float) for run, g in rows.groupby("run", sort=False)}
     means = {
         run: float(v[~np.isnan(v)].mean()) if (~np.isnan(v)).any() else -np.inf
@@ -101,7 +147,7 @@ def compare(
     differs = [False, *holm(p_values[1:])]  # the family: each other run against the top
     return (
         [
-            {"run": run, **interval(groups[run], rng), "p": p, "differs": flag}
+            {"run": run, **interval(groups[run]), "p": p, "differs": flag}
             for run, p, flag in zip(ranked, p_values, differs, strict=True)
         ],
         metric,

@@ -16,7 +16,9 @@ written to ``OUT/NAME``, as ``model-collapse run`` would write it: the same conf
 the same bytes, whichever backend ran it. Every run's config is built and checked before
 any runs. ``OUT/sweep.csv`` records each run's state (done, or failed with its error);
 ``OUT/aggregate.csv`` and ``.parquet`` hold every finished run's metrics, with the varied
-keys as columns. Running the sweep again resumes what is unfinished and skips the rest.
+keys as columns; ``OUT/intervals.csv`` each run's mean and 95% intervals over seeds per
+metric and generation (:mod:`model_collapse.compare`). Running the sweep again resumes
+what is unfinished and skips the rest.
 """
 
 from __future__ import annotations
@@ -198,6 +200,7 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
     import pandas as pd
 
     from model_collapse.api import open_run
+    from model_collapse.compare import interval_table
     from model_collapse.store import atomic_write
 
     keys = pd.DataFrame([{"run": r.name, **key_columns(sweep, r)} for r in sweep.runs])
@@ -211,14 +214,16 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
         if not errors[run.name]:
             metrics = open_run(out / run.name).metrics
             frames.append(pd.concat([pd.DataFrame([row] * len(metrics)), metrics], axis=1))
-    for suffix in (".csv", ".parquet"):
-        (out / f"aggregate{suffix}").unlink(missing_ok=True)  # none finished: none stale
+    for name in ("aggregate.csv", "aggregate.parquet", "intervals.csv"):
+        (out / name).unlink(missing_ok=True)  # none finished: none stale
     if frames:
         table = pd.concat(frames, ignore_index=True)
         atomic_write(out / "aggregate.csv", table.to_csv(index=False).encode())
         parquet = io.BytesIO()
         table.to_parquet(parquet, index=False)
         atomic_write(out / "aggregate.parquet", parquet.getvalue())
+        found = interval_table(table, sweep.keys)
+        atomic_write(out / "intervals.csv", found.to_csv(index=False).encode())
 
 
 def key_columns(sweep: Sweep, run: SweepRun) -> dict[str, Any]:
