@@ -225,3 +225,25 @@ def test_a_value_toml_cannot_pass_on_is_refused_in_one_line(tmp_path: Path):
     path = _file(tmp_path, '[grid]\n"source.seed_date" = [2020-01-01]\n')
     with pytest.raises(UserInputError, match=r"cannot write .* as TOML; give numbers, strings"):
         read_sweep(path)
+
+
+def test_a_key_a_plug_in_does_not_use_makes_no_second_run(tmp_path: Path):
+    """replace does not use real_fraction: replace x [0.1, 0.5] is one run, not two."""
+    path = _file(
+        tmp_path,
+        '[grid]\n"regime.name" = ["replace", "mix"]\n"regime.real_fraction" = [0.1, 0.5]\n',
+    )
+    sweep = read_sweep(path)
+    assert [r.name for r in sweep.runs] == [
+        "regime.name=replace",
+        "regime.name=mix,regime.real_fraction=0.1",
+        "regime.name=mix,regime.real_fraction=0.5",
+    ]
+    assert sweep.same == 1 and sweep.keys == ["regime.name", "regime.real_fraction"]
+    lines: list[str] = []
+    run_sweep(sweep, tmp_path / "out", tell=lines.append)
+    assert "the grid has 1 more setting(s) that vary only keys their plug-ins" in lines[1]
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "out/sweep.csv")
+    assert table["regime.real_fraction"].isna().tolist() == [True, False, False]

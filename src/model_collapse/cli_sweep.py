@@ -112,3 +112,17 @@ def compare_command(
             "" if row is rows[0] else f"{'* ' if row['differs'] else ''}p = {row['p']:.2g}",
         )
     Console(width=160).print(shown)
+
+
+@app.command("report")
+def report_command(
+    directory: Annotated[Path, typer.Argument(help="A run, suite or sweep directory.")],
+) -> None:
+    """Write DIR/report.html: one self-contained page (no network) with the curves of every
+    metric per group with 95% intervals and theory, the spread of seeds, each run's
+    figures and samples, the config, and a reading of the numbers in plain words."""
+    from model_collapse.report import write_report
+
+    with bad_input_exits_2():
+        path = write_report(directory)
+    typer.echo(f"report: {path}")

@@ -53,11 +53,8 @@ class SweepRun:
 class Sweep:
     base: str
     runs: list[SweepRun]
-
-    @property
-    def keys(self) -> list[str]:
-        """The varied keys, in the file's order."""
-        return list(self.runs[0].varied) if self.runs else []
+    keys: list[str]  # the varied keys, in the file's order
+    same: int = 0  # settings that made a run already in the sweep (an unused key varied)
 
 
 def shown(value: Any) -> Any:
@@ -125,8 +122,9 @@ def read_sweep(path: Path) -> Sweep:
     if base.endswith(".toml"):  # a config file: beside the sweep file, read from anywhere
         base = str((path.parent / base).resolve())
     fixed_table = _table(raw, "set", where)
-    runs = []
-    for varied in _settings(raw, where, set(fixed_table)):
+    runs: dict[str, SweepRun] = {}
+    settings = _settings(raw, where, set(fixed_table))
+    for varied in settings:
         try:
             overrides = [f"{key}={toml_value(v)}" for key, v in {**fixed_table, **varied}.items()]
         except TypeError as err:  # a date or a table where a value goes
@@ -137,9 +135,21 @@ def read_sweep(path: Path) -> Sweep:
             config = config_to_dict(load_config(base, overrides))
         except UserInputError as err:
             raise UserInputError(f"{where}: {err}") from None
-        runs.append(SweepRun(run_name(varied), varied, overrides, config))
-    check_names([r.name for r in runs], where)
-    return Sweep(base, runs)
+        used = used_keys(varied, config)  # real_fraction under replace: the same run again
+        runs.setdefault(run_name(used), SweepRun(run_name(used), used, overrides, config))
+    check_names(list(runs), where)
+    return Sweep(base, list(runs.values()), list(settings[0]), len(settings) - len(runs))
+
+
+def used_keys(varied: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The varied keys a run's plug-ins use: a key left out of its checked config (as
+    ``regime.real_fraction`` is under ``replace``) does not make it another run."""
+    used = {}
+    for name, value in varied.items():
+        section, key = name.split(".", 1)
+        if not (section in config and key not in config[section]):
+            used[name] = value
+    return used
 
 
 def check_names(names: list[str], where: str) -> None:
@@ -181,6 +191,11 @@ def run_sweep(
     try:
         keys = ", ".join(sweep.keys)
         tell(f"sweep: {len(sweep.runs)} runs of {sweep.base}, varying {keys}, in {out}")
+        if sweep.same:
+            tell(
+                f"sweep: the grid has {sweep.same} more setting(s) that vary only keys their "
+                "plug-ins do not use; each is the same run as another and runs once"
+            )
         errors: dict[str, str] = {}
         # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
         todo = [Task(r.name, r.config, str((out / r.name).resolve())) for r in sweep.runs]
@@ -230,8 +245,9 @@ def key_columns(sweep: Sweep, run: SweepRun) -> dict[str, Any]:
     """A run's varied values for the tables: numbers stay numbers where a key's values are
     all numbers; otherwise each value is shown as text (strings bare, the rest as TOML)."""
     out = {}
-    for key, value in run.varied.items():
-        values = [r.varied[key] for r in sweep.runs]
+    for key in sweep.keys:
+        values = [r.varied[key] for r in sweep.runs if key in r.varied]
         numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-        out[key] = value if numbers else str(shown(value))
+        value = run.varied.get(key)  # None: a key this run's plug-ins do not use
+        out[key] = value if numbers or value is None else str(shown(value))
     return out

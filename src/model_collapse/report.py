@@ -1,0 +1,204 @@
+"""``model-collapse report DIR``: one self-contained report.html for a run, a suite or a
+sweep.
+
+What it holds is gathered here from the directory's own files (each run read back and
+verified against its state), then written by :mod:`model_collapse.report_page`: the
+curves of every metric per group (a run of a sweep or suite, or the one run) with 95%
+intervals over seeds and the closed-form theory where one holds, the spread of seeds at
+the last generation, the figures each run drew, its text samples, its config, and a
+short reading of the numbers (:mod:`model_collapse.reading`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_collapse.errors import UserInputError
+
+MAX_RUNS_SHOWN = 12  # runs whose figures and samples are embedded (the page stays small)
+MAX_SAMPLE_GENERATIONS = 6  # generations of text shown per run, spread over the run
+
+
+@dataclass
+class RunPart:
+    """One run as the report shows it."""
+
+    name: str
+    label: str  # for people: "mix, real_fraction=0.1"
+    directory: Path
+    config_text: str
+    metrics: Any  # pandas DataFrame: seed, generation, metrics
+    theory: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    collapse: Any = None  # pandas DataFrame of collapse.csv, if any
+    status: str = "done"
+    error: str = ""
+
+
+@dataclass
+class Gathered:
+    kind: str  # run, suite or sweep
+    directory: Path
+    keys: list[str]  # a sweep's varied keys
+    runs: list[RunPart]  # finished runs first, in the directory's order
+    intervals: Any  # pandas DataFrame, compare.interval_table's columns
+    failed: list[RunPart] = field(default_factory=list)
+
+
+def gather(directory: Path) -> Gathered:
+    """Read a run, a suite or a sweep; refuse anything else in one line."""
+    if not directory.is_dir():
+        raise UserInputError(f"{directory} is not a folder; give a run, suite or sweep directory")
+    if (directory / "sweep.csv").is_file():
+        return _sweep(directory)
+    if (directory / "config.toml").is_file():
+        return _complete("run", directory, [], [_run(directory, directory.name)])
+    found = sorted(p for p in directory.iterdir() if (p / "config.toml").is_file())
+    if found and (directory / "figures" / "comparison.png").is_file():
+        return _complete("suite", directory, [], [_run(p, p.name) for p in found])
+    raise UserInputError(
+        f"{directory} is not a run, a suite or a sweep directory (no config.toml or sweep.csv); "
+        "give the --out of model-collapse run or sweep"
+    )
+
+
+def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) -> Gathered:
+    import pandas as pd
+
+    from model_collapse.compare import interval_table
+
+    table = pd.concat(
+        [r.metrics.assign(run=r.name) for r in runs], ignore_index=True
+    )  # run last: interval_table reads metric columns as all but run, seed and generation
+    table = table[["run", *(c for c in table.columns if c != "run")]]
+    return Gathered(kind, directory, keys, runs, interval_table(table, []))
+
+
+def _run(directory: Path, label: str, name: str | None = None) -> RunPart:
+    import pandas as pd
+
+    from model_collapse.api import open_run
+
+    result = open_run(directory)
+    collapse_path = directory / "collapse.csv"
+    part = RunPart(
+        name or directory.name,
+        label,
+        directory,
+        (directory / "config.toml").read_text(encoding="utf-8", errors="replace"),
+        result.metrics,
+        collapse=pd.read_csv(collapse_path) if collapse_path.is_file() else None,
+    )
+    generations = int(result.metrics["generation"].max()) + 1
+    part.theory = theory_curves(result.config, list(result.metrics.columns[2:]), generations)
+    return part
+
+
+def _sweep(directory: Path) -> Gathered:
+    import pandas as pd
+
+    states = pd.read_csv(directory / "sweep.csv", keep_default_na=False)
+    if not {"run", "status", "error"} <= set(states.columns):
+        raise UserInputError(f"{directory / 'sweep.csv'} is not a sweep's table; run the sweep")
+    keys = list(states.columns[1 : list(states.columns).index("status")])
+    runs, failed = [], []
+    for row in states.to_dict("records"):
+        label = group_label({key: row[key] for key in keys})
+        if row["status"] == "done":
+            runs.append(_run(directory / str(row["run"]), label, str(row["run"])))
+        else:
+            part = RunPart(str(row["run"]), label, directory / str(row["run"]), "", None)
+            part.status, part.error = str(row["status"]), str(row["error"])
+            failed.append(part)
+    if not runs:
+        raise UserInputError(f"no run of the sweep in {directory} finished; nothing to report")
+    gathered = _complete("sweep", directory, keys, runs)
+    gathered.failed = failed
+    return gathered
+
+
+def group_label(varied: dict[str, Any]) -> str:
+    """``mix, real_fraction=0.1``: a plug-in's name bare, other keys by their last part."""
+    parts = []
+    for key, value in varied.items():
+        if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+            continue  # a key this run's plug-ins do not use
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        parts.append(shown if key.endswith(".name") else f"{key.rsplit('.', 1)[-1]}={shown}")
+    return ", ".join(parts)
+
+
+class Recorder:
+    """Stands in for matplotlib's axes while a theory draws itself, keeping its lines and
+    bands as data, so the report draws the very closed forms the figures draw (a
+    plug-in's theory included) without a second copy of each."""
+
+    def __init__(self) -> None:
+        self.series: list[dict[str, Any]] = []
+
+    def plot(self, x: Any, y: Any, *args: Any, **style: Any) -> None:
+        dashed = style.get("ls", style.get("linestyle", "-")) not in ("-", "solid")
+        label = str(style.get("label", ""))
+        self.series.append({"kind": "line", "x": x, "y": y, "label": label, "dashed": dashed})
+
+    def fill_between(self, x: Any, low: Any, high: Any, *args: Any, **style: Any) -> None:
+        label = str(style.get("label", ""))
+        self.series.append({"kind": "band", "x": x, "low": low, "high": high, "label": label})
+
+    def __getattr__(self, name: str) -> Any:  # legends, limits, text: not data
+        return lambda *args, **kwargs: None
+
+
+def theory_curves(
+    config: Any, metrics: list[str], generations: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Per metric with a closed form that holds for this run: its lines and bands."""
+    from model_collapse.theory import theory_for
+
+    curves = {}
+    for metric in metrics:
+        theory = theory_for(config, metric)
+        if theory is not None:
+            recorder = Recorder()
+            theory.draw(recorder, config, generations)  # type: ignore[arg-type]
+            for series in recorder.series:
+                for key in ("x", "y", "low", "high"):
+                    if key in series:
+                        series[key] = finite_list(series[key])
+            curves[metric] = recorder.series
+    return curves
+
+
+def finite_list(values: Any) -> list[float | None]:
+    """Numbers for JSON: NaN and infinities (no value to draw) become null."""
+    array = np.asarray(values, dtype=float)
+    return [float(v) if np.isfinite(v) else None for v in array]
+
+
+def text_samples(run: RunPart) -> dict[int, str]:
+    """Text excerpts of up to MAX_SAMPLE_GENERATIONS generations, spread over the run."""
+    files = sorted((run.directory / "samples" / "text").glob("generation-*.txt"))
+    if not files:
+        return {}
+    picks = np.unique(np.linspace(0, len(files) - 1, MAX_SAMPLE_GENERATIONS).round().astype(int))
+    return {
+        int(files[i].stem.split("-")[1]): files[i].read_text(encoding="utf-8", errors="replace")
+        for i in picks
+    }
+
+
+def write_report(directory: Path) -> Path:
+    """Gather the directory and write DIR/report.html (replaced whole); its path."""
+    from model_collapse.report_page import page
+    from model_collapse.store import atomic_write
+
+    gathered = gather(directory)
+    path = directory / "report.html"
+    try:
+        atomic_write(path, page(gathered).encode("utf-8"))
+    except OSError as err:
+        raise UserInputError(f"cannot write {path}: {err.strerror}") from None
+    return path

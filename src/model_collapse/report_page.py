@@ -1,0 +1,191 @@
+"""The report's one HTML file: nothing it needs comes from a network.
+
+The numbers travel as JSON in a non-executed script element (``<``, ``>`` and ``&``
+written as unicode escapes, so no text can close it) and are drawn by the page's one
+inline script; every text from a run (names, config, samples) is escaped here or set
+through ``textContent`` there. A Content-Security-Policy lets the page run only its own
+script and style (by hash) and show only embedded images: an injected tag would stay
+inert even if escaping failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from model_collapse.reading import reading
+from model_collapse.report import MAX_RUNS_SHOWN, Gathered, RunPart, finite_list, text_samples
+
+
+def asset(name: str) -> str:
+    return resources.files("model_collapse").joinpath(f"report_assets/{name}").read_text()
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def page(gathered: Gathered) -> str:
+    script, style = asset("report.js"), asset("report.css")
+    policy = (
+        f"default-src 'none'; script-src {csp_hash(script)}; style-src {csp_hash(style)}; "
+        "img-src data:"
+    )
+    title = f"model-collapse {gathered.kind}: {gathered.directory.name}"
+    body = "\n".join(
+        [
+            f"<h1>{esc(title)}</h1>",
+            f'<p class="sub">{esc(subtitle(gathered))}</p>',
+            section("reading", "What the numbers say", reading_list(gathered)),
+            section("curves", "Metrics by generation", curves_block()),
+            section("spread", "Spread over seeds at the last generation", spread_block()),
+            section("runs", "Runs", runs_table(gathered)),
+            section("figures", "Figures and samples of each run", runs_detail(gathered)),
+            section("config", "Config", config_block(gathered)),
+        ]
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<link rel="icon" href="data:,">\n<title>{esc(title)}</title>\n'
+        f"<style>{style}</style>\n</head><body>\n{body}\n"
+        f'<script type="application/json" id="report-data">{data_json(gathered)}</script>\n'
+        f"<script>{script}</script>\n</body></html>\n"
+    )
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def section(anchor: str, heading: str, inner: str) -> str:
+    return f'<section id="{anchor}">\n<h2>{esc(heading)}</h2>\n{inner}\n</section>'
+
+
+def subtitle(gathered: Gathered) -> str:
+    first = gathered.runs[0].metrics
+    seeds, generations = first["seed"].nunique(), int(first["generation"].max()) + 1
+    runs = len(gathered.runs) + len(gathered.failed)
+    varied = f", varying {', '.join(gathered.keys)}" if gathered.keys else ""
+    where = f"Folder: {gathered.directory}"
+    return f"{runs} run(s){varied}; {seeds} seeds, {generations} generations. {where}"
+
+
+def reading_list(gathered: Gathered) -> str:
+    items = "".join(f"<li>{esc(line)}</li>" for line in reading(gathered))
+    return f"<ul>{items}</ul>"
+
+
+def curves_block() -> str:
+    return (
+        '<div id="controls"><div id="groups"></div>'
+        '<label>interval: <select id="band">'
+        '<option value="boot">95% bootstrap over seeds</option>'
+        '<option value="t">95% t interval</option></select></label></div>'
+        "<p>Line: mean over seeds; band: its 95% interval. Black: the closed form, where "
+        "one holds. Hover for values; the boxes show or hide a group.</p>"
+        '<div id="charts"></div>'
+    )
+
+
+def spread_block() -> str:
+    return (
+        "<p>How the seeds' values of the first metric fall at the last generation: one "
+        "histogram per group.</p>"
+        '<figure class="chart" id="spread-chart"></figure>'
+    )
+
+
+def runs_table(gathered: Gathered) -> str:
+    head = "".join(f"<th>{esc(c)}</th>" for c in ("run", "state", "error"))
+    rows = [
+        f"<tr><td>{esc(r.label or r.name)}</td><td>{esc(r.status)}</td><td>{esc(r.error)}</td></tr>"
+        for r in gathered.runs
+    ]
+    rows += [
+        f'<tr class="failed"><td>{esc(r.label)}</td><td>{esc(r.status)}</td>'
+        f"<td>{esc(r.error)}</td></tr>"
+        for r in gathered.failed
+    ]
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def image(path: Any) -> str:
+    payload = base64.b64encode(path.read_bytes()).decode()
+    return f'<img src="data:image/png;base64,{payload}" alt="{esc(path.stem)}">'
+
+
+def runs_detail(gathered: Gathered) -> str:
+    parts = []
+    for index, run in enumerate(gathered.runs[:MAX_RUNS_SHOWN]):
+        figures = sorted((run.directory / "figures").glob("*.png"))
+        samples = "".join(
+            f"<details><summary>text, generation {g}</summary><pre>{esc(text)}</pre></details>"
+            for g, text in text_samples(run).items()
+        )
+        opened = " open" if index == 0 else ""
+        parts.append(
+            f"<details{opened}><summary>{esc(run.label or run.name)}</summary>"
+            f'<div class="figures">{"".join(image(p) for p in figures)}</div>{samples}</details>'
+        )
+    if len(gathered.runs) > MAX_RUNS_SHOWN:
+        parts.append(
+            f"<p>The figures of the other {len(gathered.runs) - MAX_RUNS_SHOWN} runs are in "
+            "each run's figures/ folder.</p>"
+        )
+    return "\n".join(parts)
+
+
+def config_block(gathered: Gathered) -> str:
+    first = gathered.runs[0]
+    what = "its first run's config" if len(gathered.runs) > 1 else "the run's config"
+    return (
+        f"<p>{esc(what)} ({esc(first.label or first.name)}):</p><pre>{esc(first.config_text)}</pre>"
+    )
+
+
+def curve(rows: Any) -> dict[str, Any]:
+    return {
+        "x": [int(g) for g in rows["generation"]],
+        "mean": finite_list(rows["mean"]),
+        "t": [finite_list(rows["t_low"]), finite_list(rows["t_high"])],
+        "boot": [finite_list(rows["boot_low"]), finite_list(rows["boot_high"])],
+    }
+
+
+def data_json(gathered: Gathered) -> str:
+    intervals = gathered.intervals
+    metrics = list(dict.fromkeys(intervals["metric"]))
+    curves: dict[str, dict[str, Any]] = {m: {} for m in metrics}
+    for (metric, run), rows in intervals.groupby(["metric", "run"], sort=False):
+        if rows["mean"].notna().any():
+            curves[metric][run] = curve(rows)
+    data = {
+        "metrics": [m for m in metrics if curves[m]],
+        "groups": [{"name": r.name, "label": r.label or r.name} for r in gathered.runs],
+        "curves": curves,
+        "theory": {
+            m: {r.name: r.theory[m] for r in gathered.runs if m in r.theory} for m in metrics
+        },
+        "spread": spread(gathered.runs, metrics[0]),
+    }
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def spread(runs: list[RunPart], metric: str) -> dict[str, Any]:
+    last = min(int(r.metrics["generation"].max()) for r in runs)
+    values = {}
+    for run in runs:
+        at = run.metrics[run.metrics["generation"] == last]
+        if metric in at:
+            values[run.name] = finite_list(np.asarray(at[metric], dtype=float))
+    return {"metric": metric, "generation": last, "values": values}

@@ -1,0 +1,132 @@
+"""report.html from a real sweep, a run and a suite: what it says and what it refuses. The
+page in a real browser is tests/test_report_browser.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from model_collapse.cli import app
+from model_collapse.report import gather, group_label
+from model_collapse.sweep import read_sweep, run_sweep
+
+SWEEP = """base = "gaussian-1d"
+[set]
+"experiment.generations" = 12
+"experiment.seeds" = 10
+"sampling.n" = 10
+"source.n_train" = 10
+[grid]
+"regime.name" = ["replace", "mix"]
+"regime.real_fraction" = [0.5]
+"""
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory) -> Path:
+    """replace against mix with half real data: 10 seeds, n = 10, 12 generations."""
+    folder = tmp_path_factory.mktemp("report")
+    (folder / "sweep.toml").write_text(SWEEP)
+    run_sweep(read_sweep(folder / "sweep.toml"), folder / "out", tell=lambda line: None)
+    return folder / "out"
+
+
+def _data(html: str) -> dict:
+    found = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html)
+    assert found
+    return json.loads(found.group(1))
+
+
+def test_a_sweep_report_reads_its_numbers_in_plain_words(sweep_dir: Path):
+    result = CliRunner().invoke(app, ["report", str(sweep_dir)])
+    assert result.exit_code == 0, result.output
+    html = (sweep_dir / "report.html").read_text()
+    data = _data(html)
+    assert [g["label"] for g in data["groups"]] == ["replace", "mix, real_fraction=0.5"]
+    ratio = data["curves"]["variance_ratio"]
+    assert len(ratio["regime.name=replace"]["x"]) == 12
+    # the reading names the last generation's means, matching intervals.csv
+    import pandas as pd
+
+    intervals = pd.read_csv(sweep_dir / "intervals.csv")
+    last = intervals[(intervals["metric"] == "variance_ratio") & (intervals["generation"] == 11)]
+    replace = last[last["regime.name"] == "replace"].iloc[0]
+    assert f"under replace it falls to {replace['mean']:.3g}" in html
+    assert "Theory expects a mean variance_ratio of" in html  # the replace run's closed form
+    assert data["theory"]["variance_ratio"]["regime.name=replace"]
+
+
+def test_the_page_loads_nothing_from_a_network(sweep_dir: Path):
+    CliRunner().invoke(app, ["report", str(sweep_dir)])
+    html = (sweep_dir / "report.html").read_text()
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html)
+    assert "default-src 'none'" in html
+    assert html.count("<img ") == sum(1 for _ in sweep_dir.glob("*/figures/*.png"))
+
+
+def test_a_run_report_and_a_run_that_still_resumes(tmp_path: Path):
+    """A report written into a run directory leaves the run readable and resumable."""
+    import model_collapse
+    from model_collapse.api import load_config
+
+    config = load_config("gaussian-1d", ["experiment.generations=3", "experiment.seeds=3"])
+    model_collapse.run(config, tmp_path / "run")
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert gather(tmp_path / "run").kind == "run"
+    model_collapse.run(config, tmp_path / "run")  # found complete, not refused
+
+
+def test_text_from_a_run_is_escaped(tmp_path: Path):
+    from model_collapse.report_page import page
+
+    gathered = gather(_one_run(tmp_path))
+    gathered.runs[0].label = '</script><script>alert("x")</script>'
+    html = page(gathered)
+    assert '</script><script>alert("x")' not in html
+    assert "&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)" in html
+    assert _data(html)["groups"][0]["label"] == gathered.runs[0].label  # JSON keeps it whole
+
+
+def _one_run(tmp_path: Path) -> Path:
+    import model_collapse
+    from model_collapse.api import load_config
+
+    config = load_config("gaussian-1d", ["experiment.generations=2", "experiment.seeds=2"])
+    model_collapse.run(config, tmp_path / "one")
+    return tmp_path / "one"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p, "is not a run, a suite or a sweep directory"),
+        (lambda p: p / "missing", "is not a folder"),
+        (lambda p: (p / "f.txt").write_text("x") and p / "f.txt", "is not a folder"),
+    ],
+)
+def test_a_report_on_what_is_not_a_run_is_refused_in_one_line(tmp_path: Path, make, message):
+    target = make(tmp_path)
+    result = CliRunner().invoke(app, ["report", str(target)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert message in result.output
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_a_damaged_run_is_refused_not_reported(tmp_path: Path):
+    run = _one_run(tmp_path)
+    metrics = run / "metrics.csv"
+    metrics.write_text(metrics.read_text().replace("0.", "9.", 1))
+    result = CliRunner().invoke(app, ["report", str(run)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert not (run / "report.html").exists()
+
+
+def test_group_labels_say_the_plug_in_and_the_settings():
+    assert (
+        group_label({"regime.name": "mix", "regime.real_fraction": 0.1}) == "mix, real_fraction=0.1"
+    )
