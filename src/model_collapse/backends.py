@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -23,25 +24,33 @@ REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
 
 
 class Task(NamedTuple):
-    """One run to do: run_one(config, directory) under its name."""
+    """One run to do: run_one(config, directory, track) under its name."""
 
     name: str
     config: dict[str, Any]
     directory: str
+    track: str | None = None  # an MLflow tracking URI
 
 
 Results = Iterator[tuple[str, str]]
 
 
-def run_one(config: dict[str, Any], directory: str) -> str:
+def run_one(config: dict[str, Any], directory: str, track: str | None = None) -> str:
     """Run (or resume, or find finished) one run of a sweep; "" when it finished, else its
     error in a line. A folder that holds a different run is refused by the run itself, so
-    a changed sweep never passes old numbers off as new. At module level, so that worker
-    processes can be given it."""
+    a changed sweep never passes old numbers off as new. With ``track``, the run is logged
+    to MLflow in an experiment named after the sweep's folder. At module level, so that
+    worker processes can be given it."""
     import model_collapse
+    from model_collapse.observers import Observer
 
+    observers: list[Observer] = []
+    if track is not None:
+        from model_collapse.tracking import MlflowTracker
+
+        observers.append(MlflowTracker(track, experiment=Path(directory).parent.name))
     try:
-        model_collapse.run(config, directory)
+        model_collapse.run(config, directory, observers=observers)
     except Exception as err:  # one failed run is recorded; the others go on
         return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
     return ""

@@ -28,6 +28,21 @@ app = typer.Typer(
 )
 
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory.")]
+TrackOption = Annotated[
+    str | None,
+    typer.Option("--track", help="Log to MLflow: mlflow (./mlruns) or mlflow:URI."),
+]
+
+
+def tracking_uri(track: str | None, experiment: str) -> str | None:
+    """The MLflow URI of ``--track``, its store opened (one line if it cannot be)."""
+    if track is None:
+        return None
+    from model_collapse.tracking import check_store, parse_track
+
+    uri = parse_track(track)
+    check_store(uri, experiment)
+    return uri
 
 
 def say(text: str) -> None:
@@ -127,6 +142,7 @@ class Session:
 
     resume: list[str]  # the command without --out
     restart: bool = False
+    track: str | None = None  # an MLflow URI: each run is logged there
     out_in_command: bool = True  # add --out OUT to the command that resumes
     out: Path | None = None  # the directory of the whole command (a run or a suite)
     current: Path | None = None  # the run directory being written now
@@ -138,8 +154,13 @@ class Session:
 
         self.current = directory
         progress = Progress(label)
+        observers: list[Observer] = [progress]
+        if self.track is not None:
+            from model_collapse.tracking import MlflowTracker
+
+            observers.append(MlflowTracker(self.track))
         try:
-            run(config, directory, restart=self.restart, observers=[progress])
+            run(config, directory, restart=self.restart, observers=observers)
         finally:
             progress.close()
         self.finished.append(directory)
@@ -254,12 +275,15 @@ def run_command(
     restart: Annotated[
         bool, typer.Option("--restart", help="Start --out over instead of resuming it.")
     ] = False,
+    track: TrackOption = None,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run."""
     name = Path(config).stem if config.endswith(".toml") else config
     overrides = set_ or []
-    session = Session(["run", config, *(a for s in overrides for a in ("--set", s))], restart)
+    command = ["run", config, *(a for s in overrides for a in ("--set", s))]
+    session = Session([*command, *(["--track", track] if track else [])], restart)
     with stops_explained(session), bad_input_exits_2():
+        session.track = tracking_uri(track, "model-collapse")
         directory = run_source(config, overrides, out, name, session)
     report_finished(directory, session)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from model_collapse.cli import app, bad_input_exits_2, say
+from model_collapse.cli import TrackOption, app, bad_input_exits_2, say, tracking_uri
 from model_collapse.errors import UserInputError
 
 
@@ -25,6 +25,7 @@ def sweep_command(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Runs at once (local processes or workers).")
     ] = 1,
+    track: TrackOption = None,
 ) -> None:
     """Run every combination of a sweep file, each an ordinary run directory in OUT; then
     OUT/sweep.csv (each run's state) and OUT/aggregate.csv and .parquet (every finished
@@ -36,10 +37,11 @@ def sweep_command(
         if jobs < 1:
             raise UserInputError(f"--jobs must be at least 1, got {jobs}")
         sweep = read_sweep(sweep_file)
+        uri = tracking_uri(track, out.name)
         if address is not None:  # before anything is written
             check_address(backend, address)
     with bad_input_exits_2():  # an unreachable cluster
-        errors = run_sweep(sweep, out, jobs, say, backend, address)
+        errors = run_sweep(sweep, out, jobs, say, backend, address, uri)
     failed = [name for name, error in errors.items() if error]
     say(
         f"sweep directory: {out}  ({len(errors) - len(failed)} done, {len(failed)} failed; "

@@ -175,11 +175,13 @@ def run_sweep(
     tell: Any = print,
     backend: str = "local",
     address: str | None = None,
+    track: str | None = None,
 ) -> dict[str, str]:
     """Every run (a finished one is found finished, a partial one resumes) on a backend
     (:mod:`model_collapse.backends`: ``jobs`` local processes, or a Dask or Ray cluster,
     the one at ``address`` or a local one of ``jobs`` workers); then sweep.csv and the
-    aggregate. Returns each run's error ("" for done)."""
+    aggregate. With ``track`` (an MLflow URI), each run is logged there too. Returns each
+    run's error ("" for done)."""
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
     from model_collapse.backends import BACKENDS, Task
@@ -198,7 +200,8 @@ def run_sweep(
             )
         errors: dict[str, str] = {}
         # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
-        todo = [Task(r.name, r.config, str((out / r.name).resolve())) for r in sweep.runs]
+        folder = out.resolve()
+        todo = [Task(r.name, r.config, str(folder / r.name), track) for r in sweep.runs]
         run_all = BACKENDS[backend][0]
         for name, error in run_all(todo, jobs, address):
             errors[name] = error

@@ -1,0 +1,186 @@
+"""Experiment tracking: ``--track mlflow[:URI]`` logs each run to MLflow through an observer.
+
+One MLflow run per run directory, tagged with the directory's absolute path: its config as
+params, each generation's metrics as they are saved (the mean over seeds, and the median,
+at step = generation), and at the end its figures, config.toml and metrics.csv as
+artifacts. A resumed run continues its MLflow run and first logs the generations saved
+while nothing was tracking, so MLflow ends with every generation once. The store is a
+local file store (``./mlruns``) unless a URI is given; MLflow's client API is used, not
+its global "active run", so runs in one process never mix. mlflow is imported only here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model_collapse.errors import UserInputError
+from model_collapse.observers import Observer
+
+if TYPE_CHECKING:
+    from model_collapse.api import Result
+    from model_collapse.loop import Plan
+
+DIRECTORY_TAG = "model_collapse.directory"
+PARAM_CHARS = 6000  # MLflow's limit on a param's value
+
+
+def parse_track(text: str) -> str:
+    """The tracking URI of ``--track mlflow[:URI]`` (absolute, so workers elsewhere and later
+    resumes reach the same store), or a one-line refusal."""
+    import importlib.util
+
+    kind, _, uri = text.partition(":")
+    if kind != "mlflow":
+        raise UserInputError(f"--track {text!r}: the tracker this version has is mlflow[:URI]")
+    if importlib.util.find_spec("mlflow") is None:
+        raise UserInputError(
+            "--track mlflow needs mlflow, which is not installed; "
+            "pip install 'model-collapse[mlflow]'"
+        )
+    if not uri:
+        return (Path.cwd() / "mlruns").resolve().as_uri()
+    if "://" not in uri:  # a plain path: a file store there
+        return Path(uri).resolve().as_uri()
+    return uri
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """MLflow's file store warns that it is in maintenance mode on every opening; the
+    docs say so once (docs/sweeps.md), the run's output need not."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="mlflow")
+        warnings.filterwarnings("ignore", message=".*filesystem tracking backend.*")
+        yield
+
+
+def client(uri: str) -> Any:
+    if uri.startswith("file:"):  # newer MLflow opens a file store only when asked to
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def check_store(uri: str, experiment: str) -> None:
+    """Open the store and its experiment before a run starts; refuse in one line if not."""
+    try:
+        with quiet():
+            experiment_id(client(uri), experiment)
+    except Exception as err:  # MLflow raises its own and OSError alike
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserInputError(f"--track mlflow:{uri}: cannot open the store ({first})") from None
+
+
+def experiment_id(mlflow: Any, name: str) -> str:
+    found = mlflow.get_experiment_by_name(name)
+    return str(found.experiment_id if found is not None else mlflow.create_experiment(name))
+
+
+def flat_params(config: Mapping[str, Any]) -> dict[str, str]:
+    """``section.key`` = value for every key of the config (as MLflow params: text)."""
+    params = {}
+    for section, body in config.items():
+        for key, value in body.items():
+            params[f"{section}.{key}"] = str(value)[:PARAM_CHARS]
+    return params
+
+
+def generation_metrics(values: Mapping[str, Any]) -> dict[str, float]:
+    """Mean and median over seeds of each value; NaN where no seed has one."""
+    out = {}
+    for name, per_seed in values.items():
+        array = np.asarray(per_seed, dtype=float).ravel()
+        finite = array[~np.isnan(array)]
+        out[name] = float(finite.mean()) if len(finite) else float("nan")
+        out[f"{name}.median"] = float(np.median(finite)) if len(finite) else float("nan")
+    return out
+
+
+class MlflowTracker(Observer):
+    """Logs one run directory to MLflow (see the module's docstring)."""
+
+    def __init__(self, uri: str, experiment: str = "model-collapse", tags: Any = None) -> None:
+        self.uri, self.experiment, self.tags = uri, experiment, dict(tags or {})
+        self.run_id: str | None = None
+
+    def start(self, plan: Plan, first: int, directory: Path | None) -> None:
+        from model_collapse.config import config_to_dict
+
+        where = str(directory.resolve()) if directory is not None else ""
+        with quiet():
+            self.mlflow = client(self.uri)
+            experiment = experiment_id(self.mlflow, self.experiment)
+            found = self.mlflow.search_runs(
+                [experiment], filter_string=f"tags.`{DIRECTORY_TAG}` = '{where}'"
+            )
+            if directory is not None and found:
+                self.run_id = found[0].info.run_id
+                logged = self.logged_steps()
+            else:
+                tags = {DIRECTORY_TAG: where, **self.tags}
+                name = directory.name if directory is not None else "in memory"
+                run = self.mlflow.create_run(experiment, run_name=name, tags=tags)
+                self.run_id, logged = run.info.run_id, set()
+                self.log_params(config_to_dict(plan.saved))
+            if directory is not None and first > 0:
+                self.backfill(directory, first, logged)
+
+    def logged_steps(self) -> set[int]:
+        metrics = self.mlflow.get_run(self.run_id).data.metrics
+        if not metrics:
+            return set()
+        history = self.mlflow.get_metric_history(self.run_id, next(iter(metrics)))
+        return {int(m.step) for m in history}
+
+    def log_params(self, config: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        params = [Param(k, v) for k, v in flat_params(config).items()]  # type: ignore[no-untyped-call]
+        for start in range(0, len(params), 100):  # MLflow's batch limit
+            self.mlflow.log_batch(self.run_id, params=params[start : start + 100])
+
+    def log_generation(self, generation: int, values: Mapping[str, Any]) -> None:
+        from mlflow.entities import Metric
+
+        stamp = 0  # a fixed timestamp: what MLflow holds depends on the run, not the clock
+        metrics = [
+            Metric(name, value, stamp, generation)
+            for name, value in generation_metrics(values).items()
+        ]
+        with quiet():
+            for start in range(0, len(metrics), 1000):
+                self.mlflow.log_batch(self.run_id, metrics=metrics[start : start + 1000])
+
+    def backfill(self, directory: Path, first: int, logged: set[int]) -> None:
+        """Generations saved before this tracker watched (an earlier, untracked attempt)."""
+        import pandas as pd
+
+        table = pd.read_csv(directory / "metrics.csv")
+        earlier = table[table["generation"] < first]
+        for generation in sorted(set(earlier["generation"].tolist()) - logged):
+            rows = earlier[earlier["generation"] == generation]
+            self.log_generation(generation, {c: rows[c].to_numpy() for c in table.columns[2:]})
+
+    def generation(self, generation: int, values: Mapping[str, np.ndarray]) -> None:
+        self.log_generation(generation, values)
+
+    def finish(self, result: Result) -> None:
+        with quiet():
+            if result.directory is not None:
+                folder = result.directory
+                for name in ("config.toml", "metrics.csv", "collapse.csv"):
+                    if (folder / name).is_file():
+                        self.mlflow.log_artifact(self.run_id, str(folder / name))
+                if (folder / "figures").is_dir():
+                    self.mlflow.log_artifacts(self.run_id, str(folder / "figures"), "figures")
+            self.mlflow.set_terminated(self.run_id, "FINISHED")
