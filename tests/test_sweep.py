@@ -4,6 +4,7 @@ second pass skips what is done; bad sweep files are refused in one line."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,30 @@ def test_a_key_a_plug_in_does_not_use_makes_no_second_run(tmp_path: Path):
 
     table = pd.read_csv(tmp_path / "out/sweep.csv")
     assert table["regime.real_fraction"].isna().tolist() == [True, False, False]
+
+
+def test_the_terminal_view_shows_each_run_under_way_from_its_folder(tmp_path: Path):
+    """The view reads run folders' states: one stopped after generation 2 of 6 shows as
+    under way at generation 3, and the bar counts its 3 saved generations."""
+    from model_collapse.cli_sweep import SweepView
+    from tests.conftest import run_interrupted
+
+    path = tmp_path / "sweep.toml"
+    path.write_text(
+        'base = "gaussian-1d"\n[set]\n"experiment.generations" = 6\n"experiment.seeds" = 2\n'
+        '[grid]\n"regime.name" = ["replace", "mix"]\n'
+    )
+    sweep = read_sweep(path)
+    run_interrupted(sweep.runs[1].config, tmp_path / "out" / sweep.runs[1].name, 2)
+    view = SweepView(sweep, tmp_path / "out")
+    try:
+        view.ended(sweep.runs[0].name, "")
+        deadline = time.monotonic() + 10
+        while "generation" not in view.under_way.plain and time.monotonic() < deadline:
+            time.sleep(0.1)
+        generations = sweep.runs[0].config["experiment"]["generations"]
+        assert view.under_way.plain == f"  {sweep.runs[1].name}: generation 3 of {generations}"
+        assert view.bar.tasks[0].completed == generations + 3
+        assert view.bar.tasks[1].completed == 1
+    finally:
+        view.close()

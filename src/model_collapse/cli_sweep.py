@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from model_collapse.cli import TrackOption, app, bad_input_exits_2, say, tracking_uri
 from model_collapse.errors import UserInputError
+
+if TYPE_CHECKING:
+    from model_collapse.sweep import Sweep
 
 
 @app.command("sweep")
@@ -40,8 +45,14 @@ def sweep_command(
         uri = tracking_uri(track, out.name)
         if address is not None:  # before anything is written
             check_address(backend, address)
-    with bad_input_exits_2():  # an unreachable cluster
-        errors = run_sweep(sweep, out, jobs, say, backend, address, uri)
+    view = SweepView(sweep, out) if sys.stderr.isatty() else None
+    try:
+        with bad_input_exits_2():  # an unreachable cluster
+            tell, on_end = (view.line, view.ended) if view else (say, None)
+            errors = run_sweep(sweep, out, jobs, tell, backend, address, uri, on_end)
+    finally:
+        if view is not None:
+            view.close()
     failed = [name for name, error in errors.items() if error]
     say(
         f"sweep directory: {out}  ({len(errors) - len(failed)} done, {len(failed)} failed; "
@@ -49,6 +60,73 @@ def sweep_command(
     )
     if failed:
         raise typer.Exit(1)
+
+
+class SweepView:
+    """A sweep on a terminal: one bar of generations saved over all runs (and runs ended),
+    and under it each run under way with its generation. It reads the run directories'
+    state files twice a second, so it sees runs on any backend that writes --out. Off a
+    terminal the sweep prints a line per ended run instead."""
+
+    SHOWN = 8  # runs under way listed by name
+
+    def __init__(self, sweep: Sweep, out: Path) -> None:
+        from rich.console import Group
+        from rich.live import Live
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        from rich.text import Text
+
+        self.folders = {run.name: out / run.name for run in sweep.runs}
+        self.generations = {run.name: run.config["experiment"]["generations"] for run in sweep.runs}
+        self.finished: set[str] = set()
+        self.bar = Progress(
+            "[bold]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+        )
+        self.task = self.bar.add_task("generations", total=sum(self.generations.values()))
+        self.runs = self.bar.add_task("runs ended", total=len(self.folders))
+        self.under_way = Text()
+        self.live = Live(Group(self.bar, self.under_way), transient=True, refresh_per_second=4)
+        self.live.start()
+        self.stop = threading.Event()
+        self.poller = threading.Thread(target=self.poll, daemon=True)
+        self.poller.start()
+
+    def line(self, text: str) -> None:
+        self.live.console.print(text, markup=False, highlight=False)
+
+    def ended(self, name: str, error: str) -> None:
+        self.finished.add(name)
+
+    def poll(self) -> None:
+        from model_collapse.state import read_state
+
+        while not self.stop.wait(0.5):
+            saved, lines = 0, []
+            for name, folder in self.folders.items():
+                if name in self.finished:
+                    saved += self.generations[name]
+                    continue
+                try:
+                    state = read_state(folder) if folder.is_dir() else None
+                except (UserInputError, OSError):
+                    state = None  # being written this instant
+                done = 0 if state is None else state.completed + 1
+                saved += done
+                if 0 < done < self.generations[name]:
+                    lines.append(f"  {name}: generation {done} of {self.generations[name]}")
+            self.bar.update(self.task, completed=saved)
+            self.bar.update(self.runs, completed=len(self.finished))
+            more = (
+                f"\n  and {len(lines) - self.SHOWN} more under way"
+                if len(lines) > self.SHOWN
+                else ""
+            )
+            self.under_way.plain = "\n".join(lines[: self.SHOWN]) + more
+
+    def close(self) -> None:
+        self.stop.set()
+        self.poller.join()
+        self.live.stop()
 
 
 def check_backend(backend: str) -> None:

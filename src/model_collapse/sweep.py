@@ -27,6 +27,7 @@ import io
 import itertools
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,12 +177,13 @@ def run_sweep(
     backend: str = "local",
     address: str | None = None,
     track: str | None = None,
+    on_end: Callable[[str, str], None] | None = None,
 ) -> dict[str, str]:
     """Every run (a finished one is found finished, a partial one resumes) on a backend
     (:mod:`model_collapse.backends`: ``jobs`` local processes, or a Dask or Ray cluster,
     the one at ``address`` or a local one of ``jobs`` workers); then sweep.csv and the
-    aggregate. With ``track`` (an MLflow URI), each run is logged there too. Returns each
-    run's error ("" for done)."""
+    aggregate. With ``track`` (an MLflow URI), each run is logged there too; ``on_end``
+    is told of each run's end (name, error). Returns each run's error ("" for done)."""
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
     from model_collapse.backends import BACKENDS, Task
@@ -205,7 +207,10 @@ def run_sweep(
         run_all = BACKENDS[backend][0]
         for name, error in run_all(todo, jobs, address):
             errors[name] = error
-            tell(f"{name}: {'failed: ' + error if error else 'done'}")
+            count = f"({len(errors)} of {len(todo)})"
+            tell(f"{name}: {'failed: ' + error if error else 'done'} {count}")
+            if on_end is not None:
+                on_end(name, error)
         write_tables(sweep, out, errors)
     finally:
         lock.release()
