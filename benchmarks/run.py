@@ -358,15 +358,17 @@ def main() -> None:
     parser.add_argument(
         "--preset-seconds", type=float, default=None, help="lm-smollm2's time, measured apart"
     )
-    for part in ("detection", "images"):
+    for part in ("detection", "images", "sweeps"):
         parser.add_argument(
             f"--only-{part}", action="store_true", help=f"measure {part} only; replace its section"
         )
     args = parser.parse_args()
     from benchmarks.images import image_benchmark
+    from benchmarks.sweeps import sweep_benchmark
 
     parts = {"detection": lambda: detection_report(detector_benchmark(), watermark_benchmark())}
     parts["images"] = image_benchmark
+    parts["sweeps"] = sweep_benchmark
     for part, measure in parts.items():
         if getattr(args, f"only_{part}"):
             section = measure()
@@ -389,7 +391,7 @@ def main() -> None:
     smol = smollm2_benchmark()
     preset = time_preset("lm-smollm2") if args.preset else args.preset_seconds
     text = report(g, m, t, p, sizes) + smollm2_report(smol, preset) + "\n" + detection
-    text += "\n" + image_benchmark()
+    text += "\n" + image_benchmark() + "\n" + sweep_benchmark()
     print(text)
     if args.write:
         Path("docs/benchmarks.md").write_text(text)

@@ -130,3 +130,21 @@ def test_group_labels_say_the_plug_in_and_the_settings():
     assert (
         group_label({"regime.name": "mix", "regime.real_fraction": 0.1}) == "mix, real_fraction=0.1"
     )
+
+
+def test_runs_of_different_lengths_and_one_seed_are_read_without_false_claims(tmp_path):
+    """One seed has no interval: no 'falls', no 'do not overlap', no theory verdict; runs of
+    different lengths are each read at their own last generation."""
+    (tmp_path / "sweep.toml").write_text(
+        'base = "gaussian-1d"\n[grid]\n"experiment.generations" = [2, 3]\n'
+        '"experiment.seeds" = [1, 4]\n'
+    )
+    run_sweep(read_sweep(tmp_path / "sweep.toml"), tmp_path / "out", tell=lambda line: None)
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "1-4 seeds, 2-3 generations" in html
+    assert "by each run&#x27;s last generation" in html
+    assert "seeds=1 it ends at" in html and "at generation 1" in html
+    assert "do not overlap" not in html
+    assert "(no interval with 1 seed(s): no verdict)" in html

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -275,3 +276,27 @@ def test_the_terminal_view_shows_each_run_under_way_from_its_folder(tmp_path: Pa
         assert view.bar.tasks[1].completed == 1
     finally:
         view.close()
+
+
+def test_values_whose_names_collide_are_refused_not_merged(tmp_path: Path):
+    """Two data files whose names differ only where a folder name cannot (a space and an
+    underscore) are two runs that would share a folder: refused, not one run of them."""
+    values = np.random.default_rng(0).normal(size=400)
+    for name in ("a b.csv", "a_b.csv"):
+        np.savetxt(tmp_path / name, values, header="x", comments="")
+    path = _file(tmp_path, "")
+    path.write_text(
+        path.read_text().replace(
+            "[set]", '[set]\n"source.name" = "file"\n"family.name" = "gaussian"'
+        )
+        + f'[grid]\n"source.path" = ["{tmp_path}/a b.csv", "{tmp_path}/a_b.csv"]\n'
+    )
+    with pytest.raises(UserInputError, match="would share a folder"):
+        read_sweep(path)
+
+
+def test_a_sweep_that_varies_only_unused_keys_is_refused(tmp_path: Path):
+    path = _file(tmp_path, '[grid]\n"regime.real_fraction" = [0.1, 0.5]\n')
+    path.write_text(path.read_text().replace("[set]", '[set]\n"regime.name" = "replace"'))
+    with pytest.raises(UserInputError, match="is not used by the run's plug-ins"):
+        read_sweep(path)

@@ -137,3 +137,43 @@ def test_tracking_without_mlflow_names_the_extra(tmp_path: Path, monkeypatch):
     args = ["run", "gaussian-1d", *SMALL, "--track", "mlflow", "--out", str(tmp_path / "run")]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "pip install 'model-collapse[mlflow]'" in result.output
+
+
+def test_a_restarted_run_is_a_new_mlflow_run_with_its_own_params(tmp_path: Path):
+    store = tmp_path / "mlruns"
+    base = ["run", "gaussian-1d", "--track", f"mlflow:{store}", "--out", str(tmp_path / "r's")]
+    first = CliRunner().invoke(app, [*base, *SMALL, "--set", "sampling.n=20"])
+    assert first.exit_code == 0, first.output
+    again = ["--set", "experiment.generations=2", "--set", "sampling.n=50", "--restart"]
+    second = CliRunner().invoke(app, [*base, *again])
+    assert second.exit_code == 0, second.output
+    runs = sorted(_runs(store), key=lambda r: r.info.start_time)
+    assert [r.data.params["sampling.n"] for r in runs] == ["20", "50"]
+    assert [len(_history(store, r, "variance_ratio")) for r in runs] == [5, 2]
+
+
+def test_a_failed_run_is_marked_failed_in_mlflow(tmp_path: Path):
+    import model_collapse
+    from model_collapse.api import load_config
+    from model_collapse.tracking import MlflowTracker
+
+    store = tmp_path / "mlruns"
+    config = load_config("gaussian-1d", ["experiment.generations=5", "experiment.seeds=2"])
+
+    def fail(done: int) -> None:
+        if done == 1:
+            raise RuntimeError("a failure in generation 2")
+
+    with pytest.raises(RuntimeError):
+        model_collapse.run(
+            config, tmp_path / "run", on_generation=fail, observers=[MlflowTracker(store.as_uri())]
+        )
+    (run,) = _runs(store)
+    assert run.info.status == "FAILED"
+
+
+def test_an_mlflow_server_that_does_not_answer_is_named_in_one_line(tmp_path: Path):
+    args = ["run", "gaussian-1d", *SMALL, "--track", "mlflow:http://127.0.0.1:1"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "cannot reach the MLflow tracking server at 127.0.0.1:1" in result.output

@@ -233,22 +233,27 @@ def run(
     watching = [*observers, Callbacks(on_start, on_generation)]
     directory = Path(out) if out is not None else None
     plan = plan_run(load_config(config, overrides))  # all is checked before anything is written
-    with RunStore(directory, plan.saved, plan.columns, plan.inputs, restart) as store:
+    try:
+        with RunStore(directory, plan.saved, plan.columns, plan.inputs, restart) as store:
+            for observer in watching:
+                observer.start(plan, store.start, directory)
+            with progress.listening(functools.partial(tell, watching, "stage")):
+                run_generations(plan, store, watching)
+            result = Result(plan.saved, read_metrics(store.metrics_text()), directory)
+            if directory is not None:
+                try:
+                    write_figures(result)
+                except OSError as err:
+                    raise SaveError(
+                        f"cannot write the figures of {directory}: {err.strerror}; every "
+                        f"generation is saved: draw them later with `model-collapse plot "
+                        f"{directory}`"
+                    ) from None
         for observer in watching:
-            observer.start(plan, store.start, directory)
-        with progress.listening(functools.partial(tell, watching, "stage")):
-            run_generations(plan, store, watching)
-        result = Result(plan.saved, read_metrics(store.metrics_text()), directory)
-        if directory is not None:
-            try:
-                write_figures(result)
-            except OSError as err:
-                raise SaveError(
-                    f"cannot write the figures of {directory}: {err.strerror}; every generation "
-                    f"is saved: draw them later with `model-collapse plot {directory}`"
-                ) from None
-    for observer in watching:
-        observer.finish(result)
+            observer.finish(result)
+    except BaseException as err:  # told, then raised as it was
+        tell(watching, "stopped", err)
+        raise
     return result
 
 

@@ -61,37 +61,66 @@ def needs_gpu(config: dict[str, Any]) -> bool:
     return str(config.get("experiment", {}).get("device", "cpu")).startswith("cuda")
 
 
-def died(err: BaseException, tries: int) -> str:
-    return f"its worker died {tries} times, the last with {type(err).__name__}: {err}"
-
-
 def on_processes(todo: list[Task], jobs: int, address: str | None) -> Results:
-    """In this process (one job) or ``jobs`` spawned ones. A pool whose process died is
-    replaced and the runs it held are given to the new one (each at most RETRIES times)."""
+    """In this process (one job) or ``jobs`` spawned ones. When a process of the pool dies,
+    the pool breaks and every run it held fails with it: the runs that had started are
+    suspects and each is tried alone (at most RETRIES more times), so only a run that
+    kills its own process is recorded as failed; the others go to a new pool."""
     if jobs == 1:
         for task in todo:
             yield task.name, run_one(*task[1:])
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    while todo:
+        suspects, again = [], []
+        for task, outcome in pool_round(todo, jobs):
+            if outcome is STARTED:
+                suspects.append(task)
+            elif outcome is PENDING:
+                again.append(task)
+            else:
+                yield task.name, outcome
+        if again and not suspects:  # it broke before any run was seen to start
+            suspects, again = again, []
+        for task in suspects:
+            yield task.name, alone(task)
+        todo = again
+
+
+STARTED, PENDING = "(broken pool: started)", "(broken pool: pending)"
+
+
+def pool_round(todo: list[Task], jobs: int) -> Iterator[tuple[Task, str]]:
+    """Each task with its result, or STARTED / PENDING when the pool broke under it."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
-    tries = dict.fromkeys((task.name for task in todo), 0)
-    while todo:
-        again = []
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_one, *task[1:]): task for task in todo}
-            for future in as_completed(futures):
-                task = futures[future]
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, *task[1:]): task for task in todo}
+        started: set[Any] = set()
+        waiting = set(futures)
+        while waiting:
+            started |= {future for future in waiting if future.running()}
+            done, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
                 try:
-                    yield task.name, future.result()
-                except BrokenProcessPool as err:  # a process of the pool died
-                    tries[task.name] += 1
-                    if tries[task.name] > RETRIES:
-                        yield task.name, died(err, tries[task.name])
-                    else:
-                        again.append(task)
-        todo = again
+                    yield futures[future], future.result()
+                except BrokenProcessPool:
+                    yield futures[future], STARTED if future in started else PENDING
+
+
+def alone(task: Task) -> str:
+    """A suspect run in a pool of its own, at most RETRIES times."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    for _ in range(RETRIES):
+        for _, outcome in pool_round([task], 1):
+            if outcome not in (STARTED, PENDING):
+                return outcome
+    return (
+        f"{BrokenProcessPool.__name__}: its worker process died {RETRIES + 1} times "
+        "(killed, or out of memory?); the generations it saved are kept"
+    )
 
 
 def reach(address: str, what: str) -> None:
@@ -140,14 +169,17 @@ def on_dask(todo: list[Task], jobs: int, address: str | None) -> Results:
         cluster = None
         client = reach_scheduler(address)
     try:
+        workers = client.scheduler_info()["workers"].values()  # type: ignore[no-untyped-call]
+        gpus = any(worker.get("resources", {}).get("GPU") for worker in workers)
         futures = {
             # a key of its own: a shared scheduler must not hand back another sweep's task;
-            # a GPU run needs workers started with --resources GPU=1
+            # a GPU run asks for a worker started with --resources GPU=1 where there is one
+            # (asking where none is would wait for ever)
             task.name: client.submit(
                 run_one,
                 *task[1:],
                 key=f"run-{uuid.uuid4().hex}",
-                resources={"GPU": 1} if needs_gpu(task.config) else None,
+                resources={"GPU": 1} if gpus and needs_gpu(task.config) else None,
             )
             for task in todo
         }
@@ -171,17 +203,27 @@ def on_ray(todo: list[Task], jobs: int, address: str | None) -> Results:
 
     if address not in (None, "auto"):  # ray.init would wait minutes for a dead address
         reach(address, "Ray cluster")
-    ray.init(
-        address=address,
-        num_cpus=None if address else jobs,
-        include_dashboard=False,
-        logging_level=logging.ERROR,
-        log_to_driver=False,
-    )
+    try:  # "local": a new instance, even where RAY_ADDRESS names a cluster
+        ray.init(
+            address=address or "local",
+            num_cpus=None if address else jobs,
+            include_dashboard=False,
+            logging_level=logging.ERROR,
+            log_to_driver=False,
+        )
+    except (ConnectionError, ValueError, RuntimeError, TimeoutError) as err:
+        raise UserInputError(
+            f"cannot connect to the Ray cluster at {address or 'a local instance'} "
+            f"({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+        ) from None
     try:
         remote = ray.remote(max_retries=RETRIES)(run_one)
+        # a GPU only where the cluster has one: asking where none is would wait for ever
+        gpus = ray.cluster_resources().get("GPU", 0) > 0  # type: ignore[no-untyped-call]
         refs = {
-            task.name: remote.options(num_gpus=1 if needs_gpu(task.config) else 0).remote(*task[1:])
+            task.name: remote.options(num_gpus=1 if gpus and needs_gpu(task.config) else 0).remote(
+                *task[1:]
+            )
             for task in todo
         }
         for name, ref in refs.items():

@@ -42,7 +42,7 @@ def sweep_command(
         if jobs < 1:
             raise UserInputError(f"--jobs must be at least 1, got {jobs}")
         sweep = read_sweep(sweep_file)
-        uri = tracking_uri(track, out.name)
+        uri = tracking_uri(track, out.resolve().name)  # as each run names it
         if address is not None:  # before anything is written
             check_address(backend, address)
     view = SweepView(sweep, out) if sys.stderr.isatty() else None
@@ -79,6 +79,7 @@ class SweepView:
         self.folders = {run.name: out / run.name for run in sweep.runs}
         self.generations = {run.name: run.config["experiment"]["generations"] for run in sweep.runs}
         self.finished: set[str] = set()
+        self.count = 0  # runs ended, done or failed
         self.bar = Progress(
             "[bold]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
         )
@@ -95,7 +96,9 @@ class SweepView:
         self.live.console.print(text, markup=False, highlight=False)
 
     def ended(self, name: str, error: str) -> None:
-        self.finished.add(name)
+        self.count += 1
+        if not error:  # a failed run counts the generations it saved, read from its folder
+            self.finished.add(name)
 
     def poll(self) -> None:
         from model_collapse.state import read_state
@@ -115,7 +118,7 @@ class SweepView:
                 if 0 < done < self.generations[name]:
                     lines.append(f"  {name}: generation {done} of {self.generations[name]}")
             self.bar.update(self.task, completed=saved)
-            self.bar.update(self.runs, completed=len(self.finished))
+            self.bar.update(self.runs, completed=self.count)
             more = (
                 f"\n  and {len(lines) - self.SHOWN} more under way"
                 if len(lines) > self.SHOWN

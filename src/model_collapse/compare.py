@@ -49,7 +49,6 @@ def metric_columns(table: Any, keys: list[str]) -> list[str]:
 
 
 FIELDS = ("mean", "t_low", "t_high", "boot_low", "boot_high")
-CHUNK = 64  # generations bootstrapped at once (memory: RESAMPLES x seeds x CHUNK)
 
 
 def column_intervals(matrix: np.ndarray) -> dict[str, np.ndarray]:
@@ -77,6 +76,8 @@ def column_intervals(matrix: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _fill(out: dict[str, np.ndarray], where: np.ndarray, matrix: np.ndarray) -> None:
+    """Intervals of columns without NaN or infinities. With one seed there is no spread to
+    measure: the mean only, both intervals undefined (never a zero-width interval)."""
     from scipy import stats
 
     n = matrix.shape[0]
@@ -84,15 +85,18 @@ def _fill(out: dict[str, np.ndarray], where: np.ndarray, matrix: np.ndarray) -> 
         return
     out["n"][where] = n
     out["mean"][where] = mean = matrix.mean(axis=0)
-    if n > 1:
-        half = stats.t.ppf(0.5 + LEVEL / 2, n - 1) * matrix.std(axis=0, ddof=1) / np.sqrt(n)
-        out["t_low"][where], out["t_high"][where] = mean - half, mean + half
+    if n < 2:
+        return
+    half = stats.t.ppf(0.5 + LEVEL / 2, n - 1) * matrix.std(axis=0, ddof=1) / np.sqrt(n)
+    out["t_low"][where], out["t_high"][where] = mean - half, mean + half
+    # each resample as counts of the seeds drawn: its means are one matrix product, in
+    # memory resamples x (seeds + generations) rather than resamples x seeds x generations
     rows = np.random.default_rng(0).integers(0, n, size=(RESAMPLES, n))
-    for start in range(0, len(where), CHUNK):
-        means = matrix[rows, start : start + CHUNK].mean(axis=1)  # resamples x chunk
-        low, high = np.quantile(means, [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
-        out["boot_low"][where[start : start + CHUNK]] = low
-        out["boot_high"][where[start : start + CHUNK]] = high
+    flat = (rows + n * np.arange(RESAMPLES)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=RESAMPLES * n).reshape(RESAMPLES, n)
+    means = counts.astype(float) @ matrix / n
+    low, high = np.quantile(means, [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
+    out["boot_low"][where], out["boot_high"][where] = low, high
 
 
 def interval(values: np.ndarray) -> dict[str, float]:

@@ -39,6 +39,9 @@ class Observer:
     def finish(self, result: Result) -> None:
         """Every generation is saved and the figures drawn."""
 
+    def stopped(self, error: BaseException) -> None:
+        """The run stopped before its end (an error, Ctrl-C); what it saved is kept."""
+
 
 def tell(observers: Sequence[Observer], moment: str, *details: Any) -> None:
     """Tell every observer of one moment ("stage", "warning", ...) with its details."""

@@ -40,6 +40,9 @@ def overlap(a: Any, b: Any) -> bool:
 def movement(first: Any, last: Any) -> str:
     if not np.isfinite(last["mean"]):
         return "becomes"
+    bounds = [first["boot_low"], first["boot_high"], last["boot_low"], last["boot_high"]]
+    if not all(np.isfinite(bounds)):  # one seed, or an infinite value: no interval
+        return "ends at"
     if overlap(first, last):
         return "stays near"
     return "falls to" if last["mean"] < first["mean"] else "rises to"
@@ -47,32 +50,32 @@ def movement(first: Any, last: Any) -> str:
 
 def metric_sentences(intervals: Any, labels: dict[str, str], metric: str) -> list[str]:
     rows = intervals[intervals["metric"] == metric]
-    last_generation = int(rows["generation"].max())
     ends, starts = {}, {}
     for run, group in rows.groupby("run", sort=False):
-        starts[run] = group[group["generation"] == group["generation"].min()].iloc[0]
-        ends[run] = group[group["generation"] == last_generation].iloc[0]
+        starts[run], ends[run] = group.iloc[0], group.iloc[-1]  # in generation order
+    lasts = {int(end["generation"]) for end in ends.values()}
     ranked = sorted(ends, key=lambda r: -ends[r]["mean"] if np.isfinite(ends[r]["mean"]) else 0)
     first = starts[ranked[0]]
     whose = f" under {labels[ranked[0]]}" if len(ranked) > 1 else ""
+    at = "" if len(lasts) == 1 else " at generation {}"  # runs of different lengths
     parts = [
         f"under {labels[run]} it {movement(starts[run], ends[run])} "
-        f"{number(ends[run]['mean'])}{span(ends[run])}"
+        f"{number(ends[run]['mean'])}{span(ends[run])}{at.format(int(ends[run]['generation']))}"
         for run in ranked
     ]
+    by = f"by generation {lasts.pop()}" if len(lasts) == 1 else "by each run's last generation"
     text = (
-        f"{metric} starts at {number(first['mean'])}{span(first)}{whose} (generation 0); "
-        f"by generation {last_generation}, " + "; ".join(parts) + "."
+        f"{metric} starts at {number(first['mean'])}{span(first)}{whose} "
+        f"(generation {int(first['generation'])}); {by}, " + "; ".join(parts) + "."
     )
     sentences = [text]
-    if len(ranked) > 1:
-        top, bottom = ends[ranked[0]], ends[ranked[-1]]
-        if not overlap(top, bottom):
-            sentences.append(
-                f"At generation {last_generation} the 95% intervals of {labels[ranked[0]]} and "
-                f"{labels[ranked[-1]]} do not overlap: the difference in {metric} is not "
-                "seed noise."
-            )
+    top, bottom = ends[ranked[0]], ends[ranked[-1]]
+    if len(ranked) > 1 and not at and not overlap(top, bottom):
+        sentences.append(
+            f"At generation {int(top['generation'])} the 95% intervals of {labels[ranked[0]]} "
+            f"and {labels[ranked[-1]]} do not overlap: the difference in {metric} is not "
+            "seed noise."
+        )
     return sentences
 
 
@@ -86,12 +89,15 @@ def theory_sentence(run: Any, intervals: Any, metric: str) -> str | None:
     expected = lines[0]["y"][int(last["generation"])]
     if expected is None:
         return None
-    inside = last["t_low"] <= expected <= last["t_high"]
-    return (
+    said = (
         f"Theory expects a mean {metric} of {number(expected)} at generation "
-        f"{int(last['generation'])} for {run.label}; the seeds' mean is {number(last['mean'])} "
-        f"(95% t interval [{number(last['t_low'])}, {number(last['t_high'])}]), "
-        + ("which holds it." if inside else "which does not: look at the run's settings.")
+        f"{int(last['generation'])} for {run.label}; the seeds' mean is {number(last['mean'])}"
+    )
+    if not (np.isfinite(last["t_low"]) and np.isfinite(last["t_high"])):
+        return f"{said} (no interval with {int(last['n'])} seed(s): no verdict)."
+    inside = last["t_low"] <= expected <= last["t_high"]
+    return f"{said} (95% t interval [{number(last['t_low'])}, {number(last['t_high'])}]), " + (
+        "which holds it." if inside else "which does not: look at the run's settings."
     )
 
 

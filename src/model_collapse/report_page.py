@@ -71,12 +71,18 @@ def section(anchor: str, heading: str, inner: str) -> str:
 
 
 def subtitle(gathered: Gathered) -> str:
-    first = gathered.runs[0].metrics
-    seeds, generations = first["seed"].nunique(), int(first["generation"].max()) + 1
+    seeds = spread_of([r.metrics["seed"].nunique() for r in gathered.runs])
+    generations = spread_of([int(r.metrics["generation"].max()) + 1 for r in gathered.runs])
     runs = len(gathered.runs) + len(gathered.failed)
     varied = f", varying {', '.join(gathered.keys)}" if gathered.keys else ""
     where = f"Folder: {gathered.directory}"
     return f"{runs} run(s){varied}; {seeds} seeds, {generations} generations. {where}"
+
+
+def spread_of(values: list[int]) -> str:
+    """One number, or the range where the runs differ ("2-30")."""
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low}-{high}"
 
 
 def reading_list(gathered: Gathered) -> str:

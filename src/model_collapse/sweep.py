@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -137,8 +138,14 @@ def read_sweep(path: Path) -> Sweep:
         except UserInputError as err:
             raise UserInputError(f"{where}: {err}") from None
         used = used_keys(varied, config)  # real_fraction under replace: the same run again
-        runs.setdefault(run_name(used), SweepRun(run_name(used), used, overrides, config))
-    check_names(list(runs), where)
+        if not used:
+            raise UserInputError(
+                f"{where}: {', '.join(varied)} is not used by the run's plug-ins, so its "
+                "settings would all be the same run; vary a key they use"
+            )
+        same = json.dumps(config, sort_keys=True, default=str)  # one config, one run
+        runs.setdefault(same, SweepRun(run_name(used), used, overrides, config))
+    check_names([run.name for run in runs.values()], where)
     return Sweep(base, list(runs.values()), list(settings[0]), len(settings) - len(runs))
 
 

@@ -12,6 +12,7 @@ its global "active run", so runs in one process never mix. mlflow is imported on
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import warnings
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.errors import SaveError, UserInputError
 from model_collapse.observers import Observer
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from model_collapse.loop import Plan
 
 DIRECTORY_TAG = "model_collapse.directory"
+KEY_TAG = "model_collapse.directory_sha256"  # searched for: a path may hold any character
 PARAM_CHARS = 6000  # MLflow's limit on a param's value
 
 
@@ -65,6 +67,9 @@ def quiet() -> Iterator[None]:
 def client(uri: str) -> Any:
     if uri.startswith("file:"):  # newer MLflow opens a file store only when asked to
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    # a server that stops answering fails a request in bounded time, not after hours
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     from mlflow.tracking import MlflowClient
 
@@ -72,7 +77,16 @@ def client(uri: str) -> Any:
 
 
 def check_store(uri: str, experiment: str) -> None:
-    """Open the store and its experiment before a run starts; refuse in one line if not."""
+    """Open the store and its experiment before a run starts; refuse in one line if not
+    (a server where nothing answers: within 30 s)."""
+    if uri.startswith(("http:", "https:")):
+        from model_collapse.backends import reach
+
+        port = uri.split("://", 1)[1].split("/", 1)[0]
+        reach(
+            port if ":" in port else f"{port}:{443 if uri.startswith('https') else 80}",
+            "MLflow tracking server",
+        )
     try:
         with quiet():
             experiment_id(client(uri), experiment)
@@ -117,23 +131,48 @@ class MlflowTracker(Observer):
         from model_collapse.config import config_to_dict
 
         where = str(directory.resolve()) if directory is not None else ""
-        with quiet():
+        key = hashlib.sha256(where.encode()).hexdigest()
+        params = flat_params(config_to_dict(plan.saved))
+        with self.guard():
             self.mlflow = client(self.uri)
             experiment = experiment_id(self.mlflow, self.experiment)
             found = self.mlflow.search_runs(
-                [experiment], filter_string=f"tags.`{DIRECTORY_TAG}` = '{where}'"
+                [experiment],
+                filter_string=f"tags.`{KEY_TAG}` = '{key}'",
+                max_results=1,
+                order_by=["attributes.start_time DESC"],
             )
-            if directory is not None and found:
-                self.run_id = found[0].info.run_id
+            previous = found[0] if directory is not None and found else None
+            if previous is not None and first > 0 and previous.data.params == params:
+                self.run_id = previous.info.run_id  # the same run, resumed
                 logged = self.logged_steps()
-            else:
-                tags = {DIRECTORY_TAG: where, **self.tags}
+            else:  # new, or started over (--restart): the old MLflow run is not continued
+                if previous is not None and previous.info.status == "RUNNING":
+                    self.mlflow.set_terminated(previous.info.run_id, "KILLED")
+                tags = {DIRECTORY_TAG: where, KEY_TAG: key, **self.tags}
                 name = directory.name if directory is not None else "in memory"
                 run = self.mlflow.create_run(experiment, run_name=name, tags=tags)
                 self.run_id, logged = run.info.run_id, set()
-                self.log_params(config_to_dict(plan.saved))
+                self.log_params(params)
             if directory is not None and first > 0:
                 self.backfill(directory, first, logged)
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """MLflow failing mid-run stops the run in one line: its directory keeps every
+        generation, and a resume logs what MLflow missed."""
+        try:
+            with quiet():
+                yield
+        except Exception as err:
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SaveError(f"cannot log to MLflow at {self.uri} ({first})") from None
+
+    def stopped(self, error: BaseException) -> None:
+        if self.run_id is not None:
+            with contextlib.suppress(Exception), quiet():
+                status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+                self.mlflow.set_terminated(self.run_id, status)
 
     def logged_steps(self) -> set[int]:
         metrics = self.mlflow.get_run(self.run_id).data.metrics
@@ -142,10 +181,10 @@ class MlflowTracker(Observer):
         history = self.mlflow.get_metric_history(self.run_id, next(iter(metrics)))
         return {int(m.step) for m in history}
 
-    def log_params(self, config: Mapping[str, Any]) -> None:
+    def log_params(self, flat: Mapping[str, str]) -> None:
         from mlflow.entities import Param
 
-        params = [Param(k, v) for k, v in flat_params(config).items()]  # type: ignore[no-untyped-call]
+        params = [Param(k, v) for k, v in flat.items()]  # type: ignore[no-untyped-call]
         for start in range(0, len(params), 100):  # MLflow's batch limit
             self.mlflow.log_batch(self.run_id, params=params[start : start + 100])
 
@@ -157,7 +196,7 @@ class MlflowTracker(Observer):
             Metric(name, value, stamp, generation)
             for name, value in generation_metrics(values).items()
         ]
-        with quiet():
+        with self.guard():
             for start in range(0, len(metrics), 1000):
                 self.mlflow.log_batch(self.run_id, metrics=metrics[start : start + 1000])
 
@@ -175,7 +214,7 @@ class MlflowTracker(Observer):
         self.log_generation(generation, values)
 
     def finish(self, result: Result) -> None:
-        with quiet():
+        with self.guard():
             if result.directory is not None:
                 folder = result.directory
                 for name in ("config.toml", "metrics.csv", "collapse.csv"):

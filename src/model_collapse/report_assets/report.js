@@ -20,6 +20,7 @@
   function fmt(v) { return v === null || v === undefined ? "n/a" : Number(v).toPrecision(4); }
 
   function ticks(low, high, count) {
+    if (!(high > low)) return [low];  // one generation: one tick
     const step0 = (high - low) / count;
     const power = Math.pow(10, Math.floor(Math.log10(step0)));
     const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= step0) || step0;
@@ -28,10 +29,18 @@
     return out;
   }
 
-  function extent(values) {
-    const finite = values.filter((v) => v !== null && Number.isFinite(v));
-    if (!finite.length) return [0, 1];
-    let low = Math.min(...finite), high = Math.max(...finite);
+  function extent(arrays, padded = true) {
+    // loops, not Math.min(...values): a long sweep has more values than a call takes
+    let low = Infinity, high = -Infinity;
+    for (const values of arrays) {
+      for (const v of values) {
+        if (v === null || !Number.isFinite(v)) continue;
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+    }
+    if (low > high) return [0, 1];
+    if (!padded) return [low, high];
     if (low === high) { low -= Math.abs(low) * 0.1 || 1; high += Math.abs(high) * 0.1 || 1; }
     const pad = (high - low) * 0.05;
     return [low - pad, high + pad];
@@ -80,11 +89,11 @@
     const theory = data.theory[metric] || {};
     const all = [], xsAll = [];
     for (const c of Object.values(curves)) {
-      all.push(...c.mean, ...c.boot[0], ...c.boot[1], ...c.t[0], ...c.t[1]);
-      xsAll.push(...c.x);
+      all.push(c.mean, c.boot[0], c.boot[1], c.t[0], c.t[1]);
+      xsAll.push(c.x);
     }
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" }, holder);
-    const ys = extent(all), xs = [Math.min(...xsAll), Math.max(...xsAll)];
+    const ys = extent(all), xs = extent(xsAll, false);
     const { sx, sy } = frame(svg, xs, ys, "generation");
     const clip = (v) => (v === null ? null : Math.min(Math.max(v, ys[0]), ys[1]));
     data.groups.forEach((group, i) => {
@@ -142,8 +151,7 @@
 
   function spreadChart(holder) {
     const spread = data.spread;
-    const pooled = Object.values(spread.values).flat().filter((v) => v !== null);
-    const xs = extent(pooled), bins = 20, width = (xs[1] - xs[0]) / bins;
+    const xs = extent(Object.values(spread.values)), bins = 20, width = (xs[1] - xs[0]) / bins;
     const counts = {};
     let most = 1;
     for (const [name, values] of Object.entries(spread.values)) {
@@ -152,7 +160,7 @@
         if (v === null) continue;
         counts[name][Math.min(bins - 1, Math.floor((v - xs[0]) / width))] += 1;
       }
-      most = Math.max(most, ...counts[name]);
+      for (const count of counts[name]) most = Math.max(most, count);
     }
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" }, holder);
     const { sx, sy } = frame(svg, xs, [0, most * 1.05], `${spread.metric} at generation ${spread.generation}`);
