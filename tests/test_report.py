@@ -57,6 +57,14 @@ def test_a_sweep_report_reads_its_numbers_in_plain_words(sweep_dir: Path):
     replace = last[last["regime.name"] == "replace"].iloc[0]
     assert f"under replace it falls to {replace['mean']:.3g}" in html
     assert "Theory expects a mean variance_ratio of" in html  # the replace run's closed form
+    # the difference the reading states is the one compare marks (Welch, Holm)
+    from model_collapse.compare import compare, read_aggregate
+
+    table, keys = read_aggregate(sweep_dir)
+    rows, _, _ = compare(table, "variance_ratio", None, keys)
+    marked = rows[1]["differs"]
+    said = "&quot;replace&quot; differ clearly from &quot;mix, real_fraction=0.5&quot;" in html
+    assert marked and said
     assert data["theory"]["variance_ratio"]["regime.name=replace"]
 
 
@@ -133,8 +141,9 @@ def test_group_labels_say_the_plug_in_and_the_settings():
 
 
 def test_runs_of_different_lengths_and_one_seed_are_read_without_false_claims(tmp_path):
-    """One seed has no interval: no 'falls', no 'do not overlap', no theory verdict; runs of
-    different lengths are each read at their own last generation."""
+    """One seed has no interval and no test: it 'ends at', never 'falls'; runs of different
+    lengths are each read at their own last generation, and not ranked against each other;
+    the closed form is judged by its own band for the mean of that many seeds."""
     (tmp_path / "sweep.toml").write_text(
         'base = "gaussian-1d"\n[grid]\n"experiment.generations" = [2, 3]\n'
         '"experiment.seeds" = [1, 4]\n'
@@ -144,7 +153,27 @@ def test_runs_of_different_lengths_and_one_seed_are_read_without_false_claims(tm
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "report.html").read_text()
     assert "1-4 seeds, 2-3 generations" in html
-    assert "by each run&#x27;s last generation" in html
-    assert "seeds=1 it ends at" in html and "at generation 1" in html
-    assert "do not overlap" not in html
-    assert "(no interval with 1 seed(s): no verdict)" in html
+    reading = html[html.index('id="reading"') : html.index('id="curves"')]
+    assert "under generations=3, seeds=1 it ends at" in reading
+    assert "at generation 1 from" in reading and "at generation 2 from" in reading
+    assert "seeds=1 it falls" not in reading and "seeds=1 it rises" not in reading
+    assert "differ" not in reading
+    assert "the mean of its 1 seeds is" in reading and "95% band for such a mean" in reading
+
+
+def test_an_unfinished_sweep_is_reported_with_its_runs_to_do(tmp_path: Path):
+    """sweep.csv is written as runs end: a sweep stopped midway reads as one, with the
+    runs still to do named, and compare says it has not finished."""
+    from model_collapse.sweep import write_states
+
+    (tmp_path / "sweep.toml").write_text(SWEEP)
+    sweep = read_sweep(tmp_path / "sweep.toml")
+    run_sweep(sweep, tmp_path / "out", tell=lambda line: None)
+    write_states(sweep, tmp_path / "out", {sweep.runs[0].name: ""})  # as if stopped there
+    (tmp_path / "out" / "aggregate.csv").unlink()
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "1 runs are not shown: mix, real_fraction=0.5 (to do)." in html
+    compared = CliRunner().invoke(app, ["compare", str(tmp_path / "out")])
+    assert compared.exit_code == 2 and "has not finished" in compared.output

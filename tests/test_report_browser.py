@@ -145,6 +145,11 @@ def test_a_group_toggle_hides_it_in_every_chart_and_hover_shows_values(browser, 
     tip = page.locator("figure.chart .tip").nth(1)
     assert tip.is_visible()
     assert "generation" in tip.inner_text() and "replace:" in tip.inner_text()
+    page.locator('#groups input[data-group="0"]').uncheck()
+    page.locator("#log").check()  # redrawn on a log scale, the hidden group stays hidden
+    chart = page.locator("figure.chart svg").nth(1)
+    assert inked(chart.screenshot()) > 0.02 and chart.screenshot() != before
+    assert not page.locator('g[data-group="0"]').first.is_visible()
     assert problems == []
     page.close()
 

@@ -105,7 +105,7 @@ def test_a_failed_run_is_recorded_the_others_finish_and_a_second_pass_keeps_them
     errors = run_sweep(sweep, tmp_path / "out", tell=said.append)
     assert errors["sampling.n=50"] == "" and "needs at least 3 samples" in errors["sampling.n=2"]
     states = (tmp_path / "out/sweep.csv").read_text()
-    assert "sampling.n=2,2,failed,\"UserInputError: family 'gmm' needs at least 3" in states
+    assert "sampling.n=2,2,failed,\"family 'gmm' needs at least 3" in states
     assert (tmp_path / "out/aggregate.csv").read_text().count("sampling.n=50") == 4
     metrics = (tmp_path / "out/sampling.n=50/metrics.csv").read_bytes()
     again = run_sweep(sweep, tmp_path / "out", tell=said.append)
@@ -122,7 +122,9 @@ def test_a_changed_sweep_never_passes_old_numbers_off_as_new(tmp_path: Path):
         path.read_text().replace('"experiment.generations" = 3', '"experiment.generations" = 4')
     )
     errors = run_sweep(read_sweep(path), tmp_path / "out", tell=lambda line: None)
-    assert "holds a different run" in errors["regime.name=mix"]
+    error = errors["regime.name=mix"]
+    assert "holds a run of another config (experiment.generations = 3 there)" in error
+    assert "give the sweep another --out, or remove that folder" in error
     assert not (tmp_path / "out/aggregate.csv").exists()
 
 
@@ -217,7 +219,7 @@ def test_two_sweeps_on_one_folder_at_once_are_refused_in_one_line(tmp_path: Path
     finally:
         held.release()
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
-    assert "is in use by another run" in result.output
+    assert "is in use by another sweep" in result.output
     assert not (tmp_path / "out/sweep.csv").exists()
     again = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
     assert again.exit_code == 0, again.output

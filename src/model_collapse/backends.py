@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from model_collapse.errors import UserInputError
+from model_collapse.errors import DifferentRunError, UserInputError
 
 RETRIES = 3  # more tries for a run whose worker died; a run that kills its worker stops
 REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
@@ -51,6 +51,13 @@ def run_one(config: dict[str, Any], directory: str, track: str | None = None) ->
         observers.append(MlflowTracker(track, experiment=Path(directory).parent.name))
     try:
         model_collapse.run(config, directory, observers=observers)
+    except DifferentRunError as err:  # in a sweep's own terms: there is no --restart here
+        return (
+            f"{directory} holds a run of another config ({err.difference} there): the sweep "
+            "file changed; give the sweep another --out, or remove that folder"
+        )
+    except UserInputError as err:
+        return str(err).splitlines()[0]
     except Exception as err:  # one failed run is recorded; the others go on
         return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
     return ""

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 @app.command("sweep")
 def sweep_command(
-    sweep_file: Annotated[Path, typer.Argument(help="A sweep file (TOML): base, [set], [grid].")],
+    sweep_file: Annotated[
+        Path, typer.Argument(help="A sweep file (TOML): base, and set, grid, zip tables.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The sweep's directory.")],
     backend: Annotated[
         str, typer.Option("--backend", help="Where runs go: local, dask or ray.")
@@ -32,9 +34,11 @@ def sweep_command(
     ] = 1,
     track: TrackOption = None,
 ) -> None:
-    """Run every combination of a sweep file, each an ordinary run directory in OUT; then
-    OUT/sweep.csv (each run's state) and OUT/aggregate.csv and .parquet (every finished
-    run's metrics, the varied keys as columns). Again: resumes what is unfinished."""
+    """Run every combination of a sweep file, each an ordinary run directory in OUT.
+
+    OUT/sweep.csv holds each run's state, OUT/aggregate.csv and .parquet every finished
+    run's metrics (the varied keys as columns), OUT/intervals.csv their means and 95%
+    intervals per generation. Run it again to resume what is unfinished."""
     from model_collapse.sweep import read_sweep, run_sweep
 
     with bad_input_exits_2():
@@ -54,9 +58,9 @@ def sweep_command(
         if view is not None:
             view.close()
     failed = [name for name, error in errors.items() if error]
-    say(
+    typer.echo(  # on stdout, as run's last line: what a script reads
         f"sweep directory: {out}  ({len(errors) - len(failed)} done, {len(failed)} failed; "
-        "sweep.csv, aggregate.csv)"
+        "sweep.csv, aggregate.csv, intervals.csv; model-collapse report for report.html)"
     )
     if failed:
         raise typer.Exit(1)
@@ -183,16 +187,26 @@ def compare_command(
     with bad_input_exits_2():
         table, keys = read_aggregate(directory)
         rows, metric, at = compare(table, metric, at, keys)
-    shown = Table(title=f"{metric} at generation {at}: mean over seeds, 95% intervals")
+    shown = Table(
+        title=f"{metric} at generation {at}: mean over seeds (highest first), 95% intervals",
+        caption="vs top: Welch's p against the first row, uncorrected; "
+        "* = differs after Holm's correction over the rows, at 5%",
+    )
     for column in ("run", "mean", "t interval", "bootstrap interval", "vs top"):
         shown.add_column(column, justify="left" if column == "run" else "right")
     for row in rows:
+        if row is rows[0]:
+            versus = "(top)"
+        elif row["p"] != row["p"]:  # NaN: infinite values, or no spread on either side
+            versus = "no p-value"
+        else:
+            versus = f"{'* ' if row['differs'] else ''}p = {row['p']:.2g}"
         shown.add_row(
             row["run"],
             f"{row['mean']:.4g}",
             f"[{row['t_low']:.4g}, {row['t_high']:.4g}]",
             f"[{row['boot_low']:.4g}, {row['boot_high']:.4g}]",
-            "" if row is rows[0] else f"{'* ' if row['differs'] else ''}p = {row['p']:.2g}",
+            versus,
         )
     Console(width=160).print(shown)
 

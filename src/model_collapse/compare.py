@@ -29,6 +29,11 @@ def read_aggregate(directory: Path) -> tuple[Any, list[str]]:
     import pandas as pd
 
     path = directory / "aggregate.csv"
+    if not path.is_file() and (directory / "sweep.csv").is_file():
+        raise UserInputError(
+            f"the sweep in {directory} has not finished (no aggregate.csv yet; sweep.csv says "
+            "which runs are done); run the sweep again to finish it"
+        )
     if not path.is_file():
         raise UserInputError(
             f"{directory} holds no aggregate.csv: compare reads a sweep's directory "

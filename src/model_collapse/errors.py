@@ -8,6 +8,15 @@ class UserInputError(ValueError):
     """
 
 
+class DifferentRunError(UserInputError):
+    """A run directory holds another config's run: refused, so old numbers never pass as
+    new. ``difference`` names what differs, for a sweep to say it in its own terms."""
+
+    def __init__(self, message: str, difference: str) -> None:
+        super().__init__(message)
+        self.difference = difference
+
+
 class SaveError(OSError):
     """The system failed the run: a full disk, a directory that became unwritable.
 

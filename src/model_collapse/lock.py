@@ -23,8 +23,9 @@ LOCK = ".lock"
 class RunLock:
     """An exclusive lock on a run directory (which must exist)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, what: str = "run") -> None:
         self.directory = directory
+        self.what = what  # "run", or "sweep" for a sweep's folder
         self.fd: int | None = None
 
     def acquire(self) -> None:
@@ -42,7 +43,7 @@ class RunLock:
             holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip()
             os.close(fd)
             raise UserInputError(
-                f"--out {self.directory} is in use by another run "
+                f"--out {self.directory} is in use by another {self.what} "
                 f"({holder or 'starting up'}); wait for it to finish, or choose another --out"
             ) from None
         except OSError as err:

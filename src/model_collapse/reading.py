@@ -1,10 +1,13 @@
 """A short reading of a report's numbers in plain words, generated from them.
 
-For each of the first metrics: where it starts, where each group ends (mean over seeds
-and 95% bootstrap interval at the last generation), whether that is a fall, a rise or no
-clear change (the intervals at generation 0 and at the end overlap or not), which groups
-differ at the end, and how the closed form compares where one holds; then how many seeds
-collapsed. Every sentence names its numbers, so a reader can check it against the curves.
+For each of the first metrics: where each group starts and ends (mean over seeds, with
+the 95% bootstrap interval at the end), and whether that is a fall, a rise or no clear
+change: a paired t test over seeds of last minus first value (each seed is one chain), at
+5%. Then which groups differ from the top one at the end, by the very test ``compare``
+prints (Welch, Holm-corrected), how the closed form compares where one holds (against its
+own 95% band for the mean of that many seeds), and how many seeds collapsed. Every
+sentence names its numbers, so a reader can check it against the curves; where the seeds
+cannot support a claim (one seed, infinite values), none is made.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import numpy as np
 
 METRICS_READ = 3  # the first metrics of a run are the ones its preset puts first
+ALPHA = 0.05
 
 
 def number(value: float) -> str:
@@ -29,76 +33,104 @@ def span(row: Any) -> str:
     return f" [{number(low)}, {number(high)}]"
 
 
-def overlap(a: Any, b: Any) -> bool:
-    """Two rows' bootstrap intervals overlap (or one is undefined: no claim is made)."""
-    values = [a["boot_low"], a["boot_high"], b["boot_low"], b["boot_high"]]
-    if not all(np.isfinite(values)):
-        return True
-    return bool(a["boot_low"] <= b["boot_high"] and b["boot_low"] <= a["boot_high"])
+def change(metrics: Any, metric: str, first: int, last: int) -> str:
+    """'falls to', 'rises to' or 'ends at' (no clear change) for one run, from the paired
+    differences of its seeds between two generations."""
+    from scipy import stats
 
-
-def movement(first: Any, last: Any) -> str:
-    if not np.isfinite(last["mean"]):
-        return "becomes"
-    bounds = [first["boot_low"], first["boot_high"], last["boot_low"], last["boot_high"]]
-    if not all(np.isfinite(bounds)):  # one seed, or an infinite value: no interval
+    at = metrics.set_index(["generation", "seed"])[metric]
+    diff = (at.loc[last] - at.loc[first]).to_numpy(dtype=float)
+    diff = diff[~np.isnan(diff)]
+    if len(diff) < 2 or not np.isfinite(diff).all():
+        return "ends at"  # one seed, or an infinite value: no test
+    # every seed moved by the same amount: clear unless that amount is zero
+    steady = diff.std() == 0
+    if (diff.mean() == 0) if steady else stats.ttest_1samp(diff, 0.0).pvalue >= ALPHA:
         return "ends at"
-    if overlap(first, last):
-        return "stays near"
-    return "falls to" if last["mean"] < first["mean"] else "rises to"
+    return "falls to" if diff.mean() < 0 else "rises to"
 
 
-def metric_sentences(intervals: Any, labels: dict[str, str], metric: str) -> list[str]:
-    rows = intervals[intervals["metric"] == metric]
+def metric_sentences(gathered: Any, metric: str) -> list[str]:
+    rows = gathered.intervals[
+        (gathered.intervals["metric"] == metric) & (gathered.intervals["n"] > 0)
+    ]  # a run that did not compute the metric is not read
+    runs = {run.name: run for run in gathered.runs}
     ends, starts = {}, {}
-    for run, group in rows.groupby("run", sort=False):
-        starts[run], ends[run] = group.iloc[0], group.iloc[-1]  # in generation order
-    lasts = {int(end["generation"]) for end in ends.values()}
+    for name, group in rows.groupby("run", sort=False):
+        starts[name], ends[name] = group.iloc[0], group.iloc[-1]  # in generation order
+    if not ends:
+        return []
     ranked = sorted(ends, key=lambda r: -ends[r]["mean"] if np.isfinite(ends[r]["mean"]) else 0)
-    first = starts[ranked[0]]
-    whose = f" under {labels[ranked[0]]}" if len(ranked) > 1 else ""
-    at = "" if len(lasts) == 1 else " at generation {}"  # runs of different lengths
-    parts = [
-        f"under {labels[run]} it {movement(starts[run], ends[run])} "
-        f"{number(ends[run]['mean'])}{span(ends[run])}{at.format(int(ends[run]['generation']))}"
-        for run in ranked
-    ]
-    by = f"by generation {lasts.pop()}" if len(lasts) == 1 else "by each run's last generation"
-    text = (
-        f"{metric} starts at {number(first['mean'])}{span(first)}{whose} "
-        f"(generation {int(first['generation'])}); {by}, " + "; ".join(parts) + "."
-    )
-    sentences = [text]
-    top, bottom = ends[ranked[0]], ends[ranked[-1]]
-    if len(ranked) > 1 and not at and not overlap(top, bottom):
-        sentences.append(
-            f"At generation {int(top['generation'])} the 95% intervals of {labels[ranked[0]]} "
-            f"and {labels[ranked[-1]]} do not overlap: the difference in {metric} is not "
-            "seed noise."
+    shared = len({(s["generation"], s["mean"]) for s in starts.values()}) == 1
+    parts = []
+    for name in ranked:
+        end, start = ends[name], starts[name]
+        verb = change(runs[name].metrics, metric, int(start["generation"]), int(end["generation"]))
+        origin = "" if shared else f" from {number(start['mean'])}"
+        parts.append(
+            f"under {runs[name].label} it {verb} {number(end['mean'])}{span(end)}"
+            f" at generation {int(end['generation'])}{origin}"
         )
-    return sentences
+    first = starts[ranked[0]]
+    lead = (
+        f"{metric} starts at {number(first['mean'])}{span(first)} "
+        f"(generation {int(first['generation'])}{', every run' if len(ranked) > 1 else ''}); "
+        if shared
+        else f"{metric}: "
+    )
+    sentences = [lead + "; ".join(parts) + "."]
+    differ = difference_sentence(gathered, metric, ranked, ends)
+    return sentences + ([differ] if differ else [])
+
+
+def difference_sentence(gathered: Any, metric: str, ranked: list[str], ends: Any) -> str | None:
+    """Which runs differ from the top one at the last generation, as compare marks them."""
+    from model_collapse.compare import compare
+
+    lasts = {int(end["generation"]) for end in ends.values()}
+    if len(ranked) < 2 or len(lasts) != 1:
+        return None
+    table = gathered.table[gathered.table["run"].isin(ranked)]
+    rows, _, at = compare(table, metric, lasts.pop(), [])
+    labels = {run.name: f'"{run.label}"' for run in gathered.runs}  # labels hold commas
+    differ = [labels[row["run"]] for row in rows[1:] if row["differs"]]
+    same = [labels[row["run"]] for row in rows[1:] if not row["differs"]]
+    top = labels[rows[0]["run"]]
+    if not differ:
+        return (
+            f"At generation {at} no run's {metric} differs clearly from {top}'s "
+            "(Welch's t test, Holm-corrected, 5%)."
+        )
+    text = f"At generation {at}, {', '.join(differ)} differ clearly from {top} in {metric}"
+    text += f"; {', '.join(same)} do not" if same else ""
+    return text + " (Welch's t test, Holm-corrected, 5%; as `model-collapse compare` marks)."
 
 
 def theory_sentence(run: Any, intervals: Any, metric: str) -> str | None:
-    """Where a closed form's mean is drawn: the simulation's last mean against it."""
-    lines = [s for s in run.theory.get(metric, []) if s["label"] == "theory: mean"]
+    """The seeds' last mean against the closed form's mean and its 95% band for the mean
+    of that many seeds (the theory's own spread, not a t interval that assumes symmetry)."""
+    series = run.theory.get(metric, [])
+    means = [s for s in series if s["label"] == "theory: mean"]
+    bands = [s for s in series if s["kind"] == "band" and "band of the mean" in s["label"]]
     rows = intervals[(intervals["run"] == run.name) & (intervals["metric"] == metric)]
-    if not lines or rows.empty:
+    if not means or rows.empty:
         return None
     last = rows.iloc[-1]
-    expected = lines[0]["y"][int(last["generation"])]
+    g = int(last["generation"])
+    expected = means[0]["y"][g]
     if expected is None:
         return None
     said = (
-        f"Theory expects a mean {metric} of {number(expected)} at generation "
-        f"{int(last['generation'])} for {run.label}; the seeds' mean is {number(last['mean'])}"
+        f"Theory expects a mean {metric} of {number(expected)} at generation {g} for "
+        f"{run.label}; the mean of its {int(last['n'])} seeds is {number(last['mean'])}"
     )
-    if not (np.isfinite(last["t_low"]) and np.isfinite(last["t_high"])):
-        return f"{said} (no interval with {int(last['n'])} seed(s): no verdict)."
-    inside = last["t_low"] <= expected <= last["t_high"]
-    return f"{said} (95% t interval [{number(last['t_low'])}, {number(last['t_high'])}]), " + (
-        "which holds it." if inside else "which does not: look at the run's settings."
-    )
+    low = bands[0]["low"][g] if bands else None
+    high = bands[0]["high"][g] if bands else None
+    if low is None or high is None or not np.isfinite(last["mean"]):
+        return said + "."
+    inside = low <= last["mean"] <= high
+    where = "inside" if inside else "outside (by chance about 1 time in 20)"
+    return f"{said}, {where} the theory's 95% band for such a mean [{number(low)}, {number(high)}]."
 
 
 def collapse_sentence(run: Any) -> str | None:
@@ -108,24 +140,27 @@ def collapse_sentence(run: Any) -> str | None:
     if not len(at):
         return None
     return (
-        f"Under {run.label}, the model collapsed in "
-        f"{len(at)} of {len(run.collapse)} seeds, first at generation {int(at.min())}."
+        f"Under {run.label}, the model collapsed in {len(at)} of {len(run.collapse)} seeds, "
+        f"first at generation {int(at.min())}."
     )
 
 
 def reading(gathered: Any) -> list[str]:
     """The sentences of the report's reading, in order."""
-    labels = {run.name: run.label for run in gathered.runs}
     intervals = gathered.intervals
+    metrics = list(dict.fromkeys(intervals["metric"]))
     sentences = []
-    for metric in list(dict.fromkeys(intervals["metric"]))[:METRICS_READ]:
-        sentences += metric_sentences(intervals, labels, metric)
+    for metric in metrics[:METRICS_READ]:
+        sentences += metric_sentences(gathered, metric)
         for run in gathered.runs:
             line = theory_sentence(run, intervals, metric)
             if line:
                 sentences.append(line)
+    if len(metrics) > METRICS_READ:
+        rest = ", ".join(metrics[METRICS_READ:])
+        sentences.append(f"The charts below show the other metrics too: {rest}.")
     sentences += [line for run in gathered.runs if (line := collapse_sentence(run))]
     if gathered.failed:
-        names = ", ".join(run.label for run in gathered.failed)
-        sentences.append(f"{len(gathered.failed)} runs failed and are not shown: {names}.")
+        names = ", ".join(f"{run.label} ({run.status})" for run in gathered.failed)
+        sentences.append(f"{len(gathered.failed)} runs are not shown: {names}.")
     return sentences

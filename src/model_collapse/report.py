@@ -45,6 +45,7 @@ class Gathered:
     keys: list[str]  # a sweep's varied keys
     runs: list[RunPart]  # finished runs first, in the directory's order
     intervals: Any  # pandas DataFrame, compare.interval_table's columns
+    table: Any  # every run's metrics: run, seed, generation, metrics (compare's input)
     failed: list[RunPart] = field(default_factory=list)
 
 
@@ -55,7 +56,7 @@ def gather(directory: Path) -> Gathered:
     if (directory / "sweep.csv").is_file():
         return _sweep(directory)
     if (directory / "config.toml").is_file():
-        return _complete("run", directory, [], [_run(directory, directory.name)])
+        return _complete("run", directory, [], [_run(directory, None)])
     found = sorted(p for p in directory.iterdir() if (p / "config.toml").is_file())
     if found and (directory / "figures" / "comparison.png").is_file():
         return _complete("suite", directory, [], [_run(p, p.name) for p in found])
@@ -74,15 +75,18 @@ def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) 
         [r.metrics.assign(run=r.name) for r in runs], ignore_index=True
     )  # run last: interval_table reads metric columns as all but run, seed and generation
     table = table[["run", *(c for c in table.columns if c != "run")]]
-    return Gathered(kind, directory, keys, runs, interval_table(table, []))
+    return Gathered(kind, directory, keys, runs, interval_table(table, []), table)
 
 
-def _run(directory: Path, label: str, name: str | None = None) -> RunPart:
+def _run(directory: Path, label: str | None, name: str | None = None) -> RunPart:
+    """One run read back; labelled as its figures label it (``mix 0.1 real``) by default."""
     import pandas as pd
 
     from model_collapse.api import open_run
+    from model_collapse.plots import run_label
 
     result = open_run(directory)
+    label = label or run_label(result.config)
     collapse_path = directory / "collapse.csv"
     part = RunPart(
         name or directory.name,
@@ -126,7 +130,10 @@ def group_label(varied: dict[str, Any]) -> str:
     for key, value in varied.items():
         if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
             continue  # a key this run's plug-ins do not use
-        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        if isinstance(value, bool):  # as TOML and the tables write it
+            shown = "true" if value else "false"
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
         parts.append(shown if key.endswith(".name") else f"{key.rsplit('.', 1)[-1]}={shown}")
     return ", ".join(parts)
 

@@ -44,7 +44,7 @@ def page(gathered: Gathered) -> str:
             f'<p class="sub">{esc(subtitle(gathered))}</p>',
             section("reading", "What the numbers say", reading_list(gathered)),
             section("curves", "Metrics by generation", curves_block()),
-            section("spread", "Spread over seeds at the last generation", spread_block()),
+            section("spread", "Spread over seeds at the last generation", spread_block(gathered)),
             section("runs", "Runs", runs_table(gathered)),
             section("figures", "Figures and samples of each run", runs_detail(gathered)),
             section("config", "Config", config_block(gathered)),
@@ -95,16 +95,19 @@ def curves_block() -> str:
         '<div id="controls"><div id="groups"></div>'
         '<label>interval: <select id="band">'
         '<option value="boot">95% bootstrap over seeds</option>'
-        '<option value="t">95% t interval</option></select></label></div>'
+        '<option value="t">95% t interval</option></select></label>'
+        '<label><input type="checkbox" id="log"> log scale</label></div>'
         "<p>Line: mean over seeds; band: its 95% interval. Black: the closed form, where "
-        "one holds. Hover for values; the boxes show or hide a group.</p>"
+        "one holds. Hover for values; the boxes show or hide a group. On a log scale, "
+        "values at or below zero are not drawn.</p>"
         '<div id="charts"></div>'
     )
 
 
-def spread_block() -> str:
+def spread_block(gathered: Gathered) -> str:
+    metric = gathered.intervals["metric"].iloc[0]
     return (
-        "<p>How the seeds' values of the first metric fall at the last generation: one "
+        f"<p>How the seeds' values of {esc(metric)} fall at the last generation: one "
         "histogram per group.</p>"
         '<figure class="chart" id="spread-chart"></figure>'
     )

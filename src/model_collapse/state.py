@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model_collapse.errors import UserInputError
+from model_collapse.errors import DifferentRunError, UserInputError
 
 STATE = "checkpoints/state.json"
 FORMAT = 3  # 2 had no checksum of its own nor of its inputs
@@ -119,9 +119,11 @@ def verify(
     if not saved.is_file() or sha256_bytes(saved.read_bytes()) != state.config_sha256:
         raise UserInputError(f"{saved} was changed {after}: run with a new --out, or restore it")
     if saved.read_bytes() != config_text.encode():
-        raise UserInputError(
-            f"--out {directory} holds a different run ({first_difference(saved, config_text)} "
-            "there); choose another --out, or add --restart to replace it"
+        difference = first_difference(saved, config_text)
+        raise DifferentRunError(
+            f"--out {directory} holds a different run ({difference} there); choose another "
+            "--out, or add --restart to replace it",
+            difference,
         )
     if inputs != state.inputs_sha256:
         raise UserInputError(

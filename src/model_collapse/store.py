@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config, config_to_toml
-from model_collapse.errors import SaveError, UserInputError
+from model_collapse.errors import DifferentRunError, SaveError, UserInputError
 from model_collapse.lock import RunLock
 from model_collapse.provenance import now, provenance
 from model_collapse.state import (
@@ -191,9 +191,11 @@ class RunStore:
         assert out is not None
         saved = out / "config.toml"
         if saved.exists() and saved.read_bytes() != text.encode():
-            raise UserInputError(
-                f"--out {out} holds a different run ({first_difference(saved, text)} there); "
-                "choose another --out, or add --restart to replace it"
+            difference = first_difference(saved, text)
+            raise DifferentRunError(
+                f"--out {out} holds a different run ({difference} there); "
+                "choose another --out, or add --restart to replace it",
+                difference,
             )
         metrics = out / "metrics.csv"
         if metrics.exists() and metrics.read_bytes().count(b"\n") > 1:

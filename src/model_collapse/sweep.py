@@ -197,7 +197,7 @@ def run_sweep(
     from model_collapse.lock import RunLock
 
     out.mkdir(parents=True, exist_ok=True)
-    lock = RunLock(out)  # one sweep at a time writes this folder's tables
+    lock = RunLock(out, "sweep")  # one sweep at a time writes this folder's tables
     lock.acquire()
     try:
         keys = ", ".join(sweep.keys)
@@ -212,8 +212,10 @@ def run_sweep(
         folder = out.resolve()
         todo = [Task(r.name, r.config, str(folder / r.name), track) for r in sweep.runs]
         run_all = BACKENDS[backend][0]
+        write_states(sweep, out, errors)  # every run "to do": the folder reads as a sweep
         for name, error in run_all(todo, jobs, address):
             errors[name] = error
+            write_states(sweep, out, errors)
             count = f"({len(errors)} of {len(todo)})"
             tell(f"{name}: {'failed: ' + error if error else 'done'} {count}")
             if on_end is not None:
@@ -233,12 +235,7 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
     from model_collapse.compare import interval_table
     from model_collapse.store import atomic_write
 
-    keys = pd.DataFrame([{"run": r.name, **key_columns(sweep, r)} for r in sweep.runs])
-    states = keys.assign(
-        status=["failed" if errors[r.name] else "done" for r in sweep.runs],
-        error=[errors[r.name] for r in sweep.runs],
-    )
-    atomic_write(out / "sweep.csv", states.to_csv(index=False).encode())
+    keys = write_states(sweep, out, errors)
     frames = []
     for row, run in zip(keys.to_dict("records"), sweep.runs, strict=True):
         if not errors[run.name]:
@@ -254,6 +251,23 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
         atomic_write(out / "aggregate.parquet", parquet.getvalue())
         found = interval_table(table, sweep.keys)
         atomic_write(out / "intervals.csv", found.to_csv(index=False).encode())
+
+
+def write_states(sweep: Sweep, out: Path, errors: dict[str, str]) -> Any:
+    """sweep.csv: each run, its varied keys, and "done", "failed" (with the error) or "to
+    do"; rewritten whole as runs end. Returns the keys' table."""
+    import pandas as pd
+
+    from model_collapse.store import atomic_write
+
+    keys = pd.DataFrame([{"run": r.name, **key_columns(sweep, r)} for r in sweep.runs])
+    status = {name: "failed" if error else "done" for name, error in errors.items()}
+    states = keys.assign(
+        status=[status.get(r.name, "to do") for r in sweep.runs],
+        error=[errors.get(r.name, "") for r in sweep.runs],
+    )
+    atomic_write(out / "sweep.csv", states.to_csv(index=False).encode())
+    return keys
 
 
 def key_columns(sweep: Sweep, run: SweepRun) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -191,7 +192,7 @@ class MlflowTracker(Observer):
     def log_generation(self, generation: int, values: Mapping[str, Any]) -> None:
         from mlflow.entities import Metric
 
-        stamp = 0  # a fixed timestamp: what MLflow holds depends on the run, not the clock
+        stamp = int(time.time() * 1000)  # MLflow's wall-time axis; the step is the generation
         metrics = [
             Metric(name, value, stamp, generation)
             for name, value in generation_metrics(values).items()

@@ -9,6 +9,7 @@
   const W = 560, H = 320, M = { left: 64, right: 16, top: 12, bottom: 40 };
   const shown = data.groups.map(() => true);
   let band = "boot";
+  let logY = false;
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
@@ -46,14 +47,15 @@
     return [low - pad, high + pad];
   }
 
-  function frame(svg, xs, ys, xLabel) {
+  function frame(svg, xs, ys, xLabel, yLog) {
     const sx = (x) => M.left + ((x - xs[0]) / (xs[1] - xs[0] || 1)) * (W - M.left - M.right);
     const sy = (y) => H - M.bottom - ((y - ys[0]) / (ys[1] - ys[0])) * (H - M.top - M.bottom);
     el("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, svg);
     const axes = el("g", { class: "axes" }, svg);
     for (const t of ticks(ys[0], ys[1], 5)) {
       el("line", { x1: M.left, x2: W - M.right, y1: sy(t), y2: sy(t), class: "grid" }, axes);
-      el("text", { x: M.left - 6, y: sy(t) + 4, "text-anchor": "end" }, axes).textContent = fmt(t);
+      el("text", { x: M.left - 6, y: sy(t) + 4, "text-anchor": "end" }, axes).textContent =
+        yLog ? fmt(Math.pow(10, t)) : fmt(t);
     }
     for (const t of ticks(xs[0], xs[1], 6)) {
       el("text", { x: sx(t), y: H - M.bottom + 16, "text-anchor": "middle" }, axes).textContent =
@@ -84,9 +86,20 @@
     return "M" + top.join("L") + "L" + bottom.join("L") + "Z";
   }
 
+  // on a log scale a value is drawn as its log10; values at or below 0 are not drawn
+  function scaled(values) {
+    return logY ? values.map((v) => (v === null || v <= 0 ? null : Math.log10(v))) : values;
+  }
+
   function curveChart(metric, holder) {
-    const curves = data.curves[metric];
-    const theory = data.theory[metric] || {};
+    const curves = {}, theory = {};
+    for (const [name, c] of Object.entries(data.curves[metric])) {
+      curves[name] = { x: c.x, mean: scaled(c.mean), t: c.t.map(scaled), boot: c.boot.map(scaled) };
+    }
+    for (const [name, list] of Object.entries(data.theory[metric] || {})) {
+      theory[name] = list.map((s) => s.kind === "band"
+        ? { ...s, low: scaled(s.low), high: scaled(s.high) } : { ...s, y: scaled(s.y) });
+    }
     const all = [], xsAll = [];
     for (const c of Object.values(curves)) {
       all.push(c.mean, c.boot[0], c.boot[1], c.t[0], c.t[1]);
@@ -94,12 +107,13 @@
     }
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" }, holder);
     const ys = extent(all), xs = extent(xsAll, false);
-    const { sx, sy } = frame(svg, xs, ys, "generation");
+    const { sx, sy } = frame(svg, xs, ys, "generation", logY);
     const clip = (v) => (v === null ? null : Math.min(Math.max(v, ys[0]), ys[1]));
     data.groups.forEach((group, i) => {
       const c = curves[group.name];
       if (!c) return;
       const g = el("g", { "data-group": i, class: "series" }, svg);
+      if (!shown[i]) g.style.display = "none";
       for (const s of theory[group.name] || []) {
         if (s.kind === "band") {
           el("path", { d: area(s.x, s.low.map(clip), s.high.map(clip), sx, sy), class: "theory-band" }, g);
@@ -111,7 +125,7 @@
       el("path", { d: area(c.x, c.boot[0], c.boot[1], sx, sy), fill: colour(i), class: "band band-boot" }, g);
       el("path", { d: path(c.x, c.mean, sx, sy), stroke: colour(i), class: "mean" }, g);
     });
-    hover(svg, holder, metric, curves, sx, xs);
+    hover(svg, holder, metric, data.curves[metric], sx, xs);
   }
 
   function hover(svg, holder, metric, curves, sx, xs) {
@@ -205,17 +219,26 @@
     });
   }
 
-  legend();
-  const charts = document.getElementById("charts");
-  for (const metric of data.metrics) {
-    const holder = document.createElement("figure");
-    holder.className = "chart";
-    const caption = document.createElement("figcaption");
-    caption.textContent = metric;
-    holder.appendChild(caption);
-    charts.appendChild(holder);
-    curveChart(metric, holder);
+  function drawCharts() {
+    const charts = document.getElementById("charts");
+    charts.replaceChildren();
+    for (const metric of data.metrics) {
+      const holder = document.createElement("figure");
+      holder.className = "chart";
+      const caption = document.createElement("figcaption");
+      caption.textContent = metric;
+      holder.appendChild(caption);
+      charts.appendChild(holder);
+      curveChart(metric, holder);
+    }
   }
+
+  legend();
+  document.getElementById("log").addEventListener("change", (event) => {
+    logY = event.target.checked;
+    drawCharts();
+  });
+  drawCharts();
   spreadChart(document.getElementById("spread-chart"));
   document.body.dataset.band = band;
   document.body.dataset.ready = "yes";
