@@ -67,3 +67,19 @@ def test_accumulating_keeps_linear_test_error_bounded_where_replacing_does_not()
     gap = replace.mean() - accumulate.mean()
     se = np.sqrt(replace.var(ddof=1) / 100 + accumulate.var(ddof=1) / 100)
     assert gap > 4 * se
+
+
+def test_a_run_gives_the_same_bytes_whatever_blas_threads_it_is_given():
+    """Dask's and Ray's workers run BLAS on one thread, a laptop's numpy on every core;
+    matrix products sum in another order on more threads. A run pins one thread, so a
+    2-D GMM gives the same metrics either way."""
+    from threadpoolctl import threadpool_limits
+
+    import model_collapse
+
+    settings = ["experiment.generations=3", "experiment.seeds=20", "sampling.n=500"]
+    with threadpool_limits(limits=2, user_api="blas"):
+        many = model_collapse.run("gmm-2d", overrides=settings).metrics
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = model_collapse.run("gmm-2d", overrides=settings).metrics
+    assert many.to_csv(index=False) == one.to_csv(index=False)

@@ -234,7 +234,10 @@ def run(
     directory = Path(out) if out is not None else None
     plan = plan_run(load_config(config, overrides))  # all is checked before anything is written
     try:
-        with RunStore(directory, plan.saved, plan.columns, plan.inputs, restart) as store:
+        with (
+            one_blas_thread(),
+            RunStore(directory, plan.saved, plan.columns, plan.inputs, restart) as store,
+        ):
             for observer in watching:
                 observer.start(plan, store.start, directory)
             with progress.listening(functools.partial(tell, watching, "stage")):
@@ -255,6 +258,16 @@ def run(
         tell(watching, "stopped", err)
         raise
     return result
+
+
+def one_blas_thread() -> Any:
+    """BLAS on one thread while a run runs: a matrix product's sums then come out the same
+    whatever the machine's core count or the backend's thread settings (Dask and Ray
+    workers set one thread; a laptop's numpy uses every core), so a run gives the same
+    bytes everywhere. Sweeps are parallel across runs instead."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def write_figures(result: Result) -> list[Path]:
