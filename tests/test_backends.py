@@ -39,6 +39,7 @@ def _same(names: list[str], one: Path, other: Path) -> None:
         assert (one / name).read_bytes() == (other / name).read_bytes(), name
 
 
+@pytest.mark.slow  # a Ray instance starts in 5-10 s: make test-slow and CI run it
 def test_ray_writes_the_bytes_local_processes_write(tmp_path: Path):
     """A real local Ray instance of 2 CPUs, started and stopped by the sweep."""
     sweep = read_sweep(_sweep(tmp_path))
@@ -79,7 +80,8 @@ def _pool_workers(pid: int) -> list[psutil.Process]:
     return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
 
 
-@pytest.mark.parametrize("backend", ["local", pytest.param("dask", marks=pytest.mark.slow)])
+@pytest.mark.slow  # 15-20 s each: make test-slow and CI run them
+@pytest.mark.parametrize("backend", ["local", "dask"])
 def test_a_worker_killed_mid_run_is_retried_and_loses_nothing(tmp_path: Path, backend: str):
     """kill -9 one of two worker processes once a run has saved generations; the run goes
     to another process (a new pool; Dask's rescheduling), which resumes it, and every run

@@ -28,7 +28,7 @@ SMALL = ["experiment.generations=2", "experiment.seeds=2", "source.n_test=100", 
 # MODEL_COLLAPSE_FUZZ=500 runs 500 fresh random examples per test instead (a longer hunt)
 HUNT = int(os.environ.get("MODEL_COLLAPSE_FUZZ", "0"))
 FUZZ = settings(
-    max_examples=HUNT or 40,
+    max_examples=HUNT or 30,
     deadline=None,
     derandomize=not HUNT,
     database=None,

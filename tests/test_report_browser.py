@@ -34,10 +34,11 @@ INJECTED = '<script>window.__injected=1</script><img src=x onerror="window.__inj
 
 def chromium() -> str:
     """Debian's chromium, installed here when missing (the tests' set-up)."""
-    if not Path(CHROMIUM).exists() and shutil.which("apt-get"):
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, check=False
-        )
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    for command in (install, ["apt-get", "update", "-q"], install):  # lists may be stale
+        if Path(CHROMIUM).exists() or not shutil.which("apt-get"):
+            break
+        subprocess.run(command, capture_output=True, check=False)
     assert Path(CHROMIUM).exists(), "the report's browser test needs: apt-get install chromium"
     return CHROMIUM
 
