@@ -13,7 +13,9 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	# torch first: the CPU build on this disk, before anything could pull a CUDA build
 	$(BIN)/pip install --quiet --disable-pip-version-check $$(grep '^torch==' requirements.txt) \
 		>$(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt >$(VENV)/pip.log 2>&1 \
+	# --no-compile: bytecode is written on first import instead (ray and mlflow are large)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt \
+		>$(VENV)/pip.log 2>&1 \
 		|| { cat $(VENV)/pip.log; exit 1; }
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt \
 		>$(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }

@@ -3,7 +3,8 @@
 Whatever comes in, ``model-collapse run`` ends with exit 0 or exit 2 and one line, never a
 traceback; and a refused command leaves no run directory behind that would refuse the
 corrected command. Examples are derandomised (the same ones in every CI run) and sizes
-are kept small, so the whole file runs in well under two minutes (MODEL_COLLAPSE_FUZZ=N
+are kept small, so the whole file runs in under a minute; its two fuzzers are in the slow
+set (make test-slow, and CI) to keep make test under ten minutes (MODEL_COLLAPSE_FUZZ=N
 hunts with N fresh random examples instead).
 """
 
@@ -28,7 +29,7 @@ SMALL = ["experiment.generations=2", "experiment.seeds=2", "source.n_test=100", 
 # MODEL_COLLAPSE_FUZZ=500 runs 500 fresh random examples per test instead (a longer hunt)
 HUNT = int(os.environ.get("MODEL_COLLAPSE_FUZZ", "0"))
 FUZZ = settings(
-    max_examples=HUNT or 30,
+    max_examples=HUNT or 40,
     deadline=None,
     derandomize=not HUNT,
     database=None,
@@ -126,6 +127,7 @@ def corrected_command_runs(preset: str, out: Path) -> None:
     assert run(*args) == 0
 
 
+@pytest.mark.slow  # about 20 s: make test-slow and CI run it
 @FUZZ
 @given(preset=presets, changes=overrides)
 def test_random_overrides_exit_0_or_2(tmp_path: Path, preset: str, changes: list[str]):
@@ -173,6 +175,7 @@ def _cell(value: object, decimal: str) -> str:
     return text.replace(".", decimal) if isinstance(value, float) else text
 
 
+@pytest.mark.slow  # about 20 s: make test-slow and CI run it
 @FUZZ
 @given(data=data_files(), preset=st.sampled_from(["gaussian-1d", "zipf", "linear", "gmm-2d"]))
 def test_random_data_files_exit_0_or_2(tmp_path: Path, data: tuple[bytes, str], preset: str):
