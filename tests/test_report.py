@@ -63,7 +63,7 @@ def test_a_sweep_report_reads_its_numbers_in_plain_words(sweep_dir: Path):
     table, keys = read_aggregate(sweep_dir)
     rows, _, _ = compare(table, "variance_ratio", None, keys)
     marked = rows[1]["differs"]
-    said = "&quot;replace&quot; differ clearly from &quot;mix, real_fraction=0.5&quot;" in html
+    said = "&quot;replace&quot; differs clearly from &quot;mix, real_fraction=0.5&quot;" in html
     assert marked and said
     assert data["theory"]["variance_ratio"]["regime.name=replace"]
 

@@ -101,8 +101,9 @@ def difference_sentence(gathered: Any, metric: str, ranked: list[str], ends: Any
             f"At generation {at} no run's {metric} differs clearly from {top}'s "
             "(Welch's t test, Holm-corrected, 5%)."
         )
-    text = f"At generation {at}, {', '.join(differ)} differ clearly from {top} in {metric}"
-    text += f"; {', '.join(same)} do not" if same else ""
+    verb = "differs" if len(differ) == 1 else "differ"
+    text = f"At generation {at}, {', '.join(differ)} {verb} clearly from {top} in {metric}"
+    text += f"; {', '.join(same)} {'does' if len(same) == 1 else 'do'} not" if same else ""
     return text + " (Welch's t test, Holm-corrected, 5%; as `model-collapse compare` marks)."
 
 
