@@ -34,17 +34,6 @@ TrackOption = Annotated[
 ]
 
 
-def tracking_uri(track: str | None, experiment: str) -> str | None:
-    """The MLflow URI of ``--track``, its store opened (one line if it cannot be)."""
-    if track is None:
-        return None
-    from model_collapse.tracking import check_store, parse_track
-
-    uri = parse_track(track)
-    check_store(uri, experiment)
-    return uri
-
-
 def say(text: str) -> None:
     """A line for the person running the command (stderr: stdout stays for results)."""
     typer.echo(text, err=True)
@@ -283,7 +272,10 @@ def run_command(
     command = ["run", config, *(a for s in overrides for a in ("--set", s))]
     session = Session([*command, *(["--track", track] if track else [])], restart)
     with stops_explained(session), bad_input_exits_2():
-        session.track = tracking_uri(track, "model-collapse")
+        if track is not None:
+            from model_collapse.tracking import open_store
+
+            session.track = open_store(track, "model-collapse")
         directory = run_source(config, overrides, out, name, session)
     report_finished(directory, session)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from model_collapse.cli import TrackOption, app, bad_input_exits_2, say, tracking_uri
+from model_collapse.cli import TrackOption, app, bad_input_exits_2, say
 from model_collapse.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -46,7 +46,11 @@ def sweep_command(
         if jobs < 1:
             raise UserInputError(f"--jobs must be at least 1, got {jobs}")
         sweep = read_sweep(sweep_file)
-        uri = tracking_uri(track, out.resolve().name)  # as each run names it
+        uri = None
+        if track is not None:
+            from model_collapse.tracking import open_store
+
+            uri = open_store(track, out.resolve().name)  # as each run names it
         if address is not None:  # before anything is written
             check_address(backend, address)
     view = SweepView(sweep, out) if sys.stderr.isatty() else None

@@ -55,6 +55,14 @@ def parse_track(text: str) -> str:
     return uri
 
 
+def open_store(track: str, experiment: str) -> str:
+    """The MLflow URI of ``--track``, its store and experiment opened before any run (one
+    line if they cannot be)."""
+    uri = parse_track(track)
+    check_store(uri, experiment)
+    return uri
+
+
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """MLflow's file store warns that it is in maintenance mode on every opening; the
