@@ -134,13 +134,19 @@ def image(path: Any) -> str:
 
 def runs_detail(gathered: Gathered) -> str:
     parts = []
+    if gathered.kind == "suite":  # the suite's own figure: its runs side by side
+        shared = sorted((gathered.directory / "figures").glob("*.png"))
+        parts.append(
+            f'<details open><summary>the suite</summary><div class="figures">'
+            f"{''.join(image(p) for p in shared)}</div></details>"
+        )
     for index, run in enumerate(gathered.runs[:MAX_RUNS_SHOWN]):
         figures = sorted((run.directory / "figures").glob("*.png"))
         samples = "".join(
             f"<details><summary>text, generation {g}</summary><pre>{esc(text)}</pre></details>"
             for g, text in text_samples(run).items()
         )
-        opened = " open" if index == 0 else ""
+        opened = " open" if index == 0 and gathered.kind != "suite" else ""
         parts.append(
             f"<details{opened}><summary>{esc(run.label or run.name)}</summary>"
             f'<div class="figures">{"".join(image(p) for p in figures)}</div>{samples}</details>'
