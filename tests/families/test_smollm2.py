@@ -23,6 +23,7 @@ def smollm2():
     return model_tokenizer(path), load_pretrained(path)
 
 
+@pytest.mark.slow  # about 17 s, most of it reading the model: make test-slow and CI run it
 def test_the_pretrained_model_knows_english(smollm2):
     tokenizer, net = smollm2
     assert tokenizer.size == net.vocab == 49152
