@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from model_collapse.errors import DifferentRunError, UserInputError
+from model_collapse.errors import DifferentRunError, UserInputError, first_line
 
 RETRIES = 3  # more tries for a run whose worker died; a run that kills its worker stops
 REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
@@ -221,7 +221,7 @@ def on_ray(todo: list[Task], jobs: int, address: str | None) -> Results:
     except (ConnectionError, ValueError, RuntimeError, TimeoutError) as err:
         raise UserInputError(
             f"cannot connect to the Ray cluster at {address or 'a local instance'} "
-            f"({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+            f"({first_line(err)})"
         ) from None
     try:
         remote = ray.remote(max_retries=RETRIES)(run_one)
@@ -237,7 +237,7 @@ def on_ray(todo: list[Task], jobs: int, address: str | None) -> Results:
             try:
                 yield name, ray.get(ref)
             except Exception as err:  # its workers died more often than it retries
-                yield name, f"{type(err).__name__}: {str(err).splitlines()[0]}"
+                yield name, f"{type(err).__name__}: {first_line(err)}"
     finally:
         ray.shutdown()
 

@@ -23,3 +23,9 @@ class SaveError(OSError):
     The message is one line that says what could not be written and what is saved; the
     command line adds the command that resumes. Exit 1.
     """
+
+
+def first_line(err: BaseException) -> str:
+    """An exception's message in one line: its first line, or its type's name if empty."""
+    text = str(err)
+    return text.splitlines()[0] if text.strip() else type(err).__name__

@@ -71,9 +71,8 @@ def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) 
 
     from model_collapse.compare import interval_table
 
-    table = pd.concat(
-        [r.metrics.assign(run=r.name) for r in runs], ignore_index=True
-    )  # run last: interval_table reads metric columns as all but run, seed and generation
+    table = pd.concat([r.metrics.assign(run=r.name) for r in runs], ignore_index=True)
+    # run first, as in a sweep's aggregate: its metric columns are all but run, seed, generation
     table = table[["run", *(c for c in table.columns if c != "run")]]
     return Gathered(kind, directory, keys, runs, interval_table(table, []), table)
 

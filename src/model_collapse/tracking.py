@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model_collapse.errors import SaveError, UserInputError
+from model_collapse.errors import SaveError, UserInputError, first_line
 from model_collapse.observers import Observer
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def check_store(uri: str, experiment: str) -> None:
         with quiet():
             experiment_id(client(uri), experiment)
     except Exception as err:  # MLflow raises its own and OSError alike
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        first = first_line(err)
         raise UserInputError(f"--track mlflow:{uri}: cannot open the store ({first})") from None
 
 
@@ -174,7 +174,7 @@ class MlflowTracker(Observer):
             with quiet():
                 yield
         except Exception as err:
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            first = first_line(err)
             raise SaveError(f"cannot log to MLflow at {self.uri} ({first})") from None
 
     def stopped(self, error: BaseException) -> None:
