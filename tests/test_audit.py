@@ -140,6 +140,25 @@ def test_audit_and_detect_from_the_command_line(run: Path, texts: dict[str, Path
         ),
         (["detect", "{human}", "--model", "{run}", "--detector", "classifier"], "not text files"),
         (["detect", "{human}"], "needs --model"),
+        # one human reference text (before: "generated share: 0.000 (95% interval 0.000 to
+        # 0.000)", where detect refused the same reference)
+        (
+            ["audit", "{machine}", "--reference", "{one}", "--model", "{run}"],
+            "needs at least 20 scored human reference texts (--reference), got 1",
+        ),
+        (
+            ["detect", "{machine}", "--reference", "{one}", "--model", "{run}"],
+            "needs at least 20 scored human texts, got 1",
+        ),
+        # a corpus of one document (before: a share of 1.000 with the interval 1.000 to 1.000)
+        (
+            ["audit", "{one}", "--reference", "{few}", "--model", "{run}"],
+            "needs at least 20 scored documents in the audited corpus, got 1",
+        ),
+        (
+            ["audit", "{machine}", "--reference", "{few}", "--model", "{run}", "--top", "-3"],
+            "--top must be 0 or more, got -3",  # before: all but the last 3 listed
+        ),
         (
             ["detect", "{human}", "--model", "{run}", "--reference", "{few}", "--fpr", "0"],
             "strictly between",
@@ -150,12 +169,42 @@ def test_bad_input_is_one_line_and_exit_2(run: Path, texts: dict[str, Path], tmp
     (tmp_path / "e.jsonl").write_text('{"text": "fine text here"}\n{"text": ""}\n')
     few = tmp_path / "few.jsonl"
     few.write_text("\n".join(texts["human"].read_text().splitlines()[:40]) + "\n")
+    (tmp_path / "one.jsonl").write_text(texts["human"].read_text().splitlines()[-1] + "\n")
     names = {
         **{k: str(v) for k, v in texts.items()},
         "run": run,
         "empty": tmp_path / "e.jsonl",
         "few": few,
+        "one": tmp_path / "one.jsonl",
     }
     result = invoke(*(a.format(**names) for a in args))
     assert result.exit_code == 2, result.output
     assert says in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_an_interval_at_the_edge_is_never_a_point(share: float):
+    """A corpus scored far from the human reference (all above it, or all below): every
+    bootstrap replicate gives the same clipped share, 1 or 0, and a percentile interval
+    shrinks to that point. The interval keeps at least the Clopper-Pearson width of a
+    share counted in 40 documents: 0 to 0.088, or 0.912 to 1."""
+    rng = np.random.default_rng(3)
+    human, machine = rng.normal(0, 1, 200), rng.normal(50, 1, 200)
+    corpus = machine[:40] if share else human[:40] - 50
+    for known in (None, machine[100:]):
+        found = estimate_share(corpus, human[100:], known, 0.05, rng, 200)
+        assert found.share == share and found.high - found.low > 0.08, found
+        assert found.low <= share <= found.high
+
+
+def test_audit_and_detect_share_one_rule_for_how_many_texts():
+    """At a false-positive rate of 0.1, 10 texts in each set are enough, 9 are not."""
+    from model_collapse.errors import UserInputError
+
+    rng = np.random.default_rng(4)
+    ten = rng.normal(size=10)
+    found = estimate_share(ten, ten + 0.1, None, 0.1, rng, 100)
+    assert found.low < found.high
+    for corpus, human, machine in ((ten[:9], ten, None), (ten, ten[:9], None), (ten, ten, ten[:9])):
+        with pytest.raises(UserInputError, match="needs at least 10 scored"):
+            estimate_share(corpus, human, machine, 0.1, rng, 100)

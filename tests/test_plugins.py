@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from model_collapse.cli import app
 from model_collapse.errors import UserInputError
 from model_collapse.plugins import load_plugins
 
@@ -84,6 +86,27 @@ def test_a_plugin_that_fails_on_import_is_named(tmp_path: Path, monkeypatch: pyt
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(UserInputError, match="'broken_plugin' failed: RuntimeError: no licence"):
         load_plugins(["broken_plugin"])
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (
+            "import sys\nsys.exit(3)\n",
+            "the plug-in {path} called sys.exit(3) while it was imported",
+        ),
+        ("raise KeyboardInterrupt\n", "importing the plug-in {path} was interrupted"),
+    ],
+)
+def test_a_plugin_that_exits_or_interrupts_at_import_is_named_in_one_line(
+    tmp_path: Path, body: str, says: str
+):
+    """Before: the command ended with nothing printed."""
+    path = tmp_path / "quits.py"
+    path.write_text(body)
+    result = CliRunner().invoke(app, ["list", "--plugin", str(path)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert says.format(path=path) in result.output, result.output
 
 
 def test_list_shows_a_plugins_parts():

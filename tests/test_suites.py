@@ -103,3 +103,18 @@ def test_every_bundled_preset_and_variant_is_a_valid_config():
         base = {k: v for k, v in raw.items() if k != "suite"}
         for changes in variants.values():
             check_names(config_from_dict(apply_overrides(base, changes)))
+
+
+def test_a_set_that_clashes_with_a_variant_is_refused_naming_both(tmp_path: Path):
+    """Before: --set family.name=gmm silently beat each variant's own family.name, and
+    gmm ran in folders and under titles named after the variants."""
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE)
+    args = ["run", str(path), "--set", "regime.name=mix", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert (
+        "--set regime.name clashes with the suite's variant 'replace', which sets regime.name"
+        in result.output
+    )
+    assert not (tmp_path / "out").exists()

@@ -127,6 +127,25 @@ def test_a_bad_tracker_is_refused_in_one_line_before_the_run(tmp_path, track, me
     assert not (tmp_path / "run").exists()
 
 
+def test_a_database_store_without_sqlalchemy_names_the_full_mlflow(tmp_path: Path, monkeypatch):
+    """mlflow-skinny (what requirements.txt pins) opens no database store; the message
+    says so (before: MLflow's own words on its model registry)."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "sqlalchemy" else real(name, *a),
+    )
+    track = f"mlflow:sqlite:///{tmp_path}/mlflow.db"
+    args = ["run", "gaussian-1d", *SMALL, "--track", track, "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "a sqlite store needs the full mlflow package" in result.output
+    assert "pip install mlflow" in result.output and not (tmp_path / "run").exists()
+
+
 def test_tracking_without_mlflow_names_the_extra(tmp_path: Path, monkeypatch):
     import importlib.util
 

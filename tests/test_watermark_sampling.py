@@ -187,6 +187,24 @@ def test_bad_input_is_one_line_and_exit_2(watermarked_run: Path, tmp_path, args,
     assert says in result.output and len(result.output.strip().splitlines()) == 1
 
 
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path):
+    """Before: watermark detect on a FIFO with no writer blocked for ever."""
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    command = ["watermark", "detect", str(tmp_path / "pipe.jsonl"), "--key", "42"]
+    result = subprocess.run(
+        [sys.executable, "-m", "model_collapse", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "is a FIFO (named pipe)" in result.stderr
+
+
 @pytest.fixture(scope="module")
 def ngram_marked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A watermarked n-gram run: low- and high-entropy tokens, every model kept."""
@@ -242,3 +260,18 @@ def test_the_entropy_aware_test_scores_fewer_tokens_and_still_finds_the_mark(
     assert np.mean([r["flagged"] for r in rows[1]]) >= 0.9
     lonely = invoke("watermark", "detect", target, "--key", 42, "--min-entropy", 2.0)
     assert lonely.exit_code == 2 and "--model and --min-entropy together" in lonely.output
+
+
+def test_a_tokenizer_mismatch_names_the_model_that_reads_the_texts(
+    watermarked_run: Path, ngram_marked: Path, tmp_path: Path
+):
+    """With --model, the model's tokenizer reads the texts: a mismatch names --model, not
+    --tokenizer (before: it blamed --tokenizer, which was right)."""
+    export = tmp_path / "x1.jsonl"
+    assert invoke("export", watermarked_run, "-g", 1, "-o", export).exit_code == 0
+    result = invoke(
+        "watermark", "detect", export, "--key", 42, "--tokenizer", watermarked_run,
+        "--model", f"{ngram_marked}@0", "--min-entropy", 0.5,
+    )  # fmt: skip
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert f"but --model {ngram_marked}@0 reads with" in result.output, result.output

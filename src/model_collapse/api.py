@@ -111,13 +111,21 @@ def run_suite(
 ) -> dict[str, Result]:
     """Run every variant of a suite into ``out/NAME`` and draw ``out/figures/comparison.png``.
 
-    ``overrides`` apply to every variant, after the variant's own; ``restart`` starts every
-    variant's directory over.
+    ``overrides`` apply to every variant; one that sets a key a variant sets itself is
+    refused (which should win is the user's call, and a silent winner would run one thing
+    under the other's name); ``restart`` starts every variant's directory over.
     """
     from model_collapse.loop import check_names
 
     raw = read_raw(source)
     suite = read_suite(raw)
+    for name, changes in suite.variants.items():
+        clash = sorted(override_keys(changes) & override_keys(overrides))
+        if clash:
+            raise UserInputError(
+                f"--set {clash[0]} clashes with the suite's variant {name!r}, which sets "
+                f"{clash[0]} itself; drop that --set, or change the variant in the suite"
+            )
     base = {k: v for k, v in raw.items() if k != "suite"}
     configs = {
         name: config_from_dict(

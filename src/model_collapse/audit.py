@@ -8,7 +8,12 @@ above the human median, so the corpus has 1 - share of its documents below that 
 in proportion to human ones, share = 1 - F_corpus(median) / 0.5.
 
 The interval is a percentile bootstrap that resamples every set the estimate reads (the
-corpus, the human reference, the machine examples), the threshold recalibrated each time.
+corpus, the human reference, the machine examples), the threshold recalibrated each time,
+widened to at least the Clopper-Pearson interval of the share counted in the corpus: a
+corpus of n documents cannot tell a share more finely than n draws can, even through a
+perfect detector, and a bootstrap of a clipped estimate can shrink to a point (0 to 0)
+where every document lies on one side. Each set needs at least 1 / fpr scored texts
+(:func:`model_collapse.detectors.base.require_texts`, the rule ``detect`` keeps too).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model_collapse.detectors.base import flagged, threshold_at
+from model_collapse.detectors.base import flagged, require_texts, threshold_at
 from model_collapse.errors import UserInputError
 
 REPLICATES = 2000
@@ -67,16 +72,18 @@ def estimate_share(
     """The generated share of ``corpus`` with a 95% bootstrap interval (scores oriented:
     higher is more machine-like; NaN scores are left out)."""
     corpus, human = _clean(corpus), _clean(human)
-    if len(corpus) == 0:
-        raise UserInputError("no document of the corpus could be scored; give longer texts")
+    require_texts(len(corpus), "documents in the audited corpus", fpr)
+    require_texts(len(human), "human reference texts (--reference)", fpr)
     if machine is None:
         point = storey_share(corpus, human)
         boots = [
             storey_share(_resample(corpus, rng), _resample(human, rng)) for _ in range(replicates)
         ]
         low, high = np.quantile(boots, [0.025, 0.975])
-        return Estimate(point, float(low), float(high), "score distributions (Storey)")
+        low, high = widened(point, float(low), float(high), len(corpus))
+        return Estimate(point, low, high, "score distributions (Storey)")
     machine = _clean(machine)
+    require_texts(len(machine), "known machine texts (--machine)", fpr)
     point, alpha, beta = corrected_share(corpus, human, machine, fpr)
     if np.isnan(point):
         raise UserInputError(
@@ -95,8 +102,20 @@ def estimate_share(
     undecided = np.isnan(shares)
     low = float(np.quantile(np.where(undecided, 0.0, shares), 0.025))
     high = float(np.quantile(np.where(undecided, 1.0, shares), 0.975))
+    low, high = widened(point, low, high, len(corpus))
     method = "flagged share corrected for the true and false positive rates"
-    return Estimate(point, float(low), float(high), method, alpha, beta)
+    return Estimate(point, low, high, method, alpha, beta)
+
+
+def widened(share: float, low: float, high: float, documents: int) -> tuple[float, float]:
+    """The bootstrap interval, widened to hold the 95% Clopper-Pearson interval of
+    ``share`` counted in ``documents`` documents (never a point, even at 0 or 1)."""
+    from scipy.stats import beta
+
+    k = round(share * documents)
+    exact_low = float(beta.ppf(0.025, k, documents - k + 1)) if k > 0 else 0.0
+    exact_high = float(beta.ppf(0.975, k + 1, documents - k)) if k < documents else 1.0
+    return min(low, exact_low), max(high, exact_high)
 
 
 def _resample(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -131,7 +131,7 @@ def entropy_aware(
     if not model:
         raise UserInputError("--min-entropy needs --model: the model whose entropies to read")
     found = load_scoring_model(model)
-    check_tokenizer(documents, found)
+    check_tokenizer(documents, found, "--model")  # its tokenizer reads them, not --tokenizer
     out = []
     for tokens in found.encode([d.text for d in documents]):
         ids = np.asarray(tokens[: found.max_tokens], dtype=np.int64)[None]
@@ -139,6 +139,14 @@ def entropy_aware(
         keep = spread[1:] >= min_entropy  # the entropy each scored token was drawn with
         out.append(watermark.detect(ids[0].tolist(), found.tokenizer_size, gamma, key, keep=keep))
     return out
+
+
+def at_least_zero(**counts: int) -> None:
+    """Count options (--top, --seed) refuse negatives: ``--top -3`` would
+    otherwise list all but the last three."""
+    for name, value in counts.items():
+        if value < 0:
+            raise UserInputError(f"--{name} must be 0 or more, got {value}")
 
 
 def show_table(rows: list[dict[str, object]], columns: list[str]) -> None:
@@ -279,6 +287,7 @@ def audit_command(
     from model_collapse.detectors.text import calibrated
 
     with bad_input_exits_2():
+        at_least_zero(top=top, seed=seed)
         if not model:
             raise UserInputError("audit needs --model: a run directory or a pretrained model")
         documents = read_documents(corpus)

@@ -321,6 +321,9 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file safely (``tomllib``), with one-line errors."""
+    from model_collapse.errors import refuse_special
+
+    refuse_special(path)  # a FIFO would wait for a writer for ever
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

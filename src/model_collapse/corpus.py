@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_collapse.errors import UserInputError
+from model_collapse.errors import UserInputError, refuse_special
 
 TEXT_SUFFIXES = (".txt", ".jsonl", ".parquet")
 
@@ -97,6 +97,7 @@ def _read_one(path: Path, text_field: str) -> list[Document]:
 
     if not path.exists():
         raise UserInputError(f"file not found: {path}")
+    refuse_special(path)  # a FIFO would wait for a writer for ever
     if path.is_file() and path.suffix not in TEXT_SUFFIXES:
         raise UserInputError(
             f"{path}: not a corpus file; give .txt, .jsonl or .parquet files or a folder"
@@ -123,12 +124,16 @@ def _read_one(path: Path, text_field: str) -> list[Document]:
     return [Document(text, f"{path.name}#{i + 1}") for i, text in enumerate(texts)]
 
 
-def check_tokenizer(documents: list[Document], tokenizer: TextTokenizer | Any) -> None:
-    """Texts an export marked with its tokenizer must be read with that tokenizer."""
+def check_tokenizer(
+    documents: list[Document], tokenizer: TextTokenizer | Any, flag: str = "--tokenizer"
+) -> None:
+    """Texts an export marked with its tokenizer must be read with that tokenizer, which
+    the option ``flag`` named (--tokenizer, or --model when the model's own reads them)."""
     marked = {d.tokenizer for d in documents if d.tokenizer}
     if marked and marked != {tokenizer.fingerprint}:
         other = sorted(marked - {tokenizer.fingerprint})[0]
         raise UserInputError(
-            f"the texts were generated with tokenizer {other} but --tokenizer {tokenizer.name} "
-            f"is {tokenizer.fingerprint}; pass --tokenizer RUN_DIR of the run that generated them"
+            f"the texts were generated with tokenizer {other} but {flag} {tokenizer.name} "
+            f"reads with {tokenizer.fingerprint}; pass {flag} RUN_DIR of the run that "
+            "generated them"
         )

@@ -1,5 +1,10 @@
 """Errors that the command line turns into one line on stderr, without a traceback."""
 
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
 
 class UserInputError(ValueError):
     """Bad input from the user: a config value, a file, a name or an output directory.
@@ -29,3 +34,39 @@ def first_line(err: BaseException) -> str:
     """An exception's message in one line: its first line, or its type's name if empty."""
     text = str(err)
     return text.splitlines()[0] if text.strip() else type(err).__name__
+
+
+def check_regular_file(path: Path, what: str) -> None:
+    """A file to read is a regular file, or one line says what it is instead: reading a
+    FIFO waits for a writer for ever, and a device never ends."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UserInputError(f"{path} not found; give {what}") from None
+    except OSError as err:
+        raise UserInputError(f"cannot read {path}: {err.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise UserInputError(f"{path} is a folder; give {what} as a file")
+    if not stat.S_ISREG(mode):
+        raise UserInputError(f"{path} is {special_kind(mode)}, not a regular file; give {what}")
+
+
+def refuse_special(path: Path) -> None:
+    """A path that may be a file or a folder is no FIFO, socket or device (see above)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: the reader says so in its own words
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UserInputError(
+            f"{path} is {special_kind(mode)}; give a regular file or a folder (reading it "
+            "could wait for ever)"
+        )
+
+
+def special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"

@@ -66,10 +66,8 @@ def _import(module: str, named_by: str) -> None:
             f"{named_by} names '{module}', which Python cannot import ({err}); put its folder "
             "on PYTHONPATH or install it"
         ) from None
-    except Exception as err:  # a plug-in's own failure: say whose, in one line
-        raise UserInputError(
-            f"importing the plug-in '{module}' failed: {type(err).__name__}: {err}"
-        ) from None
+    except (Exception, SystemExit, KeyboardInterrupt) as err:  # the plug-in's own: say whose
+        raise plugin_failed(f"'{module}'", err) from None
     _loaded.add(module)
 
 
@@ -84,11 +82,22 @@ def _import_file(path: Path, named_by: str) -> None:
     sys.modules[path.stem] = module  # dataclasses and pickling look modules up by name
     try:
         spec.loader.exec_module(module)
-    except Exception as err:  # a plug-in's own failure: say whose, in one line
+    except (Exception, SystemExit, KeyboardInterrupt) as err:  # the plug-in's own: say whose
         del sys.modules[path.stem]
-        raise UserInputError(
-            f"importing the plug-in {path} failed: {type(err).__name__}: {err}"
-        ) from None
+        raise plugin_failed(str(path), err) from None
+
+
+def plugin_failed(name: str, err: BaseException) -> UserInputError:
+    """One line for a plug-in whose import failed, exited or was interrupted: without it
+    an exit would end the command with nothing said."""
+    if isinstance(err, SystemExit):
+        return UserInputError(
+            f"the plug-in {name} called sys.exit({err.code!r}) while it was imported; a "
+            "plug-in must register, not exit"
+        )
+    if isinstance(err, KeyboardInterrupt):
+        return UserInputError(f"importing the plug-in {name} was interrupted (KeyboardInterrupt)")
+    return UserInputError(f"importing the plug-in {name} failed: {type(err).__name__}: {err}")
 
 
 def declared(section: str, name: str) -> dict[str, Param]:

@@ -73,6 +73,8 @@ def read_state(directory: Path) -> State | None:
     path = directory / STATE
     if not path.exists():
         return None
+    if not path.is_file():  # a FIFO would wait for a writer for ever
+        raise damaged(directory, STATE, "is not a regular file")
     try:
         raw = json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -212,6 +214,8 @@ def read_verified(directory: Path) -> tuple[str, State]:
 
 def read_provenance(directory: Path) -> dict[str, Any]:
     """provenance.json, which a resumed run adds its resume and end times to."""
+    if not (directory / "provenance.json").is_file():  # missing, or a FIFO
+        raise damaged(directory, "provenance.json", "is missing or not a regular file")
     try:
         prov = json.loads((directory / "provenance.json").read_bytes())
     except (OSError, ValueError):

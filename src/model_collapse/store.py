@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config, config_to_toml
-from model_collapse.errors import DifferentRunError, SaveError, UserInputError
+from model_collapse.errors import DifferentRunError, SaveError, UserInputError, refuse_special
 from model_collapse.lock import RunLock
 from model_collapse.provenance import now, provenance
 from model_collapse.state import (
@@ -160,6 +160,8 @@ class RunStore:
         out = self.directory
         assert out is not None
         entries = [e for e in out.iterdir() if not _leftover(e)]
+        for entry in entries:  # reading a FIFO would wait for a writer for ever
+            refuse_special(entry)
         # a run: its state, or the lock and config of one killed while it was created
         ours = (out / STATE).exists() or (
             (out / ".lock").exists() and (out / "config.toml").exists()

@@ -35,6 +35,10 @@ KEY_TAG = "model_collapse.directory_sha256"  # searched for: a path may hold any
 PARAM_CHARS = 6000  # MLflow's limit on a param's value
 
 
+# the database stores MLflow opens through SQLAlchemy, which mlflow-skinny leaves out
+DATABASES = ("sqlite", "postgresql", "mysql", "mssql")
+
+
 def parse_track(text: str) -> str:
     """The tracking URI of ``--track mlflow[:URI]`` (absolute, so workers elsewhere and later
     resumes reach the same store), or a one-line refusal."""
@@ -47,6 +51,15 @@ def parse_track(text: str) -> str:
         raise UserInputError(
             "--track mlflow needs mlflow, which is not installed; "
             "pip install 'model-collapse[mlflow]'"
+        )
+    scheme = uri.split(":", 1)[0].split("+", 1)[0]  # postgresql+psycopg2: postgresql
+    if scheme in DATABASES and not all(
+        importlib.util.find_spec(m) for m in ("sqlalchemy", "alembic")
+    ):
+        raise UserInputError(
+            f"--track mlflow:{uri}: a {scheme} store needs the full mlflow package (SQLAlchemy "
+            "and Alembic), and only mlflow-skinny is installed; pip install mlflow, or give a "
+            "folder (mlflow:PATH) or a server (mlflow:http://HOST:PORT)"
         )
     if not uri:
         return (Path.cwd() / "mlruns").resolve().as_uri()

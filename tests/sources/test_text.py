@@ -173,3 +173,31 @@ def test_text_sources_score_a_sample_of_their_test_blocks_when_asked():
     np.testing.assert_array_equal(some.test, every.test[:5])  # a prefix of shuffled documents
     np.testing.assert_array_equal(some.validation, every.validation[:3])
     np.testing.assert_array_equal(some.train, every.train)
+
+
+def test_a_fifo_corpus_is_refused_at_once(tmp_path: Path):
+    """Before: the text source waited for ever on a FIFO with no writer. Should a reader
+    open it, a helper thread writes and closes it within 10 s, so a regression fails
+    here rather than hanging."""
+    import os
+    import threading
+    import time
+
+    path = tmp_path / "corpus.txt"
+    os.mkfifo(path)
+
+    def unblock() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # only once someone reads
+            except OSError:
+                time.sleep(0.1)
+                continue
+            os.write(fd, b"a text that should never have been read\n")
+            os.close(fd)
+            return
+
+    threading.Thread(target=unblock, daemon=True).start()
+    with pytest.raises(UserInputError, match=re.escape("is a FIFO (named pipe)")):
+        load_real_data(_text_source(path, vocab_size=257), "text")

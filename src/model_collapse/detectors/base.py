@@ -52,15 +52,23 @@ def fewest_for(fpr: float) -> int:
     return math.ceil(1 / fpr - 1e-9)
 
 
+def require_texts(scored: int, what: str, fpr: float) -> None:
+    """The one rule for how many texts an estimate reads, shared by detect and audit: each
+    set it reads (the human reference, the audited corpus, known machine texts) needs at
+    least 1 / fpr scored texts. Fewer cannot place one text beyond a threshold at that
+    rate, and a share counted from fewer moves in steps coarser than the rate itself."""
+    need = fewest_for(fpr)
+    if scored < need:
+        raise UserInputError(
+            f"an estimate at a false-positive rate of {fpr:g} needs at least {need} scored "
+            f"{what}, got {scored}; give more, or raise the false-positive rate"
+        )
+
+
 def threshold_at(human: np.ndarray, fpr: float) -> float:
     """The threshold above which at most ``fpr`` of the human scores lie."""
-    need = fewest_for(fpr)
     scored = np.sort(np.asarray(human, dtype=float)[~np.isnan(human)])[::-1]
-    if len(scored) < need:
-        raise UserInputError(
-            f"calibrating at a false-positive rate of {fpr:g} needs at least {need} scored "
-            f"human texts, got {len(scored)}; give more human text or raise the rate"
-        )
+    require_texts(len(scored), "human texts", fpr)
     allowed = math.floor(fpr * len(scored) + 1e-9)  # human items that may lie above
     return float(scored[allowed])
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
+from model_collapse.errors import UserInputError, refuse_special
 from model_collapse.local_models import model_location
 from model_collapse.params import MANY, param
 from model_collapse.rng import SOURCE_TEST, stream
@@ -74,6 +74,7 @@ def wikipedia_documents() -> tuple[str, ...]:
 
 def read_text(path: Path) -> str:
     """A file's text; binary or non-UTF-8 content is refused with its byte offset."""
+    refuse_special(path)  # a FIFO would wait for a writer for ever
     try:
         data = path.read_bytes()
     except OSError as err:
@@ -91,6 +92,7 @@ def user_documents(path: Path, text_field: str) -> list[str]:
     """Documents of a .txt file (paragraphs), a folder of .txt files, .jsonl or .parquet."""
     if not path.exists():
         raise UserInputError(f"corpus not found: {path}")
+    refuse_special(path)
     if path.is_dir():
         return [read_text(p) for p in sorted(path.rglob("*.txt"))]
     if path.suffix == ".jsonl":
