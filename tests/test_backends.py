@@ -142,3 +142,72 @@ def test_only_the_run_that_kills_its_worker_fails(tmp_path: Path):
     assert len(errors) == 4 and len(failed) == 2
     assert all("killer" in name for name in failed)
     assert all("died 4 times" in errors[name] for name in failed)
+
+
+def _start(command: list[str], stderr: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+
+
+def _wait_for_metrics(out: Path, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if list(out.glob("*/metrics.csv")):
+            time.sleep(0.3)
+            return
+        time.sleep(0.02)
+    raise AssertionError("the sweep saved no generation within 60 s")
+
+
+@pytest.mark.slow  # 15 s each: make test-slow and CI run them
+@pytest.mark.parametrize(("sig", "jobs"), [(signal.SIGTERM, 1), (signal.SIGINT, 2)])
+def test_a_stopped_sweep_says_what_is_saved_and_resumes_to_the_same_bytes(
+    tmp_path: Path, sig: signal.Signals, jobs: int
+):
+    """SIGTERM or Ctrl-C: exit 130 at once, one line naming what is saved and the command
+    that resumes, no worker left behind; that command then ends byte-identical to an
+    uninterrupted sweep. (Before: SIGTERM exited 143 with nothing said, Ctrl-C waited for
+    the runs under way.)"""
+    path = _sweep(tmp_path, generations=200, seeds=10)
+    out = tmp_path / "stopped"
+    command = [sys.executable, "-m", "model_collapse", "sweep", str(path), "--out", str(out)]
+    command += ["--jobs", str(jobs)] if jobs > 1 else []
+    proc = _start(command)
+    _wait_for_metrics(out, proc)
+    workers = _pool_workers(proc.pid)
+    stopped = time.monotonic()
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert time.monotonic() - stopped < 10
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: ") and " of 3 runs finished" in last, last
+    resume = f"to resume, run: model-collapse sweep {path} --out {out}"
+    assert last.endswith(resume + (f" --jobs {jobs}" if jobs > 1 else "")), last
+    assert jobs == 1 or workers, "no pool worker was seen"
+    psutil.wait_procs(workers, timeout=5)
+    assert not [w for w in workers if w.is_running()]
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    sweep = read_sweep(path)
+    run_sweep(sweep, tmp_path / "whole", jobs=1, tell=lambda line: None)
+    tables = ["aggregate.csv", "sweep.csv", *(f"{r.name}/metrics.csv" for r in sweep.runs)]
+    _same(tables, out, tmp_path / "whole")
+
+
+def test_no_worker_outlives_a_sweep_killed_with_kill_9(tmp_path: Path):
+    """kill -9 of the sweep's own process, which no handler sees: its pool workers notice
+    they were orphaned and end within seconds (before: alive 90 s later)."""
+    path = _sweep(tmp_path, generations=3000, seeds=100)
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "model_collapse", "sweep", str(path), "--out", str(out)]
+    # no pipe: an orphan holding it open would keep the test waiting, not failing
+    proc = _start([*command, "--jobs", "2"], stderr=subprocess.DEVNULL)
+    _wait_for_metrics(out, proc)
+    workers = _pool_workers(proc.pid)
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    for worker in alive:  # a failing test leaves none behind
+        worker.kill()
+    assert not alive, f"{len(alive)} workers outlived the sweep"

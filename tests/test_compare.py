@@ -17,10 +17,10 @@ from model_collapse.compare import (
     holm,
     interval,
     interval_table,
-    read_aggregate,
     welch,
 )
 from model_collapse.sweep import read_sweep, run_sweep
+from model_collapse.sweep_tables import read_aggregate
 
 
 def test_the_t_interval_is_scipys_and_the_bootstrap_repeats_itself():
@@ -100,7 +100,7 @@ def test_bad_comparisons_are_refused_in_one_line(sweep_dir, args, message):
 
 def test_compare_on_a_folder_that_is_not_a_sweep_is_refused(tmp_path: Path):
     result = CliRunner().invoke(app, ["compare", str(tmp_path)])
-    assert result.exit_code == 2 and "holds no aggregate.csv" in result.output
+    assert result.exit_code == 2 and "holds no sweep.csv" in result.output
 
 
 def test_compare_prints_the_ranked_table(sweep_dir):
@@ -139,3 +139,74 @@ def test_intervals_csv_holds_every_generation_as_compare_shows_it(sweep_dir):
             assert np.isclose(line[name], row[name]), name
     again = interval_table(table, keys)
     assert again.to_csv(index=False) == (sweep_dir / "intervals.csv").read_text()
+
+
+def _damaged(sweep_dir: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(sweep_dir, copy)
+    (copy / ".lock").unlink(missing_ok=True)
+    return copy
+
+
+def _first_value_changed(lines: list[str]) -> list[str]:
+    head, row = lines[0], lines[1].rstrip("\n").split(",")
+    row[-1] = str(float(row[-1]) + 1.0)  # the last metric of the first row
+    return [head, ",".join(row) + "\n", *lines[2:]]
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "message"),
+    [
+        # a header and no rows (before: ValueError: cannot convert float NaN to integer)
+        ("aggregate.csv", lambda ls: ls[:1], "aggregate.csv has no rows"),
+        ("aggregate.csv", lambda ls: [*ls, ls[5]], "row twice"),
+        ("aggregate.csv", lambda ls: ls[:-1], "holds 999 rows of run"),
+        ("aggregate.csv", _first_value_changed, "differs from the metrics of run"),
+        (
+            "sweep.csv",
+            lambda ls: [ls[0], ls[1].replace("done", "to do"), *ls[2:]],
+            "has not finished (1 runs to do",
+        ),
+        (
+            "sweep.csv",
+            lambda ls: [line.replace(",mix,", ",accumulate,") for line in ls],
+            "gives run regime.name=mix regime.name = 'accumulate', but it ran with",
+        ),
+        ("sweep.csv", lambda ls: [*ls, ls[1]], "lists a run twice"),
+        (
+            "sweep.csv",
+            lambda ls: [ls[0], "../..,replace,done,\n"],
+            "names a run '../..' that no sweep writes",
+        ),
+        (
+            "regime.name=mix/metrics.csv",
+            lambda ls: [*ls[:3], ls[3][:-2] + ("1" if ls[3][-2] != "1" else "2") + "\n", *ls[4:]],
+            "regime.name=mix/metrics.csv was changed",
+        ),
+    ],
+)
+def test_compare_and_report_refuse_damaged_or_edited_sweep_tables(
+    sweep_dir: Path, tmp_path: Path, table: str, change, message: str
+):
+    """compare and report read what run verifies: each table checked against the runs
+    it gathers (before: read as if intact, or a traceback for an empty one). The report
+    reads the runs themselves, not the aggregate, and shows an unfinished sweep's
+    finished runs."""
+    copy = _damaged(sweep_dir, tmp_path)
+    lines = (copy / table).read_text().splitlines(keepends=True)
+    (copy / table).write_text("".join(change(lines)))
+    for command in ("compare", "report"):
+        result = CliRunner().invoke(app, [command, str(copy)])
+        if command == "report" and (table == "aggregate.csv" or "to do" in message):
+            assert result.exit_code == 0, result.output
+            continue
+        assert result.exit_code == 2, (command, result.output)
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert message in result.output, result.output
+
+
+def test_compare_reads_an_intact_copy(sweep_dir: Path, tmp_path: Path):
+    result = CliRunner().invoke(app, ["compare", str(_damaged(sweep_dir, tmp_path))])
+    assert result.exit_code == 0, result.output

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,22 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@contextmanager
+def tmpfs(mount: Path, options: str) -> Iterator[Path]:
+    """A real file system (tmpfs) of the test's own at ``mount``, with mount options."""
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
     """A small real file system (tmpfs, 1 MiB) of the test's own."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=True)
+    with tmpfs(tmp_path / "disk", "size=1m") as mount:
+        yield mount
 
 
 @pytest.fixture(scope="module")
@@ -115,13 +124,48 @@ def test_ctrl_c_says_how_to_resume(tmp_path: Path, uninterrupted: bytes):
 
 @needs_root
 def test_init_on_a_full_disk_leaves_no_half_file(tmp_path: Path):
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(mount)], check=True)
-    try:
+    with tmpfs(tmp_path / "tiny", "size=4k") as mount:
         (mount / "filler").write_bytes(b"x")  # takes the mount's one page
         result = cli("init", "gaussian-1d", str(mount / "c.toml"))
         assert result.returncode == 2 and "No space left on device" in one_line(result.stderr)
         assert [p.name for p in mount.iterdir()] == ["filler"]  # all or nothing
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+SWEEP = 'base = "gaussian-1d"\n[set]\n"experiment.generations" = 4\n"experiment.seeds" = 3\n'
+SWEEP += '[grid]\n"regime.name" = ["replace", "mix"]\n'
+
+
+@needs_root
+def test_a_sweep_on_a_read_only_disk_ends_in_one_line(tmp_path: Path):
+    """Before: a traceback."""
+    with tmpfs(tmp_path / "ro", "size=1m,ro") as mount:
+        (tmp_path / "s.toml").write_text(SWEEP)
+        result = cli("sweep", str(tmp_path / "s.toml"), "--out", str(mount / "sweep"))
+        assert result.returncode == 2, result.stderr
+        assert "Read-only file system" in one_line(result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.slow  # 12 s: make test-slow and CI run it
+@needs_root
+def test_a_sweep_whose_disk_fills_says_how_to_resume_and_resumes(tmp_path: Path, disk: Path):
+    """The disk fills once the runs are saved, as the tables are written (before: a
+    53-line traceback); freed, the same command finishes with the same bytes."""
+    subprocess.run(["mount", "-o", "remount,size=16m", str(disk)], check=True)
+    (tmp_path / "s.toml").write_text(SWEEP)
+    command = ["sweep", str(tmp_path / "s.toml"), "--out", str(disk / "sweep")]
+    assert cli(*command).returncode == 0
+    tables = {name: (disk / "sweep" / name).read_bytes() for name in ("sweep.csv", "aggregate.csv")}
+    # every byte the disk has left
+    with open(disk / "filler", "wb", buffering=0) as filler, pytest.raises(OSError):
+        while True:
+            filler.write(b"x" * 4096)
+    result = cli(*command)
+    assert result.returncode == 1, result.stderr
+    line = one_line(result.stderr)
+    assert "No space left on device" in line and len(result.stderr.strip().splitlines()) <= 3
+    assert line.endswith(f"resume with: model-collapse {' '.join(command)}"), line
+    (disk / "filler").unlink()
+    assert cli(*command).returncode == 0
+    for name, data in tables.items():
+        assert (disk / "sweep" / name).read_bytes() == data

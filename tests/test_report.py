@@ -4,7 +4,10 @@ page in a real browser is tests/test_report_browser.py."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,7 +61,8 @@ def test_a_sweep_report_reads_its_numbers_in_plain_words(sweep_dir: Path):
     assert f"under replace it falls to {replace['mean']:.3g}" in html
     assert "Theory expects a mean variance_ratio of" in html  # the replace run's closed form
     # the difference the reading states is the one compare marks (Welch, Holm)
-    from model_collapse.compare import compare, read_aggregate
+    from model_collapse.compare import compare
+    from model_collapse.sweep_tables import read_aggregate
 
     table, keys = read_aggregate(sweep_dir)
     rows, _, _ = compare(table, "variance_ratio", None, keys)
@@ -192,3 +196,28 @@ def test_a_suite_report_shows_its_variants_and_its_comparison(tmp_path: Path):
     assert 'alt="comparison"' in html
     figures = sum(1 for _ in (tmp_path / "out").glob("*/figures/*.png"))
     assert html.count("<img ") == figures + 1
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (os.mkfifo, "is a FIFO (named pipe), not a regular file"),
+        (lambda p: p.write_bytes(b"<svg>not a png</svg>"), "is not a PNG image"),
+    ],
+)
+def test_a_figure_that_is_a_fifo_or_no_png_is_refused_not_embedded(tmp_path, make, message):
+    """The report embeds each run's figures: a FIFO among them would wait for ever (it did),
+    and a file that is no PNG is no figure of the run."""
+    run = _one_run(tmp_path)
+    figure = sorted((run / "figures").glob("*.png"))[0]
+    figure.unlink()
+    make(figure)
+    result = subprocess.run(
+        [sys.executable, "-m", "model_collapse", "report", str(run)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr and figure.name in result.stderr
+    assert not (run / "report.html").exists()

@@ -4,6 +4,9 @@ second pass skips what is done; bad sweep files are refused in one line."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -302,3 +305,41 @@ def test_a_sweep_that_varies_only_unused_keys_is_refused(tmp_path: Path):
     path.write_text(path.read_text().replace("[set]", '[set]\n"regime.name" = "replace"'))
     with pytest.raises(UserInputError, match="is not used by the run's plug-ins"):
         read_sweep(path)
+
+
+@pytest.mark.parametrize(
+    ("fill", "message"),
+    [
+        (
+            lambda out: CliRunner().invoke(
+                app, ["run", "gaussian-1d", "--set", "experiment.generations=2", "--out", str(out)]
+            ),
+            "holds a run (config.toml) and no sweep.csv",
+        ),
+        (lambda out: out.mkdir() or (out / "notes.txt").write_text("mine"), "holds 'notes.txt'"),
+    ],
+)
+def test_an_out_that_holds_a_run_or_other_files_is_refused_and_left_alone(
+    tmp_path: Path, fill, message
+):
+    """Before: a sweep wrote sweep.csv, its tables and run folders into a run's folder."""
+    out = tmp_path / "taken"
+    fill(out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    path = _file(tmp_path, '[grid]\n"regime.name" = ["mix", "replace"]\n')
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert message in result.output, result.output
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_sweep_file_that_is_a_fifo_is_refused_at_once(tmp_path: Path):
+    os.mkfifo(tmp_path / "sweep.toml")
+    command = ["sweep", str(tmp_path / "sweep.toml"), "--out", str(tmp_path / "out")]
+    result = subprocess.run(
+        [sys.executable, "-m", "model_collapse", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "is a FIFO (named pipe)" in result.stderr

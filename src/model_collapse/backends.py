@@ -10,9 +10,12 @@ imported only here, and only when asked for.
 
 from __future__ import annotations
 
+import os
 import socket
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -32,7 +35,9 @@ class Task(NamedTuple):
     track: str | None = None  # an MLflow tracking URI
 
 
-Results = Iterator[tuple[str, str]]
+# a generator: closing it (a stop: Ctrl-C, SIGTERM) ends the workers it started
+Results = Generator[tuple[str, str], None, None]
+STOP_SECONDS = 5  # a worker asked to stop (SIGTERM) that lingers this long is killed
 
 
 def run_one(config: dict[str, Any], directory: str, track: str | None = None) -> str:
@@ -97,12 +102,17 @@ STARTED, PENDING = "(broken pool: started)", "(broken pool: pending)"
 
 
 def pool_round(todo: list[Task], jobs: int) -> Iterator[tuple[Task, str]]:
-    """Each task with its result, or STARTED / PENDING when the pool broke under it."""
+    """Each task with its result, or STARTED / PENDING when the pool broke under it. A
+    stop (an exception here, or the generator closed) ends the workers at once: each run
+    keeps the generations it saved, and waiting for the runs under way could take hours."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=get_context("spawn"), initializer=watch_parent, initargs=(os.getpid(),)
+    )
+    try:
         futures = {pool.submit(run_one, *task[1:]): task for task in todo}
         started: set[Any] = set()
         waiting = set(futures)
@@ -114,6 +124,36 @@ def pool_round(todo: list[Task], jobs: int) -> Iterator[tuple[Task, str]]:
                     yield futures[future], future.result()
                 except BrokenProcessPool:
                     yield futures[future], STARTED if future in started else PENDING
+    except BaseException:
+        end_workers(list(pool._processes.values()))  # the executor's only handle on them
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def end_workers(processes: list[Any]) -> None:
+    """SIGTERM each worker process, then SIGKILL those still alive after STOP_SECONDS."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker process: end it once the sweep's process is gone, however it ended
+    (kill -9 included, which no handler sees). The worker is then adopted by another
+    process, so its parent id changes; a thread looks twice a second."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # the runs keep what they saved; the next sweep resumes them
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def alone(task: Task) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
@@ -284,8 +284,16 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+class Stoppable(Protocol):
+    """What a stop says: what is saved, and the command that goes on."""
+
+    def saved(self) -> str: ...
+
+    def command(self) -> str: ...
+
+
 @contextmanager
-def stops_explained(session: Session) -> Iterator[None]:
+def stops_explained(session: Stoppable) -> Iterator[None]:
     """Ctrl-C and a failing disk end with one line: what happened, what is saved, how to go on.
 
     SIGINT and SIGTERM both interrupt, even where the shell started the command with SIGINT

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import shlex
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from model_collapse.cli import TrackOption, app, bad_input_exits_2, say
-from model_collapse.errors import UserInputError
+from model_collapse.cli import TrackOption, app, bad_input_exits_2, say, stops_explained
+from model_collapse.errors import SaveError, UserInputError
+
+# the disk failed the sweep (not a cluster's connection, also an OSError)
+DISK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EIO, errno.EPERM)
 
 if TYPE_CHECKING:
     from model_collapse.sweep import Sweep
@@ -53,11 +59,17 @@ def sweep_command(
             uri = open_store(track, out.resolve().name)  # as each run names it
         if address is not None:  # before anything is written
             check_address(backend, address)
+    stop = SweepStop(sweep_command_line(sweep_file, out, backend, address, jobs, track), out)
     view = SweepView(sweep, out) if sys.stderr.isatty() else None
     try:
-        with bad_input_exits_2():  # an unreachable cluster
+        with stops_explained(stop), bad_input_exits_2():  # a stop; an unreachable cluster
             tell, on_end = (view.line, view.ended) if view else (say, None)
-            errors = run_sweep(sweep, out, jobs, tell, backend, address, uri, on_end)
+            try:
+                errors = run_sweep(sweep, out, jobs, tell, backend, address, uri, on_end)
+            except OSError as err:  # a full or read-only disk: what run says, in one line
+                if err.errno not in DISK_ERRORS:
+                    raise
+                raise SaveError(f"cannot write the sweep in {out}: {err.strerror}") from None
     finally:
         if view is not None:
             view.close()
@@ -68,6 +80,42 @@ def sweep_command(
     )
     if failed:
         raise typer.Exit(1)
+
+
+def sweep_command_line(
+    sweep_file: Path, out: Path, backend: str, address: str | None, jobs: int, track: str | None
+) -> list[str]:
+    """The sweep command as given, for the line that says how to resume it."""
+    words = ["model-collapse", "sweep", str(sweep_file), "--out", str(out)]
+    words += ["--backend", backend] if backend != "local" else []
+    words += ["--address", address] if address else []
+    words += ["--jobs", str(jobs)] if jobs != 1 else []
+    return words + (["--track", track] if track else [])
+
+
+@dataclass
+class SweepStop:
+    """What a stopped sweep says: the runs finished (read from sweep.csv) and the command
+    that resumes the rest, each from its last saved generation."""
+
+    words: list[str]
+    out: Path
+
+    def command(self) -> str:
+        return shlex.join(self.words)
+
+    def saved(self) -> str:
+        import pandas as pd
+
+        try:
+            states = pd.read_csv(self.out / "sweep.csv", keep_default_na=False)
+            done = int((states["status"] == "done").sum())
+        except (OSError, ValueError, KeyError):
+            return f"nothing of the sweep was saved in {self.out}"
+        return (
+            f"{done} of {len(states)} runs finished; the others keep their saved generations "
+            f"in {self.out}"
+        )
 
 
 class SweepView:
@@ -186,7 +234,8 @@ def compare_command(
     from rich.console import Console
     from rich.table import Table
 
-    from model_collapse.compare import compare, read_aggregate
+    from model_collapse.compare import compare
+    from model_collapse.sweep_tables import read_aggregate
 
     with bad_input_exits_2():
         table, keys = read_aggregate(directory)

@@ -10,7 +10,6 @@ fixed stream: the same table every time), which does not lean on normality.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,32 +20,6 @@ from model_collapse.registry import did_you_mean
 RESAMPLES = 2000
 LEVEL = 0.95
 NOT_METRICS = ("run", "seed", "generation")
-
-
-def read_aggregate(directory: Path) -> tuple[Any, list[str]]:
-    """A sweep's aggregate table and its varied keys (the columns between run and seed),
-    or a one-line refusal."""
-    import pandas as pd
-
-    path = directory / "aggregate.csv"
-    if not path.is_file() and (directory / "sweep.csv").is_file():
-        raise UserInputError(
-            f"the sweep in {directory} has not finished (no aggregate.csv yet; sweep.csv says "
-            "which runs are done); run the sweep again to finish it"
-        )
-    if not path.is_file():
-        raise UserInputError(
-            f"{directory} holds no aggregate.csv: compare reads a sweep's directory "
-            "(model-collapse sweep SWEEP.toml --out DIR)"
-        )
-    try:
-        table = pd.read_csv(path)
-    except (OSError, ValueError) as err:
-        raise UserInputError(f"{path} cannot be read: {err}") from None
-    if not {"run", "seed", "generation"} <= set(table.columns):
-        raise UserInputError(f"{path} is not a sweep's aggregate: no run, seed, generation")
-    columns = list(table.columns)
-    return table, columns[1 : columns.index("seed")]
 
 
 def metric_columns(table: Any, keys: list[str]) -> list[str]:

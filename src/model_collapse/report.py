@@ -101,14 +101,13 @@ def _run(directory: Path, label: str | None, name: str | None = None) -> RunPart
 
 
 def _sweep(directory: Path) -> Gathered:
-    import pandas as pd
+    """A sweep's runs as sweep.csv lists them, each done one verified (sweep_tables)."""
+    from model_collapse.sweep_tables import read_states
 
-    states = pd.read_csv(directory / "sweep.csv", keep_default_na=False)
-    if not {"run", "status", "error"} <= set(states.columns):
-        raise UserInputError(f"{directory / 'sweep.csv'} is not a sweep's table; run the sweep")
-    keys = list(states.columns[1 : list(states.columns).index("status")])
+    tables = read_states(directory)
+    keys = tables.keys
     runs, failed = [], []
-    for row in states.to_dict("records"):
+    for row in tables.states.to_dict("records"):
         label = group_label({key: row[key] for key in keys})
         if row["status"] == "done":
             runs.append(_run(directory / str(row["run"]), label, str(row["run"])))
@@ -186,10 +185,14 @@ def finite_list(values: Any) -> list[float | None]:
 
 def text_samples(run: RunPart) -> dict[int, str]:
     """Text excerpts of up to MAX_SAMPLE_GENERATIONS generations, spread over the run."""
+    from model_collapse.errors import check_regular_file
+
     files = sorted((run.directory / "samples" / "text").glob("generation-*.txt"))
     if not files:
         return {}
     picks = np.unique(np.linspace(0, len(files) - 1, MAX_SAMPLE_GENERATIONS).round().astype(int))
+    for i in picks:
+        check_regular_file(files[i], "a text sample")
     return {
         int(files[i].stem.split("-")[1]): files[i].read_text(encoding="utf-8", errors="replace")
         for i in picks

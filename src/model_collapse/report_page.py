@@ -127,8 +127,21 @@ def runs_table(gathered: Gathered) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
 def image(path: Any) -> str:
-    payload = base64.b64encode(path.read_bytes()).decode()
+    """A figure embedded whole; a FIFO or a file that is no PNG is refused in one line."""
+    from model_collapse.errors import UserInputError, check_regular_file
+
+    check_regular_file(path, "a figure")
+    data = path.read_bytes()
+    if not data.startswith(PNG):
+        raise UserInputError(
+            f"{path} is not a PNG image; draw the run's figures again: model-collapse plot "
+            f"{path.parent.parent}"
+        )
+    payload = base64.b64encode(data).decode()
     return f'<img src="data:image/png;base64,{payload}" alt="{esc(path.stem)}">'
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from model_collapse.config import toml_value
-from model_collapse.errors import UserInputError
+from model_collapse.errors import UserInputError, refuse_special
 
 SECTIONS = ("base", "set", "grid", "zip")
 MAX_NAME = 255  # bytes of a folder name on common file systems
@@ -111,6 +111,7 @@ def read_sweep(path: Path) -> Sweep:
     from model_collapse.config import config_to_dict
 
     where = str(path)
+    refuse_special(path)  # a FIFO would wait for a writer for ever
     try:
         raw = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
@@ -191,12 +192,16 @@ def run_sweep(
     the one at ``address`` or a local one of ``jobs`` workers); then sweep.csv and the
     aggregate. With ``track`` (an MLflow URI), each run is logged there too; ``on_end``
     is told of each run's end (name, error). Returns each run's error ("" for done)."""
-    if out.exists() and not out.is_dir():
-        raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
+    from contextlib import closing
+
     from model_collapse.backends import BACKENDS, Task
     from model_collapse.lock import RunLock
 
-    out.mkdir(parents=True, exist_ok=True)
+    check_sweep_folder(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserInputError(f"cannot create --out {out}: {err.strerror}") from None
     lock = RunLock(out, "sweep")  # one sweep at a time writes this folder's tables
     lock.acquire()
     try:
@@ -213,17 +218,39 @@ def run_sweep(
         todo = [Task(r.name, r.config, str(folder / r.name), track) for r in sweep.runs]
         run_all = BACKENDS[backend][0]
         write_states(sweep, out, errors)  # every run "to do": the folder reads as a sweep
-        for name, error in run_all(todo, jobs, address):
-            errors[name] = error
-            write_states(sweep, out, errors)
-            count = f"({len(errors)} of {len(todo)})"
-            tell(f"{name}: {'failed: ' + error if error else 'done'} {count}")
-            if on_end is not None:
-                on_end(name, error)
+        with closing(run_all(todo, jobs, address)) as results:  # a stop ends its workers
+            for name, error in results:
+                errors[name] = error
+                write_states(sweep, out, errors)
+                count = f"({len(errors)} of {len(todo)})"
+                tell(f"{name}: {'failed: ' + error if error else 'done'} {count}")
+                if on_end is not None:
+                    on_end(name, error)
         write_tables(sweep, out, errors)
     finally:
         lock.release()
     return errors
+
+
+def check_sweep_folder(out: Path) -> None:
+    """``--out`` is new, empty, or a sweep's own folder (it has sweep.csv): a sweep never
+    writes its tables and run folders into a run's folder or anyone else's files."""
+    from model_collapse.lock import LOCK
+
+    if out.exists() and not out.is_dir():
+        raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
+    if not out.is_dir() or (out / "sweep.csv").is_file():
+        return
+    try:
+        entries = sorted(entry.name for entry in out.iterdir() if entry.name != LOCK)
+    except OSError as err:
+        raise UserInputError(f"cannot read --out {out}: {err.strerror}") from None
+    if entries:
+        what = "a run (config.toml)" if "config.toml" in entries else f"{entries[0]!r}"
+        raise UserInputError(
+            f"--out {out} holds {what} and no sweep.csv: it is not a sweep's folder; give "
+            "a new or empty folder, or the --out of this sweep to resume it"
+        )
 
 
 def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
