@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from model_collapse.config import Config, config_from_dict
+from model_collapse.assemble.validate import config_from_dict
+from model_collapse.config import Config
 
 
 class InterruptedRunError(Exception):

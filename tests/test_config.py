@@ -4,14 +4,8 @@ from pathlib import Path
 import pytest
 
 from model_collapse.api import load_config
-from model_collapse.config import (
-    Config,
-    config_from_dict,
-    config_to_dict,
-    config_to_toml,
-    parse_override,
-    read_toml,
-)
+from model_collapse.assemble.validate import config_from_dict
+from model_collapse.config import Config, config_to_dict, config_to_toml, parse_override, read_toml
 from model_collapse.errors import UserInputError
 
 
@@ -139,7 +133,7 @@ def test_each_plug_in_owns_its_keys():
 
 
 def test_a_key_of_another_plugin_names_the_default_plugin_when_none_is_given():
-    from model_collapse.config import config_from_dict
+    from model_collapse.assemble.validate import config_from_dict
 
     with pytest.raises(UserInputError, match=r"not to family 'gaussian'; set family\.name too"):
         config_from_dict({"family": {"order": 3}}, explicit=["family.order"])

@@ -10,14 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from model_collapse.config import (
-    Config,
-    apply_overrides,
-    config_from_dict,
-    config_to_dict,
-    override_keys,
-    read_toml,
-)
+from model_collapse.assemble.validate import config_from_dict
+from model_collapse.config import Config, apply_overrides, config_to_dict, override_keys, read_toml
 from model_collapse.errors import SaveError, UserInputError
 from model_collapse.registry import did_you_mean
 
@@ -184,7 +178,7 @@ class Result:
 
 def commented_config(preset: str) -> str:
     """A preset as a config to start from: every key, what it means and its valid range."""
-    from model_collapse.config import commented_toml
+    from model_collapse.assemble.validate import commented_toml
 
     if str(preset) not in preset_names():
         raise UserInputError(

@@ -1,12 +1,11 @@
-"""One frozen, typed config, reached from TOML, ``--set`` overrides and Python dicts.
+"""One frozen, typed config, and its TOML and ``--set`` forms.
 
-Every path goes through :func:`config_from_dict`, which refuses unknown keys, wrong
-types and out-of-range values with one line that names the key. The generic keys of
-each section are declared here; the others belong to the plug-in the section names
-(a family section that names the Gaussian mixture brings its ``components``,
-``covariance``, ...), which declares them (:mod:`model_collapse.params`). A key another
-plug-in of the section declares is left out (a preset switched to another family keeps
-working); a key no plug-in declares is refused with "did you mean".
+The generic keys of each section are declared here; the others belong to the plug-in
+the section names (a family section that names the Gaussian mixture brings its
+``components``, ``covariance``, ...), which declares them (:mod:`model_collapse.params`).
+This module knows no plug-in: building a checked config from dicts, which asks the
+registries what a plug-in declares, is :mod:`model_collapse.assemble.validate`, a layer
+above the plug-ins (they import this module for its types).
 """
 
 from __future__ import annotations
@@ -15,15 +14,13 @@ import dataclasses
 import math
 import tomllib
 import typing
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from model_collapse import defaults
 from model_collapse.errors import UserInputError
-from model_collapse.params import MANY, Param, describe, validated
-from model_collapse.registry import did_you_mean
+from model_collapse.params import MANY, Param
 
 
 def _spec(
@@ -152,77 +149,6 @@ def generic_params(section: str) -> dict[str, Param]:
     }
 
 
-def plugin_params(section: str, body: dict[str, Any]) -> tuple[dict[str, Param], set[str]]:
-    """The parameters of the plug-in a section names, and the keys of its other plug-ins."""
-    from model_collapse.plugins import declared, declared_elsewhere
-
-    if not isinstance(SECTIONS[section], type) or not issubclass(SECTIONS[section], PluginParams):
-        return {}, set()
-    name = body.get("name", generic_params(section).get("name", Param("", "", str)).default)
-    if not isinstance(name, str):  # refused with the generic type message below
-        return {}, set()
-    return declared(section, name), declared_elsewhere(section)
-
-
-def _build_section(section: str, body: dict[str, Any], explicit: Collection[str] = ()) -> Any:
-    generic = generic_params(section)
-    own, elsewhere = plugin_params(section, body)
-    values: dict[str, Any] = {}
-    given: dict[str, Any] = {}
-    for key, value in body.items():
-        if key in generic:
-            values[key] = validated(f"{section}.{key}", value, generic[key])
-        elif key in own:
-            given[key] = validated(f"{section}.{key}", value, own[key])
-        elif key not in elsewhere or key == "params":
-            known = [f"{section}.{name}" for name in [*generic, *own]]
-            hint = did_you_mean(f"{section}.{key}", known) or f" valid keys: {', '.join(known)}"
-            raise UserInputError(f"unknown config key {section}.{key};{hint}")
-        elif f"{section}.{key}" in explicit and f"{section}.name" not in explicit:
-            # set on purpose for a plug-in not in the run, without choosing the plug-in: a
-            # slip. Set together with the plug-in's name (the same overrides for several
-            # regimes, as a comparison or a sweep does), the key is left out, and the
-            # command line says so (unused_overrides).
-            from model_collapse.plugins import owners
-
-            raise UserInputError(
-                f"{section}.{key} belongs to {', '.join(owners(section, key))}, not to "
-                f"{section} '{body.get('name', generic['name'].default)}'; set {section}.name too, "
-                "or leave it out"
-            )
-    if own or issubclass(SECTIONS[section], PluginParams):
-        values["params"] = {
-            key: given.get(
-                key, list(spec.default) if isinstance(spec.default, list) else spec.default
-            )
-            for key, spec in own.items()
-        }
-    return SECTIONS[section](**values)
-
-
-def config_from_dict(raw: dict[str, Any], explicit: Collection[str] = ()) -> Config:
-    """Build a validated :class:`Config` from nested dicts ``{section: {key: value}}``.
-
-    experiment.plugins are imported first, so their plug-ins and parameters are known. A
-    key of another plug-in is left out, unless it is among the ``explicit`` "section.key"
-    (set with --set): then it is refused.
-    """
-    from model_collapse.plugins import load_plugins
-
-    for section, body in raw.items():
-        if section not in SECTIONS:
-            hint = did_you_mean(section, list(SECTIONS)) or f" sections: {', '.join(SECTIONS)}"
-            raise UserInputError(f"unknown config section [{section}];{hint}")
-        if not isinstance(body, dict):
-            raise UserInputError(f"[{section}] must be a table of keys, got {body!r}")
-    experiment = _build_section("experiment", raw.get("experiment", {}))
-    load_plugins(experiment.plugins)
-    sections = {"experiment": experiment}
-    for section in list(SECTIONS)[1:]:
-        sections[section] = _build_section(section, raw.get(section, {}), explicit)
-    return resolve(Config(**sections))
-
-
 def replace(section: Any, **changes: Any) -> Any:
     """A section with some keys changed, generic or a plug-in's."""
     names = {f.name for f in dataclasses.fields(section)}
@@ -233,31 +159,7 @@ def replace(section: Any, **changes: Any) -> Any:
     return dataclasses.replace(section, **fields)
 
 
-def resolve(config: Config) -> Config:
-    """Fill the defaults that depend on other keys, so the saved config is explicit; keep
-    paths absolute, so the saved config.toml repeats the run from any folder."""
-    from model_collapse.plugins import declared
-
-    sections = {}
-    for section in ("source", "family", "regime", "metrics"):
-        body = getattr(config, section)
-        changes = {}
-        for key, spec in declared(section, getattr(body, "name", "")).items():
-            value = body.params[key]
-            if value is None and spec.default_from:
-                other, name = spec.default_from.split(".")
-                changes[key] = getattr(getattr(config, other), name)
-            elif spec.path and isinstance(value, str):
-                changes[key] = _absolute(value)
-        sections[section] = replace(body, **changes)
-    if config.source.n_train is None:
-        sections["source"] = replace(sections["source"], n_train=config.sampling.n)
-    plugins = [_absolute(p) if p.endswith(".py") else p for p in config.experiment.plugins]
-    sections["experiment"] = dataclasses.replace(config.experiment, plugins=plugins)
-    return dataclasses.replace(config, **sections)
-
-
-def _absolute(path: str) -> str:
+def absolute_path(path: str) -> str:
     """A path made absolute (``~`` expanded); "" and ``package:NAME`` stay as they are."""
     if not path or path.startswith("package:"):
         return path
@@ -265,7 +167,7 @@ def _absolute(path: str) -> str:
 
 
 def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
-    """The config as nested dicts, the inverse of :func:`config_from_dict`."""
+    """The config as nested dicts, the inverse of ``assemble.validate.config_from_dict``."""
     out = {}
     for name in SECTIONS:
         body = getattr(config, name)
@@ -357,32 +259,5 @@ def config_to_toml(config: Config) -> str:
         lines.append(f"[{section}]")
         # None is "unset" (a plug-in's choice, made when the run starts): left out
         lines += [f"{key} = {toml_value(v)}" for key, v in body.items() if v is not None]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def commented_toml(raw: dict[str, Any], title: str) -> str:
-    """A config as TOML with every key of the plug-ins it names, its meaning and range.
-
-    Keys whose default depends on other keys (source.n_train, regime.size) are written
-    commented out, with the value they take now: uncomment them to pin it.
-    """
-    config = config_from_dict(raw)
-    resolved = config_to_dict(config)
-    lines = [
-        f"# {title}",
-        "# Run it with: model-collapse run THIS_FILE [--set section.key=value ...]",
-        "",
-    ]
-    for section in SECTIONS:
-        lines.append(f"[{section}]")
-        given = raw.get(section, {})
-        own, _ = plugin_params(section, config_to_dict(config)[section])
-        for key, spec in {**generic_params(section), **own}.items():
-            derived = spec.default is None and key not in given
-            value = resolved[section][key]
-            shown = "(unset)" if value is None else toml_value(value)
-            setting = f"{'# ' if derived else ''}{key} = {shown}"
-            lines.append(f"{setting:<30} # {describe(spec)}")
         lines.append("")
     return "\n".join(lines)

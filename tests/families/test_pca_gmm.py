@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import model_collapse
-from model_collapse.config import config_from_dict
+from model_collapse.assemble.validate import config_from_dict
 
 
 def _config(**family):

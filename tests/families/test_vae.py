@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import model_collapse
-from model_collapse.config import config_from_dict
+from model_collapse.assemble.validate import config_from_dict
 from model_collapse.errors import UserInputError
 from tests.conftest import run_interrupted
 

@@ -11,8 +11,8 @@ import scipy.linalg
 from typer.testing import CliRunner
 
 import model_collapse
+from model_collapse.assemble.validate import config_from_dict
 from model_collapse.cli import app
-from model_collapse.config import config_from_dict
 from model_collapse.metrics import classes
 from model_collapse.metrics.image_classifier import ImageClassifier
 from model_collapse.step import Step

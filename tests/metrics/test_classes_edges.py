@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import model_collapse
-from model_collapse.config import config_from_dict
+from model_collapse.assemble.validate import config_from_dict
 from model_collapse.metrics import METRICS, classes, images
 from model_collapse.metrics.image_classifier import ImageClassifier
 from tests.metrics.test_classes import _config, _step, digits  # noqa: F401

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from model_collapse.config import config_from_dict
+from model_collapse.assemble.validate import config_from_dict
 from model_collapse.errors import UserInputError
 from model_collapse.sources import load_real_data
 

@@ -1,0 +1,146 @@
+"""A checked :class:`~model_collapse.config.Config` from nested dicts: the one path from
+TOML, ``--set`` overrides and Python to a config.
+
+:func:`config_from_dict` refuses unknown keys, wrong types and out-of-range values with
+one line that names the key. A section's generic keys come from
+:mod:`model_collapse.config`; the keys of the plug-in it names come from the plug-in's
+registry (:mod:`model_collapse.plugins`). A key another plug-in of the section declares
+is left out (a preset switched to another family keeps working); a key no plug-in
+declares is refused with "did you mean". This layer sits above the plug-ins, which
+import :mod:`model_collapse.config` for its types and never this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection
+from typing import Any
+
+from model_collapse.config import (
+    SECTIONS,
+    Config,
+    PluginParams,
+    absolute_path,
+    config_to_dict,
+    generic_params,
+    replace,
+    toml_value,
+)
+from model_collapse.errors import UserInputError
+from model_collapse.params import Param, describe, validated
+from model_collapse.plugins import declared, declared_elsewhere, load_plugins, owners
+from model_collapse.registry import did_you_mean
+
+
+def plugin_params(section: str, body: dict[str, Any]) -> tuple[dict[str, Param], set[str]]:
+    """The parameters of the plug-in a section names, and the keys of its other plug-ins."""
+    if not isinstance(SECTIONS[section], type) or not issubclass(SECTIONS[section], PluginParams):
+        return {}, set()
+    name = body.get("name", generic_params(section).get("name", Param("", "", str)).default)
+    if not isinstance(name, str):  # refused with the generic type message below
+        return {}, set()
+    return declared(section, name), declared_elsewhere(section)
+
+
+def _build_section(section: str, body: dict[str, Any], explicit: Collection[str] = ()) -> Any:
+    generic = generic_params(section)
+    own, elsewhere = plugin_params(section, body)
+    values: dict[str, Any] = {}
+    given: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in generic:
+            values[key] = validated(f"{section}.{key}", value, generic[key])
+        elif key in own:
+            given[key] = validated(f"{section}.{key}", value, own[key])
+        elif key not in elsewhere or key == "params":
+            known = [f"{section}.{name}" for name in [*generic, *own]]
+            hint = did_you_mean(f"{section}.{key}", known) or f" valid keys: {', '.join(known)}"
+            raise UserInputError(f"unknown config key {section}.{key};{hint}")
+        elif f"{section}.{key}" in explicit and f"{section}.name" not in explicit:
+            # set on purpose for a plug-in not in the run, without choosing the plug-in: a
+            # slip. Set together with the plug-in's name (the same overrides for several
+            # regimes, as a comparison or a sweep does), the key is left out, and the
+            # command line says so (unused_overrides).
+            raise UserInputError(
+                f"{section}.{key} belongs to {', '.join(owners(section, key))}, not to "
+                f"{section} '{body.get('name', generic['name'].default)}'; set {section}.name too, "
+                "or leave it out"
+            )
+    if own or issubclass(SECTIONS[section], PluginParams):
+        values["params"] = {
+            key: given.get(
+                key, list(spec.default) if isinstance(spec.default, list) else spec.default
+            )
+            for key, spec in own.items()
+        }
+    return SECTIONS[section](**values)
+
+
+def config_from_dict(raw: dict[str, Any], explicit: Collection[str] = ()) -> Config:
+    """Build a validated :class:`Config` from nested dicts ``{section: {key: value}}``.
+
+    experiment.plugins are imported first, so their plug-ins and parameters are known. A
+    key of another plug-in is left out, unless it is among the ``explicit`` "section.key"
+    (set with --set): then it is refused.
+    """
+    for section, body in raw.items():
+        if section not in SECTIONS:
+            hint = did_you_mean(section, list(SECTIONS)) or f" sections: {', '.join(SECTIONS)}"
+            raise UserInputError(f"unknown config section [{section}];{hint}")
+        if not isinstance(body, dict):
+            raise UserInputError(f"[{section}] must be a table of keys, got {body!r}")
+    experiment = _build_section("experiment", raw.get("experiment", {}))
+    load_plugins(experiment.plugins)
+    sections = {"experiment": experiment}
+    for section in list(SECTIONS)[1:]:
+        sections[section] = _build_section(section, raw.get(section, {}), explicit)
+    return resolve(Config(**sections))
+
+
+def resolve(config: Config) -> Config:
+    """Fill the defaults that depend on other keys, so the saved config is explicit; keep
+    paths absolute, so the saved config.toml repeats the run from any folder."""
+    sections = {}
+    for section in ("source", "family", "regime", "metrics"):
+        body = getattr(config, section)
+        changes = {}
+        for key, spec in declared(section, getattr(body, "name", "")).items():
+            value = body.params[key]
+            if value is None and spec.default_from:
+                other, name = spec.default_from.split(".")
+                changes[key] = getattr(getattr(config, other), name)
+            elif spec.path and isinstance(value, str):
+                changes[key] = absolute_path(value)
+        sections[section] = replace(body, **changes)
+    if config.source.n_train is None:
+        sections["source"] = replace(sections["source"], n_train=config.sampling.n)
+    plugins = [absolute_path(p) if p.endswith(".py") else p for p in config.experiment.plugins]
+    sections["experiment"] = dataclasses.replace(config.experiment, plugins=plugins)
+    return dataclasses.replace(config, **sections)
+
+
+def commented_toml(raw: dict[str, Any], title: str) -> str:
+    """A config as TOML with every key of the plug-ins it names, its meaning and range.
+
+    Keys whose default depends on other keys (source.n_train, regime.size) are written
+    commented out, with the value they take now: uncomment them to pin it.
+    """
+    config = config_from_dict(raw)
+    resolved = config_to_dict(config)
+    lines = [
+        f"# {title}",
+        "# Run it with: model-collapse run THIS_FILE [--set section.key=value ...]",
+        "",
+    ]
+    for section in SECTIONS:
+        lines.append(f"[{section}]")
+        given = raw.get(section, {})
+        own, _ = plugin_params(section, config_to_dict(config)[section])
+        for key, spec in {**generic_params(section), **own}.items():
+            derived = spec.default is None and key not in given
+            value = resolved[section][key]
+            shown = "(unset)" if value is None else toml_value(value)
+            setting = f"{'# ' if derived else ''}{key} = {shown}"
+            lines.append(f"{setting:<30} # {describe(spec)}")
+        lines.append("")
+    return "\n".join(lines)
