@@ -60,7 +60,7 @@ def auroc_with_learnt_direction(
 
 
 def measure(per_half: int = 100, temperature: float = 1.0) -> dict[str, Any]:
-    from model_collapse.cli_tools import text_detector
+    from model_collapse.cli.tools import text_detector
 
     out: dict[str, Any] = {"per_half": per_half, "temperature": temperature}
     with tempfile.TemporaryDirectory() as folder:

@@ -259,7 +259,7 @@ def test_a_key_a_plug_in_does_not_use_makes_no_second_run(tmp_path: Path):
 def test_the_terminal_view_shows_each_run_under_way_from_its_folder(tmp_path: Path):
     """The view reads run folders' states: one stopped after generation 2 of 6 shows as
     under way at generation 3, and the bar counts its 3 saved generations."""
-    from model_collapse.cli_sweep import SweepView
+    from model_collapse.cli.sweeps import SweepView
     from tests.conftest import run_interrupted
 
     path = tmp_path / "sweep.toml"

@@ -11,19 +11,17 @@ imported only here, and only when asked for.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from model_collapse.errors import DifferentRunError, UserInputError, first_line
+from model_collapse.network import REACH_SECONDS, reach
 
 RETRIES = 3  # more tries for a run whose worker died; a run that kills its worker stops
-REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
 
 
 class Task(NamedTuple):
@@ -168,24 +166,6 @@ def alone(task: Task) -> str:
         f"{BrokenProcessPool.__name__}: its worker process died {RETRIES + 1} times "
         "(killed, or out of memory?); the generations it saved are kept"
     )
-
-
-def reach(address: str, what: str) -> None:
-    """Refuse, in one line within REACH_SECONDS, an address nothing listens on."""
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host = port = None
-    if not host or port is None:
-        raise UserInputError(f"--address {address}: give the {what} as HOST:PORT")
-    try:
-        socket.create_connection((host, port), timeout=REACH_SECONDS).close()
-    except OSError as err:
-        raise UserInputError(
-            f"cannot reach the {what} at {address} within {REACH_SECONDS} s "
-            f"({err.strerror or type(err).__name__}); start it, or check the address"
-        ) from None
 
 
 def reach_scheduler(address: str) -> Any:

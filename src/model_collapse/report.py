@@ -2,11 +2,12 @@
 sweep.
 
 What it holds is gathered here from the directory's own files (each run read back and
-verified against its state), then written by :mod:`model_collapse.report_page`: the
-curves of every metric per group (a run of a sweep or suite, or the one run) with 95%
-intervals over seeds and the closed-form theory where one holds, the spread of seeds at
-the last generation, the figures each run drew, its text samples, its config, and a
-short reading of the numbers (:mod:`model_collapse.reading`).
+verified against its state), then written by :mod:`model_collapse.report_page` (its
+``write_report`` is what the command calls): the curves of every metric per group (a
+run of a sweep or suite, or the one run) with 95% intervals over seeds and the
+closed-form theory where one holds, the spread of seeds at the last generation, the
+figures each run drew, its text samples, its config, and a short reading of the numbers
+(:mod:`model_collapse.reading`).
 """
 
 from __future__ import annotations
@@ -197,17 +198,3 @@ def text_samples(run: RunPart) -> dict[int, str]:
         int(files[i].stem.split("-")[1]): files[i].read_text(encoding="utf-8", errors="replace")
         for i in picks
     }
-
-
-def write_report(directory: Path) -> Path:
-    """Gather the directory and write DIR/report.html (replaced whole); its path."""
-    from model_collapse.report_page import page
-    from model_collapse.store import atomic_write
-
-    gathered = gather(directory)
-    path = directory / "report.html"
-    try:
-        atomic_write(path, page(gathered).encode("utf-8"))
-    except OSError as err:
-        raise UserInputError(f"cannot write {path}: {err.strerror}") from None
-    return path

@@ -15,12 +15,21 @@ import hashlib
 import html
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from model_collapse.errors import UserInputError, check_regular_file
 from model_collapse.reading import reading
-from model_collapse.report import MAX_RUNS_SHOWN, Gathered, RunPart, finite_list, text_samples
+from model_collapse.report import (
+    MAX_RUNS_SHOWN,
+    Gathered,
+    RunPart,
+    finite_list,
+    gather,
+    text_samples,
+)
 
 
 def asset(name: str) -> str:
@@ -132,8 +141,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def image(path: Any) -> str:
     """A figure embedded whole; a FIFO or a file that is no PNG is refused in one line."""
-    from model_collapse.errors import UserInputError, check_regular_file
-
     check_regular_file(path, "a figure")
     data = path.read_bytes()
     if not data.startswith(PNG):
@@ -217,3 +224,16 @@ def spread(runs: list[RunPart], metric: str) -> dict[str, Any]:
         if metric in at:
             values[run.name] = finite_list(np.asarray(at[metric], dtype=float))
     return {"metric": metric, "generation": last, "values": values}
+
+
+def write_report(directory: Path) -> Path:
+    """Gather the directory and write DIR/report.html (replaced whole); its path."""
+    from model_collapse.store import atomic_write
+
+    gathered = gather(directory)
+    path = directory / "report.html"
+    try:
+        atomic_write(path, page(gathered).encode("utf-8"))
+    except OSError as err:
+        raise UserInputError(f"cannot write {path}: {err.strerror}") from None
+    return path

@@ -102,7 +102,7 @@ def check_store(uri: str, experiment: str) -> None:
     """Open the store and its experiment before a run starts; refuse in one line if not
     (a server where nothing answers: within 30 s)."""
     if uri.startswith(("http:", "https:")):
-        from model_collapse.backends import reach
+        from model_collapse.network import reach
 
         port = uri.split("://", 1)[1].split("/", 1)[0]
         reach(

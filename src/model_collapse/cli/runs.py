@@ -1,52 +1,34 @@
-"""The ``model-collapse`` command line (typer + rich; rich is imported here only)."""
+"""The commands that run experiments: run, demo, plot, init and list, with a run's
+progress and the lines that close it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import shlex
-import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from model_collapse.errors import SaveError, UserInputError
+from model_collapse.cli.base import (
+    OutOption,
+    TrackOption,
+    app,
+    bad_input_exits_2,
+    say,
+    stops_explained,
+)
+from model_collapse.errors import UserInputError
 from model_collapse.observers import Observer
 
 if TYPE_CHECKING:
     from model_collapse.config import Config
     from model_collapse.loop import Plan
-
-app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Run, measure and prevent model collapse."
-)
-
-OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory.")]
-TrackOption = Annotated[
-    str | None,
-    typer.Option("--track", help="Log to MLflow: mlflow (./mlruns) or mlflow:URI."),
-]
-
-
-def say(text: str) -> None:
-    """A line for the person running the command (stderr: stdout stays for results)."""
-    typer.echo(text, err=True)
-
-
-@contextmanager
-def bad_input_exits_2() -> Iterator[None]:
-    """Bad input: one line on stderr and exit status 2, no traceback."""
-    try:
-        yield
-    except UserInputError as err:
-        say(f"error: {err}")
-        raise typer.Exit(2) from None
 
 
 class Progress(Observer):
@@ -280,47 +262,6 @@ def run_command(
     report_finished(directory, session)
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-class Stoppable(Protocol):
-    """What a stop says: what is saved, and the command that goes on."""
-
-    def saved(self) -> str: ...
-
-    def command(self) -> str: ...
-
-
-@contextmanager
-def stops_explained(session: Stoppable) -> Iterator[None]:
-    """Ctrl-C and a failing disk end with one line: what happened, what is saved, how to go on.
-
-    SIGINT and SIGTERM both interrupt, even where the shell started the command with SIGINT
-    ignored (a background job), so a stop always says how to resume.
-    """
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    except KeyboardInterrupt:
-        say(f"interrupted: {session.saved()}; to resume, run: {session.command()}")
-        raise typer.Exit(130) from None
-    except SaveError as err:
-        say(f"error: {err}; once that is fixed, resume with: {session.command()}")
-        raise typer.Exit(1) from None
-    except MemoryError:
-        say(
-            f"error: out of memory; {session.saved()}; lower experiment.seeds or sampling.n, "
-            f"or free memory and resume with: {session.command()}"
-        )
-        raise typer.Exit(1) from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 @app.command("demo")
 def demo_command(out: OutOption = None) -> None:
     """The default experiment: replace vs mix 10% vs accumulate, 2-D GMM and 1-D Gaussian."""
@@ -407,28 +348,3 @@ def list_command(
             typer.echo(f"{'defaults':8} {name:22} {pairs}")
     for name in preset_names():
         typer.echo(f"{'preset':8} {name:22} {preset_description(name)}")
-
-
-def show_version(value: bool) -> None:
-    if value:
-        from model_collapse import __version__
-
-        typer.echo(f"model-collapse {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def options(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=show_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Run, measure and prevent model collapse."""
-
-
-def main() -> None:
-    app()
-
-
-from model_collapse import cli_tools  # noqa: E402, F401  (its commands register on app)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from model_collapse.cli import TrackOption, app, bad_input_exits_2, say, stops_explained
+from model_collapse.cli.base import TrackOption, app, bad_input_exits_2, say, stops_explained
 from model_collapse.errors import SaveError, UserInputError
 
 # the disk failed the sweep (not a cluster's connection, also an OSError)
@@ -209,7 +209,8 @@ def check_backend(backend: str) -> None:
 
 def check_address(backend: str, address: str) -> None:
     """A cluster's address answers, or one line naming it (within 30 s)."""
-    from model_collapse.backends import reach, reach_scheduler
+    from model_collapse.backends import reach_scheduler
+    from model_collapse.network import reach
 
     if backend == "dask":
         reach_scheduler(address).close()
@@ -271,7 +272,7 @@ def report_command(
     """Write DIR/report.html: one self-contained page (no network) with the curves of every
     metric per group with 95% intervals and theory, the spread of seeds, each run's
     figures and samples, the config, and a reading of the numbers in plain words."""
-    from model_collapse.report import write_report
+    from model_collapse.report_page import write_report
 
     with bad_input_exits_2():
         path = write_report(directory)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from model_collapse.cli import app, bad_input_exits_2, say
+from model_collapse.cli.base import app, bad_input_exits_2, say
 from model_collapse.errors import UserInputError
 
 watermark_app = typer.Typer(no_args_is_help=True, help="The green-list watermark (KGW).")
@@ -316,6 +316,3 @@ def audit_command(
         [{"document": documents[i].origin, "score": float(c[i])} for i in order],
         ["document", "score"],
     )
-
-
-from model_collapse import cli_sweep  # noqa: E402, F401  (its command registers on app)
