@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-slow lint bench clean
+.PHONY: venv demo test test-slow lint bench reference clean
 
 venv: $(STAMP)
 
@@ -26,8 +26,8 @@ demo: $(STAMP)
 	$(BIN)/model-collapse demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff format --check src tests benchmarks examples scripts
 	$(BIN)/mypy
 
 test: lint
@@ -39,6 +39,10 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --write
+
+# the small reference runs: each metrics.csv's SHA-256, which a refactor must not change
+reference: $(STAMP)
+	$(BIN)/python scripts/reference_runs.py runs/reference
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
