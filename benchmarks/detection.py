@@ -68,8 +68,8 @@ def watermark_benchmark(tokens: int = 2_000_000) -> dict[str, float]:
     the green lists cached (a detector's steady state) and from a cold cache."""
     import torch
 
-    from model_collapse import watermark
     from model_collapse.api import load_config
+    from model_collapse.core import watermark
     from model_collapse.sources.base import load_real_data
 
     torch.set_num_threads(1)

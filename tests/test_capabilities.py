@@ -19,8 +19,8 @@ from model_collapse.capabilities import (
     effective_size,
     resample,
 )
-from model_collapse.data import REAL, Items, Unlabeled
-from model_collapse.errors import UserInputError
+from model_collapse.core.data import REAL, Items, Unlabeled
+from model_collapse.core.errors import UserInputError
 from model_collapse.families.categorical import CategoricalModel
 from model_collapse.families.gaussian import GaussianModel
 from model_collapse.families.gmm import GMMModel
@@ -190,7 +190,7 @@ def test_weights_of_one_give_the_unweighted_run(weighing_regimes):
 
 
 def test_a_defence_on_the_exact_path_is_refused():
-    from model_collapse.data import GaussianStats
+    from model_collapse.core.data import GaussianStats
 
     with pytest.raises(UserInputError, match=r"set family\.exact = false"):
         defended(GaussianStats.from_samples(X), lambda pool: np.ones(2))

@@ -6,7 +6,7 @@ import pytest
 from model_collapse.api import load_config
 from model_collapse.assemble.validate import config_from_dict
 from model_collapse.config import Config, config_to_dict, config_to_toml, parse_override, read_toml
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 
 def test_defaults_hold_the_design_keys():

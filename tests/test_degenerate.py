@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from model_collapse.degenerate import (
+from model_collapse.core.degenerate import (
     cholesky_where_possible,
     overflowed,
     psd_factor,

@@ -1,6 +1,6 @@
 """One line from any exception, for the messages a sweep, Ray and MLflow pass on."""
 
-from model_collapse.errors import first_line
+from model_collapse.core.errors import first_line
 
 
 def test_an_exception_gives_its_first_line_or_its_type():

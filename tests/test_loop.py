@@ -8,7 +8,7 @@ import pytest
 
 import model_collapse
 from model_collapse.config import config_to_dict
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from tests.conftest import TEXT_SOURCE, TINY_GPT, InterruptedRunError, make_config
 
 FAMILY_SOURCES = [

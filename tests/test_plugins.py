@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.plugins import load_plugins
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.registry import Registry
 
 

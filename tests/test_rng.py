@@ -1,6 +1,6 @@
 import numpy as np
 
-from model_collapse.rng import random_subsets, seed_streams, stream, systematic_counts
+from model_collapse.core.rng import random_subsets, seed_streams, stream, systematic_counts
 
 
 def test_streams_depend_only_on_their_key():

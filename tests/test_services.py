@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import model_collapse
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
+from model_collapse.core.rng import stream
 from model_collapse.metrics import METRICS
 from model_collapse.metrics.base import Metric, always
-from model_collapse.rng import stream
 from model_collapse.services import SERVICES, Service, needed
 from model_collapse.sources import load_real_data
 from model_collapse.sources.base import RealData

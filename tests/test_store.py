@@ -15,7 +15,7 @@ import pytest
 
 import model_collapse
 from model_collapse.config import config_to_toml
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.loop import plan_run
 from model_collapse.store import RunStore
 from tests.conftest import make_config, run_interrupted

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import model_collapse
 from model_collapse.api import load_config, read_raw
 from model_collapse.cli import app
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 SUITE = """
 [experiment]

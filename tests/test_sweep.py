@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.sweep import read_sweep, run_sweep
 
 SMALL = """base = "gaussian-1d"

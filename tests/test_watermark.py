@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_collapse.watermark import bias, detect, detect_windows, green_flags, green_list
+from model_collapse.core.watermark import bias, detect, detect_windows, green_flags, green_list
 
 VOCAB, GAMMA = 1000, 0.25
 
@@ -50,7 +50,7 @@ def test_watermarked_text_is_found_and_the_bias_is_what_finds_it():
 
 
 def test_many_texts_at_once_equal_one_by_one_even_when_some_have_no_pair():
-    from model_collapse.watermark import detect_many
+    from model_collapse.core.watermark import detect_many
 
     rng = np.random.default_rng(3)
     texts = [rng.integers(0, VOCAB, 50).tolist(), [7], rng.integers(0, VOCAB, 9).tolist(), [4]]

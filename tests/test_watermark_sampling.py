@@ -12,10 +12,10 @@ import torch
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
+from model_collapse.core.watermark import Watermark, detect_many
 from model_collapse.families.gpt_torch import GPT, GPTShape
 from model_collapse.families.lm_torch import Decoding, generate, watermarked
 from model_collapse.families.ngram import NGramModel, NGramTables
-from model_collapse.watermark import Watermark, detect_many
 from tests.conftest import TEXT_SOURCE, TINY_GPT
 
 VOCAB = 200

@@ -11,7 +11,7 @@ forget the tails of the real distribution (Shumailov et al., "The Curse of Recur
 
 from model_collapse.api import Result, load_config, open_run, run, run_suite
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 __version__ = "0.1.0"
 __all__ = [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from model_collapse.assemble.validate import config_from_dict
 from model_collapse.config import Config, apply_overrides, config_to_dict, override_keys, read_toml
-from model_collapse.errors import SaveError, UserInputError
+from model_collapse.core.errors import SaveError, UserInputError
 from model_collapse.registry import did_you_mean
 
 if TYPE_CHECKING:
@@ -227,7 +227,7 @@ def run(
     observers : told of the start, every saved generation and the finish
         (:class:`model_collapse.observers.Observer`).
     """
-    from model_collapse import progress
+    from model_collapse.core import progress
     from model_collapse.loop import plan_run, run_generations
     from model_collapse.observers import Callbacks, tell
     from model_collapse.store import RunStore

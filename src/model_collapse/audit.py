@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model_collapse.core.errors import UserInputError
 from model_collapse.detectors.base import flagged, require_texts, threshold_at
-from model_collapse.errors import UserInputError
 
 REPLICATES = 2000
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from model_collapse.errors import DifferentRunError, UserInputError, first_line
-from model_collapse.network import REACH_SECONDS, reach
+from model_collapse.core.errors import DifferentRunError, UserInputError, first_line
+from model_collapse.core.network import REACH_SECONDS, reach
 
 RETRIES = 3  # more tries for a run whose worker died; a run that kills its worker stops
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
-from model_collapse.rng import weighted_rows
+from model_collapse.core.errors import UserInputError
+from model_collapse.core.rng import weighted_rows
 
 if TYPE_CHECKING:
     from model_collapse.step import Step
@@ -185,7 +185,7 @@ def fit_items(model: Any, train: Any, step: Step, need: int = 1) -> Any:
     the weights are worth (their effective size). The "resample" stream is drawn only
     then, so an unweighted run draws exactly what it always has.
     """
-    from model_collapse.data import Items
+    from model_collapse.core.data import Items
 
     if not isinstance(train, Items):
         return model.fit(train, step.rng("fit"))

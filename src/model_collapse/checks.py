@@ -7,7 +7,7 @@ plug-in's own ``check``; this module asks each in turn and checks what they shar
 from __future__ import annotations
 
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family, check_sizes
 from model_collapse.regimes.base import Regime
 from model_collapse.sizes import check_memory

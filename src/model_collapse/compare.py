@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.registry import did_you_mean
 
 RESAMPLES = 2000

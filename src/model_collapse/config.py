@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from model_collapse import defaults
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.params import MANY, Param
 
 
@@ -223,7 +223,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file safely (``tomllib``), with one-line errors."""
-    from model_collapse.errors import refuse_special
+    from model_collapse.core.errors import refuse_special
 
     refuse_special(path)  # a FIFO would wait for a writer for ever
     try:

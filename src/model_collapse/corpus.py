@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_collapse.errors import UserInputError, refuse_special
+from model_collapse.core.errors import UserInputError, refuse_special
 
 TEXT_SUFFIXES = (".txt", ".jsonl", ".parquet")
 
@@ -60,7 +60,7 @@ def tokenizer_from(spec: str) -> TextTokenizer:
         if real is None or real.encode is None or real.decode is None:
             raise UserInputError(f"the run in {spec} is not a run on text: it has no tokenizer")
         return TextTokenizer(real.encode, real.decode, real.categories, spec)
-    from model_collapse.local_models import model_location
+    from model_collapse.core.local_models import model_location
 
     found = model_tokenizer(model_location(spec))
     return TextTokenizer(found.encode, found.decode, found.size, spec)

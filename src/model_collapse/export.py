@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 
 def saved_model(directory: Path, generation: int) -> tuple[Any, Any]:

@@ -15,7 +15,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 LOCK = ".lock"
 

@@ -19,14 +19,14 @@ from model_collapse import capabilities
 from model_collapse.capabilities import fit_items
 from model_collapse.checks import check_columns, check_run
 from model_collapse.config import Config, replace
-from model_collapse.data import REAL, Items
+from model_collapse.core.data import REAL, Items
+from model_collapse.core.rng import stream
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, choose_metrics, make_reference
 from model_collapse.notes import RunNotes
 from model_collapse.observers import Observer, tell
 from model_collapse.plugins import declared
 from model_collapse.regimes import REGIMES, Regime
-from model_collapse.rng import stream
 from model_collapse.services import needed, open_services
 from model_collapse.sizes import check_memory_before_data
 from model_collapse.sources import SOURCES, RealData, load_real_data

@@ -14,7 +14,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.registry import did_you_mean
 
 BIG = 1e100  # magnitudes of data parameters: their squares and sums stay far from overflow

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 T = TypeVar("T")
 

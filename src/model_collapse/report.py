@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 MAX_RUNS_SHOWN = 12  # runs whose figures and samples are embedded (the page stays small)
 MAX_SAMPLE_GENERATIONS = 6  # generations of text shown per run, spread over the run
@@ -186,7 +186,7 @@ def finite_list(values: Any) -> list[float | None]:
 
 def text_samples(run: RunPart) -> dict[int, str]:
     """Text excerpts of up to MAX_SAMPLE_GENERATIONS generations, spread over the run."""
-    from model_collapse.errors import check_regular_file
+    from model_collapse.core.errors import check_regular_file
 
     files = sorted((run.directory / "samples" / "text").glob("generation-*.txt"))
     if not files:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError, check_regular_file
+from model_collapse.core.errors import UserInputError, check_regular_file
 from model_collapse.reading import reading
 from model_collapse.report import (
     MAX_RUNS_SHOWN,

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import Family
 
 WORD = 8  # bytes of a float64 or int64

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model_collapse.errors import DifferentRunError, UserInputError
+from model_collapse.core.errors import DifferentRunError, UserInputError
 
 STATE = "checkpoints/state.json"
 FORMAT = 3  # 2 had no checksum of its own nor of its inputs

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.rng import stream
+from model_collapse.core.rng import stream
 
 if TYPE_CHECKING:
     from model_collapse.metrics.base import Reference
@@ -35,7 +35,7 @@ class Step:
     config : the run's config (data sizes filled in).
     real : the real data.
     history : earlier synthetic sets, oldest first (all of them for a regime that keeps
-        history, else the latest only): :class:`~model_collapse.data.Items` or statistics.
+        history, else the latest only): :class:`~model_collapse.core.data.Items` or statistics.
     first_model, previous_model : generation 0's fitted model and the previous one.
     new_model : builds a fresh, unfitted model of the run's family.
     services : run-scoped helpers by name (built once per run, checkpointed).
@@ -61,5 +61,5 @@ class Step:
     found: dict[str, Any] = field(default_factory=dict)  # shared work of this generation
 
     def rng(self, stage: str) -> np.random.Generator:
-        """The random stream of ``stage`` in this generation (see :mod:`model_collapse.rng`)."""
+        """The random stream of ``stage`` in this generation (:mod:`model_collapse.core.rng`)."""
         return stream(self.config.experiment.seed, stage, self.generation)

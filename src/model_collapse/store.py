@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config, config_to_toml
-from model_collapse.errors import DifferentRunError, SaveError, UserInputError, refuse_special
+from model_collapse.core.errors import DifferentRunError, SaveError, UserInputError, refuse_special
 from model_collapse.lock import RunLock
 from model_collapse.provenance import now, provenance
 from model_collapse.state import (

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from model_collapse.config import toml_value
-from model_collapse.errors import UserInputError, refuse_special
+from model_collapse.core.errors import UserInputError, refuse_special
 
 SECTIONS = ("base", "set", "grid", "zip")
 MAX_NAME = 255  # bytes of a folder name on common file systems

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 STATUSES = ("done", "failed", "to do")
 RUN_NAME = re.compile(r"[A-Za-z0-9._=,+-]+")  # what sweep.run_name writes: no / or ..
@@ -39,7 +39,7 @@ def read_csv_table(path: Path, what: str, **options: Any) -> Any:
     reading a FIFO would wait for ever)."""
     import pandas as pd
 
-    from model_collapse.errors import check_regular_file
+    from model_collapse.core.errors import check_regular_file
 
     check_regular_file(path, what)
     try:

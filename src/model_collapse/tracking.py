@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model_collapse.errors import SaveError, UserInputError, first_line
+from model_collapse.core.errors import SaveError, UserInputError, first_line
 from model_collapse.observers import Observer
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def check_store(uri: str, experiment: str) -> None:
     """Open the store and its experiment before a run starts; refuse in one line if not
     (a server where nothing answers: within 30 s)."""
     if uri.startswith(("http:", "https:")):
-        from model_collapse.network import reach
+        from model_collapse.core.network import reach
 
         port = uri.split("://", 1)[1].split("/", 1)[0]
         reach(

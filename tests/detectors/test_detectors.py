@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from model_collapse.core.errors import UserInputError
 from model_collapse.detectors.base import auroc, fewest_for, threshold_at
 from model_collapse.detectors.classifier import two_sample_test
 from model_collapse.detectors.text import TextDetector, calibrated, token_sums
-from model_collapse.errors import UserInputError
 
 VOCAB = 30
 

@@ -1,7 +1,7 @@
 import numpy as np
 from scipy import stats
 
-from model_collapse.data import CategoricalStats
+from model_collapse.core.data import CategoricalStats
 from model_collapse.families.categorical import CategoricalModel, sample_categories
 
 

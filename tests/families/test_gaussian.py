@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from model_collapse.data import GaussianStats
+from model_collapse.core.data import GaussianStats
 from model_collapse.families.gaussian import GaussianModel, sample_wishart
 
 

@@ -130,7 +130,7 @@ def test_inverse_cdf_draws_follow_the_probabilities():
 
 def test_device_cpu_and_auto_agree_and_a_missing_device_is_refused(tmp_path):
     import model_collapse
-    from model_collapse.errors import UserInputError
+    from model_collapse.core.errors import UserInputError
     from tests.conftest import TEXT_SOURCE, TINY_GPT, make_config
 
     def run(device: str):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import model_collapse
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from tests.conftest import make_config
 
 SMALL = {"name": "wikipedia", "max_documents": 12, "n_train": 24}

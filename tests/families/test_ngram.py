@@ -105,7 +105,7 @@ def test_a_deterministic_corpus_is_learnt():
 def test_orders_whose_keys_overflow_64_bits_are_refused():
     import re
 
-    from model_collapse.errors import UserInputError
+    from model_collapse.core.errors import UserInputError
     from model_collapse.families.ngram import check
     from model_collapse.sources.base import RealData
     from tests.conftest import make_config

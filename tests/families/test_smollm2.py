@@ -7,10 +7,10 @@ import pytest
 
 import model_collapse
 import model_collapse.observers
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
+from model_collapse.core.local_models import model_location
 from model_collapse.families.hf import load_pretrained
 from model_collapse.families.lm_torch import next_log_probs, token_log_probs
-from model_collapse.local_models import model_location
 from model_collapse.sources.text import model_tokenizer, wikipedia_documents
 from tests.conftest import make_config
 

@@ -12,7 +12,7 @@ import torch
 
 import model_collapse
 from model_collapse.assemble.validate import config_from_dict
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from tests.conftest import run_interrupted
 
 SMALL = {"name": "vae", "epochs": 30, "batch_size": 32, "hidden": 128, "latent": 8}

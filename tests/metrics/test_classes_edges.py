@@ -77,7 +77,7 @@ def test_the_classifier_predicts_one_class_when_it_knows_one(digits):  # noqa: F
 )
 def test_a_metric_asked_for_on_too_little_data_is_refused(tmp_path: Path, name, sizes):
     """fid needs 2 test images (here 1 of 12); recall 6 samples (here 5)."""
-    from model_collapse.errors import UserInputError
+    from model_collapse.core.errors import UserInputError
 
     path = _images(tmp_path, np.arange(12) % 2, 12)
     split = {k: v for k, v in sizes.items() if k != "n"}

@@ -87,7 +87,7 @@ def test_repetition_needs_blocks_of_four(tmp_path):
     import pytest
 
     import model_collapse
-    from model_collapse.errors import UserInputError
+    from model_collapse.core.errors import UserInputError
     from tests.conftest import TEXT_SOURCE
 
     config = make_config(

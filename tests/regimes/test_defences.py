@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import model_collapse
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from tests.conftest import TEXT_SOURCE, make_config, run_interrupted
 
 POOL = {"real_fraction": 0.5, "real_from": "fresh"}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model_collapse.data import REAL, CategoricalStats, GaussianStats, Items
+from model_collapse.core.data import REAL, CategoricalStats, GaussianStats, Items
 from model_collapse.metrics import make_reference
 from model_collapse.regimes import REGIMES
 from model_collapse.sources import load_real_data
@@ -76,7 +76,7 @@ def test_regimes_combine_sufficient_statistics():
 def test_categorical_subsample_is_hypergeometric():
     config = make_config(regime={"name": "accumulate-subsample", "size": 10})
     counts = CategoricalStats(20, np.array([[5, 15, 0]] * 3))
-    from model_collapse.data import subsample
+    from model_collapse.core.data import subsample
 
     drawn = subsample(counts, 10, np.random.default_rng(0))
     assert drawn.count == 10 and (drawn.counts.sum(1) == 10).all()
@@ -101,7 +101,7 @@ def test_the_oracle_keeps_the_pools_real_items_as_the_pool_drew_them():
 
 
 def test_provenance_survives_concat_and_subsample_with_weights():
-    from model_collapse import data
+    from model_collapse.core import data
 
     a = Items(np.zeros((2, 3, 1)), np.full((2, 3), REAL), np.full((2, 3), 2.0))
     b = Items.of(np.ones((2, 2, 1)), 4)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import model_collapse
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.sources.files import read_numeric
 
 IRIS_LIKE = np.array([[5.1, 3.5, 1.4], [4.9, 3.0, 1.4], [6.2, 2.9, 4.3], [5.9, 3.0, 5.1]])

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.sources import load_real_data
 from tests.conftest import make_config
 

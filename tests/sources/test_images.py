@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from model_collapse.assemble.validate import config_from_dict
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.sources import load_real_data
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.sources import load_real_data
 from model_collapse.sources.text import clean_wikitext, wikipedia_documents
 from tests.conftest import TEXT_SOURCE, make_config

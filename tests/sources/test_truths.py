@@ -74,7 +74,7 @@ def test_seeds_get_different_real_training_sets():
 
 
 def test_kind_mismatch_is_refused():
-    from model_collapse.errors import UserInputError
+    from model_collapse.core.errors import UserInputError
 
     with pytest.raises(UserInputError, match="gives continuous data but family"):
         load_real_data(make_config(), "categorical")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Protocol
 
 import typer
 
-from model_collapse.errors import SaveError, UserInputError
+from model_collapse.core.errors import SaveError, UserInputError
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Run, measure and prevent model collapse."

@@ -23,7 +23,7 @@ from model_collapse.cli.base import (
     say,
     stops_explained,
 )
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.observers import Observer
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from model_collapse.cli.base import TrackOption, app, bad_input_exits_2, say, stops_explained
-from model_collapse.errors import SaveError, UserInputError
+from model_collapse.core.errors import SaveError, UserInputError
 
 # the disk failed the sweep (not a cluster's connection, also an OSError)
 DISK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EIO, errno.EPERM)
@@ -210,7 +210,7 @@ def check_backend(backend: str) -> None:
 def check_address(backend: str, address: str) -> None:
     """A cluster's address answers, or one line naming it (within 30 s)."""
     from model_collapse.backends import reach_scheduler
-    from model_collapse.network import reach
+    from model_collapse.core.network import reach
 
     if backend == "dask":
         reach_scheduler(address).close()

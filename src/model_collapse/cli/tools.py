@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from model_collapse.cli.base import app, bad_input_exits_2, say
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 watermark_app = typer.Typer(no_args_is_help=True, help="The green-list watermark (KGW).")
 app.add_typer(watermark_app, name="watermark")
@@ -105,7 +105,7 @@ def plain_test(
     documents: list[Any], tokenizer: str, gamma: float, key: int, window: int
 ) -> list[Any]:
     """The watermark test of each text, with the tokenizer ``tokenizer`` names."""
-    from model_collapse import watermark
+    from model_collapse.core import watermark
     from model_collapse.corpus import check_tokenizer, tokenizer_from
 
     reader = tokenizer_from(tokenizer)
@@ -123,7 +123,7 @@ def entropy_aware(
     ``min_entropy`` nats (the model's tokenizer reads the texts)."""
     import numpy as np
 
-    from model_collapse import watermark
+    from model_collapse.core import watermark
     from model_collapse.corpus import check_tokenizer
     from model_collapse.detectors.models import load_scoring_model
     from model_collapse.detectors.text import position_entropies

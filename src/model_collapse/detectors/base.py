@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.params import Param
 from model_collapse.registry import Registry
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,9 @@ def _run_model(directory: Path, generation: int, spec: str) -> ScoringModel:
 
 
 def _pretrained(spec: str) -> ScoringModel:
+    from model_collapse.core.local_models import model_location
     from model_collapse.families.hf import load_pretrained
     from model_collapse.families.lm_torch import next_log_probs
-    from model_collapse.local_models import model_location
     from model_collapse.sources.text import model_tokenizer
 
     path = model_location(spec)

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from model_collapse.core.errors import UserInputError
 from model_collapse.detectors.base import DETECTORS, Detector, flagged, threshold_at
-from model_collapse.errors import UserInputError
 
 # (b, T) token ids (padding allowed where the mask is False) -> (b, T, V) log-probabilities
 # of the token at each position given the begin token and everything before it.

@@ -11,7 +11,7 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.data import CategoricalStats
+from model_collapse.core.data import CategoricalStats
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.neural import (
     NeuralLanguageModel,

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config, replace
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
+from model_collapse.core.local_models import model_location
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.neural import (
     NeuralLanguageModel,
@@ -29,7 +30,6 @@ from model_collapse.families.neural import (
     resolve_device,
     training,
 )
-from model_collapse.local_models import model_location
 from model_collapse.params import param
 from model_collapse.sources.base import RealData
 

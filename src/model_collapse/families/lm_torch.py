@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
-from model_collapse import progress
-from model_collapse.watermark import Watermark
+from model_collapse.core import progress
+from model_collapse.core.watermark import Watermark
 
 
 class CausalLM(Protocol):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.metrics import (
     classes,
     continuous,

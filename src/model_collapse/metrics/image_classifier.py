@@ -25,7 +25,7 @@ from typing import Self
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.services import SERVICES, Service
 from model_collapse.sources.base import RealData
 

@@ -29,15 +29,15 @@ import numpy as np
 
 from model_collapse.capabilities import ScoresItems, ScoresTokens, can
 from model_collapse.config import Config
-from model_collapse.data import REAL, Items, Unlabeled
+from model_collapse.core.data import REAL, Items, Unlabeled
+from model_collapse.core.errors import UserInputError
+from model_collapse.core.rng import systematic_counts
 from model_collapse.detectors.base import DETECTORS, auroc
 from model_collapse.detectors.pool import Verdict, chosen_detector, judge
-from model_collapse.errors import UserInputError
 from model_collapse.families.base import Family
 from model_collapse.params import param
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, defended
 from model_collapse.regimes.builtin import REAL_SHARE, _rest
-from model_collapse.rng import systematic_counts
 from model_collapse.sources.base import RealData
 from model_collapse.step import Step
 
@@ -183,7 +183,7 @@ def _check_verify(config: Config, family: Family, real: RealData) -> None:
 
 
 def _watermark_filter(unlabeled: Unlabeled, step: Step) -> np.ndarray:
-    from model_collapse.watermark import detect_many
+    from model_collapse.core.watermark import detect_many
 
     s = step.config.sampling
     vocab, gamma, key = step.real.categories, s.watermark_gamma, s.watermark_key

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar", " ": "whitespace"}
 SAMPLE_LINES = 500

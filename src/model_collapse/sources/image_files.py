@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 from model_collapse.sources.files import MAX_CATEGORIES
 
 CHANNELS = (1, 3)

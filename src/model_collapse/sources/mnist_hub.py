@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 DATA_FILE = "mnist/data/mnist.pkl.gz"
 

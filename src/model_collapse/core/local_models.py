@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 
 def model_location(text: str) -> Path:

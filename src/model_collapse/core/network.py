@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from model_collapse.errors import UserInputError
+from model_collapse.core.errors import UserInputError
 
 REACH_SECONDS = 25  # an unreachable scheduler is named within half a minute
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol, Self
 
 import numpy as np
 
-from model_collapse.errors import UserInputError
-from model_collapse.rng import random_subsets
+from model_collapse.core.errors import UserInputError
+from model_collapse.core.rng import random_subsets
 
 REAL = -1  # the origin of a real (human) item; generated items carry their generation
 
