@@ -140,7 +140,7 @@ def test_a_key_of_another_plugin_names_the_default_plugin_when_none_is_given():
 
 
 def test_a_parameter_without_a_type_is_refused_when_declared():
-    from model_collapse.params import param
+    from model_collapse.config.params import param
 
     with pytest.raises(TypeError, match="needs kind="):
         param(None, "a size")

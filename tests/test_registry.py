@@ -2,8 +2,8 @@ import re
 
 import pytest
 
+from model_collapse.config.registry import Registry
 from model_collapse.core.errors import UserInputError
-from model_collapse.registry import Registry
 
 
 def test_register_look_up_and_list():

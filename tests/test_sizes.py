@@ -5,9 +5,9 @@ import re
 import pytest
 
 import model_collapse
+from model_collapse.config.sizes import available_memory, needs
 from model_collapse.core.errors import UserInputError
 from model_collapse.families import FAMILIES
-from model_collapse.sizes import available_memory, needs
 from tests.conftest import make_config
 
 

@@ -23,8 +23,8 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from model_collapse.config import Config, SourceConfig
+from model_collapse.config.params import param
 from model_collapse.families import FAMILIES, Family
-from model_collapse.params import param
 from model_collapse.sources.base import truth_source
 from model_collapse.theory import THEORIES, Theory
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from model_collapse.assemble.validate import config_from_dict
 from model_collapse.config import Config, apply_overrides, config_to_dict, override_keys, read_toml
+from model_collapse.config.registry import did_you_mean
 from model_collapse.core.errors import SaveError, UserInputError
-from model_collapse.registry import did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,10 +7,10 @@ plug-in's own ``check``; this module asks each in turn and checks what they shar
 from __future__ import annotations
 
 from model_collapse.config import Config
+from model_collapse.config.sizes import check_memory
 from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import FAMILIES, Family, check_sizes
 from model_collapse.regimes.base import Regime
-from model_collapse.sizes import check_memory
 from model_collapse.sources.base import RealData
 
 DECODING = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0, "beams": 1}

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from model_collapse.config.registry import did_you_mean
 from model_collapse.core.errors import UserInputError
-from model_collapse.registry import did_you_mean
 
 RESAMPLES = 2000
 LEVEL = 0.95

@@ -19,6 +19,7 @@ from model_collapse import capabilities
 from model_collapse.capabilities import fit_items
 from model_collapse.checks import check_columns, check_run
 from model_collapse.config import Config, replace
+from model_collapse.config.sizes import check_memory_before_data
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.rng import stream
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
@@ -28,7 +29,6 @@ from model_collapse.observers import Observer, tell
 from model_collapse.plugins import declared
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.services import needed, open_services
-from model_collapse.sizes import check_memory_before_data
 from model_collapse.sources import SOURCES, RealData, load_real_data
 from model_collapse.step import Step
 from model_collapse.store import Completed, RunStore, npy_bytes

@@ -22,9 +22,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from model_collapse.config.params import Param
+from model_collapse.config.registry import Registry
 from model_collapse.core.errors import UserInputError
-from model_collapse.params import Param
-from model_collapse.registry import Registry
 
 ENTRY_POINTS = "model_collapse.plugins"
 _loaded: set[str] = set()

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.registry import Registry
 from model_collapse.core.rng import stream
-from model_collapse.registry import Registry
 from model_collapse.sources.base import RealData
 
 if TYPE_CHECKING:

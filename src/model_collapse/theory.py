@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import digamma, polygamma
 
 from model_collapse.config import Config
-from model_collapse.registry import Registry
+from model_collapse.config.registry import Registry
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

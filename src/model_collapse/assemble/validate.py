@@ -26,10 +26,10 @@ from model_collapse.config import (
     replace,
     toml_value,
 )
+from model_collapse.config.params import Param, describe, validated
+from model_collapse.config.registry import did_you_mean
 from model_collapse.core.errors import UserInputError
-from model_collapse.params import Param, describe, validated
 from model_collapse.plugins import declared, declared_elsewhere, load_plugins, owners
-from model_collapse.registry import did_you_mean
 
 
 def plugin_params(section: str, body: dict[str, Any]) -> tuple[dict[str, Param], set[str]]:

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from model_collapse.config.params import Param
+from model_collapse.config.registry import Registry
 from model_collapse.core.errors import UserInputError
-from model_collapse.params import Param
-from model_collapse.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Any, Protocol, Self, runtime_checkable
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import Param
+from model_collapse.config.registry import Registry
 from model_collapse.core.errors import UserInputError
-from model_collapse.params import Param
-from model_collapse.registry import Registry
 from model_collapse.sources.base import Kind, RealData
 
 

@@ -15,9 +15,9 @@ from typing import Any, Self
 
 import numpy as np
 
+from model_collapse.config.params import param
 from model_collapse.families.base import FAMILIES
 from model_collapse.families.image_nets import ImageNetworks, image_family, training_params
-from model_collapse.params import param
 
 
 class DiffusionModel(ImageNetworks):

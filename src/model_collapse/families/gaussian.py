@@ -11,10 +11,10 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import param
 from model_collapse.core.data import GaussianStats
 from model_collapse.core.degenerate import overflowed, psd_factor, singular_gaussian
 from model_collapse.families.base import FAMILIES, Family
-from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 

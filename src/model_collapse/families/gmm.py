@@ -12,12 +12,12 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import BIG, param
 from model_collapse.core.degenerate import overflowed, psd_factor
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import random_subsets
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.categorical import sample_categories
-from model_collapse.params import BIG, param
 from model_collapse.sources.base import RealData
 
 LOG_2PI = np.log(2 * np.pi)

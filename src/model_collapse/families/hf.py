@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config, replace
+from model_collapse.config.params import param
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.local_models import model_location
 from model_collapse.families.base import FAMILIES, Family
@@ -30,7 +31,6 @@ from model_collapse.families.neural import (
     resolve_device,
     training,
 )
-from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 

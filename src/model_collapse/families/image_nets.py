@@ -10,10 +10,10 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import Param, param
 from model_collapse.families.base import Family
 from model_collapse.families.neural import check_device, resolve_device
 from model_collapse.families.torch_nets import PerSeedNetworks
-from model_collapse.params import Param, param
 from model_collapse.sources.base import RealData
 
 

@@ -11,11 +11,11 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import BIG, param
 from model_collapse.core.degenerate import overflowed, singular_gaussian
 from model_collapse.core.rng import weighted_rows
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.gaussian import sample_gaussian
-from model_collapse.params import BIG, param
 from model_collapse.sources.base import RealData
 
 

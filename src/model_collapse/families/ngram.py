@@ -17,10 +17,10 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import param
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.watermark import Watermark
 from model_collapse.families.base import FAMILIES, Family
-from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 

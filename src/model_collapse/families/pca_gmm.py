@@ -14,10 +14,10 @@ from typing import Any, Self
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import param
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.families.gmm import PARAMS as GMM_PARAMS
 from model_collapse.families.gmm import GMMModel
-from model_collapse.params import param
 from model_collapse.sources.base import RealData
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.params import Param
-from model_collapse.registry import Registry
+from model_collapse.config.params import Param
+from model_collapse.config.registry import Registry
 from model_collapse.sources.base import Kind, RealData
 from model_collapse.step import Step
 

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import Param
+from model_collapse.config.registry import Registry
 from model_collapse.core.data import Items, Unlabeled
 from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import Family
-from model_collapse.params import Param
-from model_collapse.registry import Registry
 from model_collapse.sources.base import RealData
 from model_collapse.step import Step
 

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import MANY, param
 from model_collapse.core import data
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import random_subsets, stream
 from model_collapse.families.base import Family, check_sizes
-from model_collapse.params import MANY, param
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, real_share
 from model_collapse.sources.base import RealData
 from model_collapse.step import Step

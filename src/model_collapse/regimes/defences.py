@@ -29,13 +29,13 @@ import numpy as np
 
 from model_collapse.capabilities import ScoresItems, ScoresTokens, can
 from model_collapse.config import Config
+from model_collapse.config.params import param
 from model_collapse.core.data import REAL, Items, Unlabeled
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import systematic_counts
 from model_collapse.detectors.base import DETECTORS, auroc
 from model_collapse.detectors.pool import Verdict, chosen_detector, judge
 from model_collapse.families.base import Family
-from model_collapse.params import param
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, defended
 from model_collapse.regimes.builtin import REAL_SHARE, _rest
 from model_collapse.sources.base import RealData

@@ -9,10 +9,10 @@ from typing import Literal, Protocol
 import numpy as np
 
 from model_collapse.config import Config, SourceConfig
+from model_collapse.config.params import MANY, Param, param
+from model_collapse.config.registry import Registry
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
-from model_collapse.params import MANY, Param, param
-from model_collapse.registry import Registry
 
 Kind = Literal["continuous", "categorical", "regression", "text", "image"]
 

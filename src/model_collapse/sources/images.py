@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import param
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import SOURCE_TEST, stream
-from model_collapse.params import param
 from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
 
 

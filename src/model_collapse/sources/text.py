@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.params import MANY, param
 from model_collapse.core.errors import UserInputError, refuse_special
 from model_collapse.core.local_models import model_location
 from model_collapse.core.rng import SOURCE_TEST, stream
-from model_collapse.params import MANY, param
 from model_collapse.sources.base import SOURCES, Kind, RealData, Source, draw_per_seed
 
 END_OF_TEXT = "<|endoftext|>"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from model_collapse.config import SourceConfig
+from model_collapse.config.params import BIG, param
 from model_collapse.core.degenerate import EPS
 from model_collapse.core.errors import UserInputError
-from model_collapse.params import BIG, param
 from model_collapse.sources.base import truth_source
 
 

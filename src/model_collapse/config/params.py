@@ -14,8 +14,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from model_collapse.config.registry import did_you_mean
 from model_collapse.core.errors import UserInputError
-from model_collapse.registry import did_you_mean
 
 BIG = 1e100  # magnitudes of data parameters: their squares and sums stay far from overflow
 MANY = 1_000_000_000  # counts of rows, samples and blocks; memory is checked separately

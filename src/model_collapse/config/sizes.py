@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from model_collapse.config import Config
 from model_collapse.core.errors import UserInputError
-from model_collapse.families.base import Family
+
+if TYPE_CHECKING:  # types only: configuration imports no plug-in
+    from model_collapse.config.schema import Config
+    from model_collapse.families.base import Family
 
 WORD = 8  # bytes of a float64 or int64
 TEMPORARIES = 4  # copies a generation makes beside its training set and samples

@@ -2,7 +2,7 @@
 
 The generic keys of each section are declared here; the others belong to the plug-in
 the section names (a family section that names the Gaussian mixture brings its
-``components``, ``covariance``, ...), which declares them (:mod:`model_collapse.params`).
+``components``, ``covariance``, ...), which declares them (:mod:`model_collapse.config.params`).
 This module knows no plug-in: building a checked config from dicts, which asks the
 registries what a plug-in declares, is :mod:`model_collapse.assemble.validate`, a layer
 above the plug-ins (they import this module for its types).
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from model_collapse import defaults
+from model_collapse.config.params import MANY, Param
 from model_collapse.core.errors import UserInputError
-from model_collapse.params import MANY, Param
 
 
 def _spec(
