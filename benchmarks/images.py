@@ -52,10 +52,10 @@ def feature_metrics() -> dict[str, float]:
     digits with pixel noise) against the 359 real test digits, the classifier's features
     included; the baseline computes fid and precision/recall with SciPy and scikit-learn."""
     from model_collapse.assemble.validate import config_from_dict
-    from model_collapse.loop import plan_run
+    from model_collapse.engine.loop import plan_run
+    from model_collapse.engine.step import Step
     from model_collapse.metrics import METRICS
     from model_collapse.metrics.image_classifier import ImageClassifier
-    from model_collapse.step import Step
 
     config = config_from_dict(
         {

@@ -37,7 +37,7 @@ def run_interrupted(config: Any, out: Path, generation: int) -> None:
 
 def step_of(reference: Any, model: Any = None, synthetic: Any = None, first: Any = None) -> Any:
     """A generation's Step as the metrics see it, from a reference and what was fitted."""
-    from model_collapse.step import Step
+    from model_collapse.engine.step import Step
 
     step = Step(1, reference.config, reference.real, [], first, None, lambda: None, reference)
     step.model, step.synthetic = model, synthetic

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
-from model_collapse.state import read_state
+from model_collapse.engine.state import read_state
 from model_collapse.sweep import read_sweep, run_sweep
 
 SWEEP = """base = "gaussian-1d"

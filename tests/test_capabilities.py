@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import model_collapse
-from model_collapse.capabilities import (
+from model_collapse.core.data import REAL, Items, Unlabeled
+from model_collapse.core.errors import UserInputError
+from model_collapse.engine.capabilities import (
     SamplesStatistics,
     ScoresTokens,
     WeightedFit,
@@ -19,8 +21,7 @@ from model_collapse.capabilities import (
     effective_size,
     resample,
 )
-from model_collapse.core.data import REAL, Items, Unlabeled
-from model_collapse.core.errors import UserInputError
+from model_collapse.engine.step import Step
 from model_collapse.families.categorical import CategoricalModel
 from model_collapse.families.gaussian import GaussianModel
 from model_collapse.families.gmm import GMMModel
@@ -28,9 +29,7 @@ from model_collapse.families.kde import KDEModel
 from model_collapse.families.linear import LinearModel
 from model_collapse.regimes import REGIMES, Regime, defended
 from model_collapse.regimes.builtin import REAL_FRACTION, REAL_SHARE, _mix, _rest
-from model_collapse.step import Step
-
-from .conftest import make_config
+from tests.conftest import make_config
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 30, 2))

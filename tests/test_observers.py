@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 import model_collapse
-from model_collapse.observers import Observer
+from model_collapse.engine.observers import Observer
 from tests.conftest import make_config, run_interrupted
 
 

@@ -13,14 +13,13 @@ import pytest
 import model_collapse
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import stream
+from model_collapse.engine.step import Step
 from model_collapse.metrics import METRICS
 from model_collapse.metrics.base import Metric, always
 from model_collapse.services import SERVICES, Service, needed
 from model_collapse.sources import load_real_data
 from model_collapse.sources.base import RealData
-from model_collapse.step import Step
-
-from .conftest import make_config, run_interrupted
+from tests.conftest import make_config, run_interrupted
 
 FITS: list[int] = []
 

@@ -16,8 +16,8 @@ import pytest
 import model_collapse
 from model_collapse.config import config_to_toml
 from model_collapse.core.errors import UserInputError
-from model_collapse.loop import plan_run
-from model_collapse.store import RunStore
+from model_collapse.engine.loop import plan_run
+from model_collapse.engine.store import RunStore
 from tests.conftest import make_config, run_interrupted
 
 CONFIG = make_config(experiment={"generations": 5})
@@ -259,7 +259,7 @@ def test_a_folder_with_only_a_users_config_is_not_a_run(tmp_path: Path):
 
 def test_a_checkpoint_the_state_does_not_list_is_never_loaded(tmp_path: Path):
     _, cut = full_and_cut(tmp_path)
-    from model_collapse.state import read_state
+    from model_collapse.engine.state import read_state
 
     state = read_state(cut)
     assert state is not None

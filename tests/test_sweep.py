@@ -211,7 +211,7 @@ def test_a_base_config_file_is_read_beside_the_sweep_file(tmp_path: Path, monkey
 
 
 def test_two_sweeps_on_one_folder_at_once_are_refused_in_one_line(tmp_path: Path):
-    from model_collapse.lock import RunLock
+    from model_collapse.engine.lock import RunLock
 
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
     (tmp_path / "out").mkdir()

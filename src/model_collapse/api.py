@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from model_collapse.observers import Observer
+    from model_collapse.engine.observers import Observer
 
 
 def preset_names() -> list[str]:
@@ -109,7 +109,7 @@ def run_suite(
     refused (which should win is the user's call, and a silent winner would run one thing
     under the other's name); ``restart`` starts every variant's directory over.
     """
-    from model_collapse.loop import check_names
+    from model_collapse.engine.loop import check_names
 
     raw = read_raw(source)
     suite = read_suite(raw)
@@ -225,12 +225,12 @@ def run(
     restart : start ``out`` over (its run files are removed) instead of resuming it.
     on_start : called with the first generation still to run, once ``out`` is open.
     observers : told of the start, every saved generation and the finish
-        (:class:`model_collapse.observers.Observer`).
+        (:class:`model_collapse.engine.observers.Observer`).
     """
     from model_collapse.core import progress
-    from model_collapse.loop import plan_run, run_generations
-    from model_collapse.observers import Callbacks, tell
-    from model_collapse.store import RunStore
+    from model_collapse.engine.loop import plan_run, run_generations
+    from model_collapse.engine.observers import Callbacks, tell
+    from model_collapse.engine.store import RunStore
 
     watching = [*observers, Callbacks(on_start, on_generation)]
     directory = Path(out) if out is not None else None
@@ -275,8 +275,8 @@ def one_blas_thread() -> Any:
 def write_figures(result: Result) -> list[Path]:
     """The figures of a run directory, from its metrics.csv, collapse.csv and the sample
     files its state lists (never files it does not)."""
+    from model_collapse.engine.state import read_state
     from model_collapse.plots import plot_image_rows, plot_item_histograms, plot_metrics
-    from model_collapse.state import read_state
 
     assert result.directory is not None
     state = read_state(result.directory)
@@ -308,7 +308,7 @@ def write_figures(result: Result) -> list[Path]:
 
 def open_run(directory: str | Path) -> Result:
     """Read a run directory written by :func:`run`, verified against its state."""
-    from model_collapse.state import read_verified
+    from model_collapse.engine.state import read_verified
 
     folder = Path(directory)
     if not (folder / "config.toml").exists() or not (folder / "metrics.csv").exists():

@@ -45,7 +45,7 @@ def run_one(config: dict[str, Any], directory: str, track: str | None = None) ->
     to MLflow in an experiment named after the sweep's folder. At module level, so that
     worker processes can be given it."""
     import model_collapse
-    from model_collapse.observers import Observer
+    from model_collapse.engine.observers import Observer
 
     observers: list[Observer] = []
     if track is not None:

@@ -23,8 +23,8 @@ def saved_model(directory: Path, generation: int) -> tuple[Any, Any]:
     from safetensors.numpy import load
 
     from model_collapse.api import open_run
-    from model_collapse.loop import plan_run
-    from model_collapse.state import damaged, read_state, sha256_bytes
+    from model_collapse.engine.loop import plan_run
+    from model_collapse.engine.state import damaged, read_state, sha256_bytes
 
     result = open_run(directory)
     state = read_state(directory)
@@ -54,7 +54,7 @@ def saved_model(directory: Path, generation: int) -> tuple[Any, Any]:
 
 def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, Any]:
     """The samples (S, n, ...) generation ``generation`` of the run drew, and its plan."""
-    from model_collapse.loop import generate
+    from model_collapse.engine.loop import generate
 
     model, plan = saved_model(directory, generation)
     if plan.config.family.exact:
@@ -70,7 +70,7 @@ def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, Any]:
 def export(directory: Path, generation: int, out: Path) -> int:
     """Write the set to ``out`` (.jsonl for text, .npy otherwise); returns how many items."""
     from model_collapse.corpus import vocabulary_fingerprint
-    from model_collapse.store import atomic_write, npy_bytes
+    from model_collapse.engine.store import atomic_write, npy_bytes
 
     if not directory.is_dir():
         raise UserInputError(f"{directory} is not a run directory")

@@ -47,7 +47,7 @@ def _pyplot() -> Any:
 
 def save(fig: Figure, path: Path) -> None:
     """Write a PNG atomically: a reader (or a second writer) never sees half of one."""
-    from model_collapse.store import atomic_write
+    from model_collapse.engine.store import atomic_write
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})

@@ -228,7 +228,7 @@ def spread(runs: list[RunPart], metric: str) -> dict[str, Any]:
 
 def write_report(directory: Path) -> Path:
     """Gather the directory and write DIR/report.html (replaced whole); its path."""
-    from model_collapse.store import atomic_write
+    from model_collapse.engine.store import atomic_write
 
     gathered = gather(directory)
     path = directory / "report.html"

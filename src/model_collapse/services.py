@@ -26,7 +26,7 @@ from model_collapse.core.rng import stream
 from model_collapse.sources.base import RealData
 
 if TYPE_CHECKING:
-    from model_collapse.store import RunStore
+    from model_collapse.engine.store import RunStore
 
 
 @runtime_checkable

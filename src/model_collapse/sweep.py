@@ -195,7 +195,7 @@ def run_sweep(
     from contextlib import closing
 
     from model_collapse.backends import BACKENDS, Task
-    from model_collapse.lock import RunLock
+    from model_collapse.engine.lock import RunLock
 
     check_sweep_folder(out)
     try:
@@ -235,7 +235,7 @@ def run_sweep(
 def check_sweep_folder(out: Path) -> None:
     """``--out`` is new, empty, or a sweep's own folder (it has sweep.csv): a sweep never
     writes its tables and run folders into a run's folder or anyone else's files."""
-    from model_collapse.lock import LOCK
+    from model_collapse.engine.lock import LOCK
 
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; give a folder for the sweep")
@@ -260,7 +260,7 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
 
     from model_collapse.api import open_run
     from model_collapse.compare import interval_table
-    from model_collapse.store import atomic_write
+    from model_collapse.engine.store import atomic_write
 
     keys = write_states(sweep, out, errors)
     frames = []
@@ -285,7 +285,7 @@ def write_states(sweep: Sweep, out: Path, errors: dict[str, str]) -> Any:
     do"; rewritten whole as runs end. Returns the keys' table."""
     import pandas as pd
 
-    from model_collapse.store import atomic_write
+    from model_collapse.engine.store import atomic_write
 
     keys = pd.DataFrame([{"run": r.name, **key_columns(sweep, r)} for r in sweep.runs])
     status = {name: "failed" if error else "done" for name, error in errors.items()}

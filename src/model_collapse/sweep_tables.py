@@ -87,7 +87,7 @@ def read_states(directory: Path) -> SweepTables:
 def in_sweep(err: UserInputError) -> str:
     """A run's refusal with the sweep's fix: a damaged run folder is redone by removing it
     and running the sweep again."""
-    from model_collapse.state import RESTART
+    from model_collapse.engine.state import RESTART
 
     text = str(err)
     if RESTART in text:

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model_collapse.core.errors import SaveError, UserInputError, first_line
-from model_collapse.observers import Observer
+from model_collapse.engine.observers import Observer
 
 if TYPE_CHECKING:
     from model_collapse.api import Result
-    from model_collapse.loop import Plan
+    from model_collapse.engine.loop import Plan
 
 DIRECTORY_TAG = "model_collapse.directory"
 KEY_TAG = "model_collapse.directory_sha256"  # searched for: a path may hold any character

@@ -191,7 +191,7 @@ def test_a_run_off_a_terminal_says_what_each_long_stage_does(tmp_path):
 
 def test_stages_reach_observers_in_order():
     import model_collapse
-    from model_collapse.observers import Observer
+    from model_collapse.engine.observers import Observer
     from tests.conftest import TEXT_SOURCE, TINY_GPT, make_config
 
     class Stages(Observer):

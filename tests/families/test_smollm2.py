@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import model_collapse
-import model_collapse.observers
+import model_collapse.engine.observers
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.local_models import model_location
 from model_collapse.families.hf import load_pretrained
@@ -58,7 +58,7 @@ def test_package_without_a_model():
         model_location("package:nope_nope")
 
 
-class Warnings(model_collapse.observers.Observer):
+class Warnings(model_collapse.engine.observers.Observer):
     def __init__(self) -> None:
         self.lines: list[str] = []
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 import model_collapse
 from model_collapse.assemble.validate import config_from_dict
 from model_collapse.cli import app
+from model_collapse.engine.step import Step
 from model_collapse.metrics import classes
 from model_collapse.metrics.image_classifier import ImageClassifier
-from model_collapse.step import Step
 from tests.conftest import run_interrupted
 
 
@@ -34,7 +34,7 @@ def _config(**family):
 @pytest.fixture(scope="module")
 def digits():
     """The digits' real data, reference and classifier, fitted once for these tests."""
-    from model_collapse.loop import plan_run
+    from model_collapse.engine.loop import plan_run
 
     plan = plan_run(_config())
     classifier = ImageClassifier(plan.config, plan.real).fit(plan.real, np.random.default_rng(0))

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from model_collapse.core.data import REAL, CategoricalStats, GaussianStats, Items
+from model_collapse.engine.step import Step
 from model_collapse.metrics import make_reference
 from model_collapse.regimes import REGIMES
 from model_collapse.sources import load_real_data
-from model_collapse.step import Step
 from tests.conftest import make_config
 
 

@@ -24,11 +24,11 @@ from model_collapse.cli.base import (
     stops_explained,
 )
 from model_collapse.core.errors import UserInputError
-from model_collapse.observers import Observer
+from model_collapse.engine.observers import Observer
 
 if TYPE_CHECKING:
     from model_collapse.config import Config
-    from model_collapse.loop import Plan
+    from model_collapse.engine.loop import Plan
 
 
 class Progress(Observer):
@@ -142,7 +142,7 @@ class Session:
 
     def saved(self) -> str:
         """What the run directory under way holds now."""
-        from model_collapse.state import read_state
+        from model_collapse.engine.state import read_state
 
         if self.current is None:
             return "nothing was written"
@@ -299,7 +299,7 @@ def init_command(
 ) -> None:
     """Write a config to start from: a preset with every key, its meaning and its range."""
     from model_collapse.api import commented_config
-    from model_collapse.store import atomic_write
+    from model_collapse.engine.store import atomic_write
 
     target = path or Path(f"{preset}.toml")
     with bad_input_exits_2():

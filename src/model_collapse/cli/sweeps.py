@@ -157,7 +157,7 @@ class SweepView:
             self.finished.add(name)
 
     def poll(self) -> None:
-        from model_collapse.state import read_state
+        from model_collapse.engine.state import read_state
 
         while not self.stop.wait(0.5):
             saved, lines = 0, []

@@ -253,7 +253,7 @@ def detect_command(
 
 
 def write_csv(frame: Any, path: Path) -> None:
-    from model_collapse.store import atomic_write
+    from model_collapse.engine.store import atomic_write
 
     try:
         atomic_write(path, frame.to_csv(index=False).encode())

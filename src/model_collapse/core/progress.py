@@ -3,7 +3,7 @@ they are, so a generation that takes minutes never looks hung.
 
 A family's code opens a stage, ``with progress.stage("training seed 0", total=40) as
 ticker:``, and calls ``ticker.advance()`` as it goes. A run forwards these reports to
-its observers (:meth:`model_collapse.observers.Observer.stage`); outside a run (a model
+its observers (:meth:`model_collapse.engine.observers.Observer.stage`); outside a run (a model
 used on its own) nobody listens and reporting costs nothing.
 """
 

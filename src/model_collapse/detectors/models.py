@@ -46,7 +46,7 @@ def load_scoring_model(spec: str) -> ScoringModel:
 
 
 def _run_model(directory: Path, generation: int, spec: str) -> ScoringModel:
-    from model_collapse.capabilities import ScoresDistributions, can
+    from model_collapse.engine.capabilities import ScoresDistributions, can
     from model_collapse.export import saved_model
 
     model, plan = saved_model(directory, generation)

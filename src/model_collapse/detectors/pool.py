@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.capabilities import ScoresDistributions, can
 from model_collapse.core.errors import UserInputError
 from model_collapse.detectors.base import DETECTORS, threshold_at
-from model_collapse.step import Step
+from model_collapse.engine.capabilities import ScoresDistributions, can
+from model_collapse.engine.step import Step
 
 
 @dataclass(frozen=True)

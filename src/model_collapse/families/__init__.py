@@ -1,6 +1,6 @@
 """Generative model families; importing this package registers the built-in ones."""
 
-from model_collapse.capabilities import (
+from model_collapse.engine.capabilities import (
     Degenerates,
     HasMoments,
     SamplesStatistics,

@@ -221,7 +221,7 @@ class NGramModel:
 
     def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
         """Counts with whole-number weights as repeats (see ``rows_per_seed``)."""
-        from model_collapse.capabilities import rows_per_seed
+        from model_collapse.engine.capabilities import rows_per_seed
 
         rows = rows_per_seed(weight, rng)
         return self.fit([blocks[r] for blocks, r in zip(data, rows, strict=True)], rng)

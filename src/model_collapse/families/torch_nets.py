@@ -35,7 +35,7 @@ class PerSeedNetworks:
     def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
         """Trains each seed on its items repeated by whole-number weights (see
         ``rows_per_seed``): a filter's kept items, once each."""
-        from model_collapse.capabilities import rows_per_seed
+        from model_collapse.engine.capabilities import rows_per_seed
 
         rows = rows_per_seed(weight, rng)
         return self.fit([items[r] for items, r in zip(data, rows, strict=True)], rng)

@@ -11,8 +11,8 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.config.params import Param
 from model_collapse.config.registry import Registry
+from model_collapse.engine.step import Step
 from model_collapse.sources.base import Kind, RealData
-from model_collapse.step import Step
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Metric:
 
     ``applies(reference, model, exact)`` says whether it can be computed for this run;
     ``compute(step)`` returns one value per seed, shape (S,), from a generation's
-    :class:`~model_collapse.step.Step` (its model, samples, training set, reference);
+    :class:`~model_collapse.engine.step.Step` (its model, samples, training set, reference);
     ``per_item``, where set, returns the values behind it per generated item, (S, n),
     which the run directory keeps under ``samples/NAME/`` (for histograms);
     ``too_small``, where set, says why this run's data are too small for it, if they are.

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config.params import param
+from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.metrics.image_classifier import ImageClassifier
-from model_collapse.step import Step
 
 NEIGHBOURS = 5  # the issue's k, as in Naeem et al.'s prdc (Kynkaanniemi et al. chose 3)
 COVERED = 0.25  # a class counts while drawn at a quarter of its real share or more

@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from model_collapse.capabilities import HasMoments
 from model_collapse.config.params import param
 from model_collapse.core.degenerate import cholesky_where_possible, singular_gaussian
 from model_collapse.core.rng import stream
+from model_collapse.engine.capabilities import HasMoments
+from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.sources.truths import GaussianTruth
-from model_collapse.step import Step
 
 TAIL = 0.01  # the real 1% and 99% quantiles bound the tails
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, always
-from model_collapse.step import Step
 
 
 def _probs(step: Step) -> np.ndarray:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, always
 from model_collapse.metrics.classes import finite_seeds, rows_per_block, squared_distances
-from model_collapse.step import Step
 
 
 def pixel_variance_ratio(step: Step) -> np.ndarray:

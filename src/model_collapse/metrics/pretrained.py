@@ -14,12 +14,12 @@ from typing import Any, Self
 
 import numpy as np
 
-from model_collapse.capabilities import Pretrained, can
 from model_collapse.config import Config
+from model_collapse.engine.capabilities import Pretrained, can
+from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Guard, Metric, Reference
 from model_collapse.services import SERVICES, Service
 from model_collapse.sources.base import RealData
-from model_collapse.step import Step
 
 # Fine-tuning on real text may cost a little on other real text; 1.2x is far more than a
 # sensible learning rate costs, far less than a from-scratch one does (about 30x).

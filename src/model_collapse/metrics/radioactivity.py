@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.capabilities import SamplesUnmarked, can
 from model_collapse.config.params import param
 from model_collapse.core.watermark import is_green, z_score
+from model_collapse.engine.capabilities import SamplesUnmarked, can
+from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
-from model_collapse.step import Step
 
 
 def radioactivity(step: Step) -> np.ndarray:

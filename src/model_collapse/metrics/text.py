@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model_collapse.capabilities import ScoresTokens, can
+from model_collapse.engine.capabilities import ScoresTokens, can
+from model_collapse.engine.step import Step
 from model_collapse.metrics import pretrained
 from model_collapse.metrics.base import METRICS, Metric, Reference, always
-from model_collapse.step import Step
 
 
 def _per_seed_unique(keys: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config.params import param
+from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
-from model_collapse.step import Step
 
 
 def _tests(step: Step) -> list[Any]:

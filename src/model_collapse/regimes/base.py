@@ -13,9 +13,9 @@ from model_collapse.config.params import Param
 from model_collapse.config.registry import Registry
 from model_collapse.core.data import Items, Unlabeled
 from model_collapse.core.errors import UserInputError
+from model_collapse.engine.step import Step
 from model_collapse.families.base import Family
 from model_collapse.sources.base import RealData
-from model_collapse.step import Step
 
 # training_set(step) -> Items (sample path) or statistics (exact path). step.history holds
 # the synthetic sets of earlier generations, oldest first: all of them for a regime that

@@ -13,10 +13,10 @@ from model_collapse.core import data
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import random_subsets, stream
+from model_collapse.engine.step import Step
 from model_collapse.families.base import Family, check_sizes
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, real_share
 from model_collapse.sources.base import RealData
-from model_collapse.step import Step
 
 
 def _replace(step: Step) -> Any:

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.capabilities import ScoresItems, ScoresTokens, can
 from model_collapse.config import Config
 from model_collapse.config.params import param
 from model_collapse.core.data import REAL, Items, Unlabeled
@@ -35,11 +34,12 @@ from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import systematic_counts
 from model_collapse.detectors.base import DETECTORS, auroc
 from model_collapse.detectors.pool import Verdict, chosen_detector, judge
+from model_collapse.engine.capabilities import ScoresItems, ScoresTokens, can
+from model_collapse.engine.step import Step
 from model_collapse.families.base import Family
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, defended
 from model_collapse.regimes.builtin import REAL_SHARE, _rest
 from model_collapse.sources.base import RealData
-from model_collapse.step import Step
 
 
 def verdict_of(step: Step) -> Verdict:

@@ -1,7 +1,7 @@
 """The run directory: config, provenance, metrics rows, the run's log and checkpoints.
 
-A run directory has one writer at a time (:mod:`model_collapse.lock`) and verifies itself
-before it is resumed or read (:mod:`model_collapse.state`). Each completed generation is
+A run directory has one writer at a time (:mod:`model_collapse.engine.lock`) and verifies itself
+before it is resumed or read (:mod:`model_collapse.engine.state`). Each completed generation is
 saved in this order: its sample files, its model, its metrics rows, its log lines and
 last, atomically, ``checkpoints/state.json`` with the lengths and checksums of all of
 them. A kill at any point leaves the previous generation complete; bytes written after
@@ -26,9 +26,9 @@ import numpy as np
 
 from model_collapse.config import Config, config_to_toml
 from model_collapse.core.errors import DifferentRunError, SaveError, UserInputError, refuse_special
-from model_collapse.lock import RunLock
-from model_collapse.provenance import now, provenance
-from model_collapse.state import (
+from model_collapse.engine.lock import RunLock
+from model_collapse.engine.provenance import now, provenance
+from model_collapse.engine.state import (
     RESTART,
     STATE,
     State,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from model_collapse.api import Result
-    from model_collapse.loop import Plan
+    from model_collapse.engine.loop import Plan
 
 
 class Observer:

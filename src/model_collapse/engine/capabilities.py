@@ -28,7 +28,7 @@ from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import weighted_rows
 
 if TYPE_CHECKING:
-    from model_collapse.step import Step
+    from model_collapse.engine.step import Step
 
 
 @runtime_checkable

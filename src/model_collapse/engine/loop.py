@@ -15,23 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse import capabilities
-from model_collapse.capabilities import fit_items
 from model_collapse.checks import check_columns, check_run
 from model_collapse.config import Config, replace
 from model_collapse.config.sizes import check_memory_before_data
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.rng import stream
+from model_collapse.engine import capabilities
+from model_collapse.engine.capabilities import fit_items
+from model_collapse.engine.notes import RunNotes
+from model_collapse.engine.observers import Observer, tell
+from model_collapse.engine.step import Step
+from model_collapse.engine.store import Completed, RunStore, npy_bytes
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, choose_metrics, make_reference
-from model_collapse.notes import RunNotes
-from model_collapse.observers import Observer, tell
 from model_collapse.plugins import declared
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.services import needed, open_services
 from model_collapse.sources import SOURCES, RealData, load_real_data
-from model_collapse.step import Step
-from model_collapse.store import Completed, RunStore, npy_bytes
 
 
 def generate(
