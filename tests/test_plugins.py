@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from model_collapse.assemble.plugins import load_plugins
 from model_collapse.cli import app
 from model_collapse.core.errors import UserInputError
-from model_collapse.plugins import load_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "plugins"

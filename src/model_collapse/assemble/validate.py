@@ -4,7 +4,7 @@ TOML, ``--set`` overrides and Python to a config.
 :func:`config_from_dict` refuses unknown keys, wrong types and out-of-range values with
 one line that names the key. A section's generic keys come from
 :mod:`model_collapse.config`; the keys of the plug-in it names come from the plug-in's
-registry (:mod:`model_collapse.plugins`). A key another plug-in of the section declares
+registry (:mod:`model_collapse.assemble.plugins`). A key another plug-in of the section declares
 is left out (a preset switched to another family keeps working); a key no plug-in
 declares is refused with "did you mean". This layer sits above the plug-ins, which
 import :mod:`model_collapse.config` for its types and never this module.
@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Collection
 from typing import Any
 
+from model_collapse.assemble.plugins import declared, declared_elsewhere, load_plugins, owners
 from model_collapse.config import (
     SECTIONS,
     Config,
@@ -29,7 +30,6 @@ from model_collapse.config import (
 from model_collapse.config.params import Param, describe, validated
 from model_collapse.config.registry import did_you_mean
 from model_collapse.core.errors import UserInputError
-from model_collapse.plugins import declared, declared_elsewhere, load_plugins, owners
 
 
 def plugin_params(section: str, body: dict[str, Any]) -> tuple[dict[str, Param], set[str]]:

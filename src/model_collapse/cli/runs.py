@@ -322,10 +322,10 @@ def list_command(
 ) -> None:
     """Families, regimes, metrics, sources, services, detectors and presets, one line each."""
     from model_collapse.api import preset_description, preset_names
+    from model_collapse.assemble.plugins import load_plugins
     from model_collapse.detectors import DETECTORS
     from model_collapse.families import FAMILIES
     from model_collapse.metrics import METRICS
-    from model_collapse.plugins import load_plugins
     from model_collapse.regimes import REGIMES
     from model_collapse.services import SERVICES
     from model_collapse.sources import SOURCES

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.checks import check_columns, check_run
+from model_collapse.assemble.checks import check_columns, check_run
+from model_collapse.assemble.plugins import declared
 from model_collapse.config import Config, replace
 from model_collapse.config.sizes import check_memory_before_data
 from model_collapse.core.data import REAL, Items
@@ -28,7 +29,6 @@ from model_collapse.engine.step import Step
 from model_collapse.engine.store import Completed, RunStore, npy_bytes
 from model_collapse.families import FAMILIES, Family, Model, WarmStarts
 from model_collapse.metrics import METRICS, Reference, choose_metrics, make_reference
-from model_collapse.plugins import declared
 from model_collapse.regimes import REGIMES, Regime
 from model_collapse.services import needed, open_services
 from model_collapse.sources import SOURCES, RealData, load_real_data
