@@ -27,7 +27,7 @@ DETECTORS = ("loglik", "logrank", "entropy", "fast_detectgpt", "binoculars")
 def texts(folder: Path, per_half: int, temperature: float) -> tuple[list[str], list[str], str]:
     """(human, machine) texts, 2 x per_half each, and the run directory."""
     import model_collapse
-    from model_collapse.export import export, saved_model
+    from model_collapse.detection.export import export, saved_model
 
     run = folder / "run"
     sets = [

@@ -29,7 +29,7 @@ SETTINGS = {
 
 def trained_model(folder: Path) -> tuple[Any, Any]:
     import model_collapse
-    from model_collapse.export import saved_model
+    from model_collapse.detection.export import saved_model
 
     sets = [
         "experiment.generations=1",

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from model_collapse.audit import estimate_share
 from model_collapse.cli import app
+from model_collapse.detection.audit import estimate_share
 from model_collapse.detectors.base import auroc
 from model_collapse.detectors.text import TextDetector, calibrated
 
@@ -42,7 +42,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def texts(run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Generated texts (generation 1's set), and human ones from the test split, as files."""
-    from model_collapse.export import generated_set
+    from model_collapse.detection.export import generated_set
 
     folder = tmp_path_factory.mktemp("texts")
     samples, plan = generated_set(run, 1)
@@ -58,7 +58,7 @@ def texts(run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
 @pytest.fixture(scope="module")
 def scores(run: Path) -> tuple[np.ndarray, np.ndarray]:
     """fast_detectgpt's scores of the human test blocks and the generated ones."""
-    from model_collapse.export import generated_set, saved_model
+    from model_collapse.detection.export import generated_set, saved_model
 
     model, plan = saved_model(run, 1)  # the model that wrote the generated texts
     samples, _ = generated_set(run, 1)

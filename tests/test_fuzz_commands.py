@@ -156,7 +156,7 @@ def test_compare_and_report_on_damaged_sweeps_exit_0_or_2(
 @pytest.fixture(scope="module")
 def text_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """A tiny n-gram run on the Wikipedia sample, and human paragraphs of its test split."""
-    from model_collapse.export import generated_set
+    from model_collapse.detection.export import generated_set
 
     out = tmp_path_factory.mktemp("fuzz-text") / "run"
     sets = {

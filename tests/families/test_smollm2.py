@@ -101,9 +101,9 @@ def test_the_guard_warns_when_fine_tuning_wrecks_the_pretrained_model(
 def test_smollm2_tells_a_small_models_text_from_human_text(tmp_path, smollm2):
     """The pretrained scorer the detection docs use: an n-gram's generated blocks against
     real test blocks, 24 each; the direction learnt from the first 12 of each."""
+    from model_collapse.detection.export import generated_set
     from model_collapse.detectors.base import auroc
     from model_collapse.detectors.text import TextDetector
-    from model_collapse.export import generated_set
 
     config = make_config(
         experiment={"generations": 1, "seeds": 1},

@@ -32,7 +32,7 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", "-o", help=".jsonl (text) or .npy (numbers).")],
 ) -> None:
     """Write a generation's whole generated set, for other tools."""
-    from model_collapse.export import export
+    from model_collapse.detection.export import export
 
     with bad_input_exits_2():
         count = export(directory, generation, out)
@@ -63,7 +63,7 @@ def watermark_detect_command(
 
     With --model and --min-entropy, only tokens the model predicts with at least that
     entropy are scored (Lee et al.'s SWEET): low-entropy tokens had no room for the mark."""
-    from model_collapse.corpus import read_documents
+    from model_collapse.detection.corpus import read_documents
 
     with bad_input_exits_2():
         if key is None:
@@ -106,7 +106,7 @@ def plain_test(
 ) -> list[Any]:
     """The watermark test of each text, with the tokenizer ``tokenizer`` names."""
     from model_collapse.core import watermark
-    from model_collapse.corpus import check_tokenizer, tokenizer_from
+    from model_collapse.detection.corpus import check_tokenizer, tokenizer_from
 
     reader = tokenizer_from(tokenizer)
     check_tokenizer(documents, reader)
@@ -124,7 +124,7 @@ def entropy_aware(
     import numpy as np
 
     from model_collapse.core import watermark
-    from model_collapse.corpus import check_tokenizer
+    from model_collapse.detection.corpus import check_tokenizer
     from model_collapse.detectors.models import load_scoring_model
     from model_collapse.detectors.text import position_entropies
 
@@ -223,7 +223,7 @@ def detect_command(
     """Score texts with a detector (higher: more machine-like); a table and a CSV."""
     import pandas as pd
 
-    from model_collapse.corpus import read_documents
+    from model_collapse.detection.corpus import read_documents
     from model_collapse.detectors.base import flagged
 
     with bad_input_exits_2():
@@ -282,8 +282,8 @@ def audit_command(
     """Estimate the share of generated documents in a corpus, with a 95% interval."""
     import numpy as np
 
-    from model_collapse.audit import check_disjoint, estimate_share
-    from model_collapse.corpus import read_documents
+    from model_collapse.detection.audit import check_disjoint, estimate_share
+    from model_collapse.detection.corpus import read_documents
     from model_collapse.detectors.text import calibrated
 
     with bad_input_exits_2():

@@ -30,7 +30,7 @@ class ScoringModel:
 
     @property
     def fingerprint(self) -> str:
-        from model_collapse.corpus import vocabulary_fingerprint
+        from model_collapse.detection.corpus import vocabulary_fingerprint
 
         return vocabulary_fingerprint(self.decode, self.tokenizer_size)
 
@@ -46,8 +46,8 @@ def load_scoring_model(spec: str) -> ScoringModel:
 
 
 def _run_model(directory: Path, generation: int, spec: str) -> ScoringModel:
+    from model_collapse.detection.export import saved_model
     from model_collapse.engine.capabilities import ScoresDistributions, can
-    from model_collapse.export import saved_model
 
     model, plan = saved_model(directory, generation)
     real = plan.real

@@ -69,7 +69,7 @@ def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, Any]:
 
 def export(directory: Path, generation: int, out: Path) -> int:
     """Write the set to ``out`` (.jsonl for text, .npy otherwise); returns how many items."""
-    from model_collapse.corpus import vocabulary_fingerprint
+    from model_collapse.detection.corpus import vocabulary_fingerprint
     from model_collapse.engine.store import atomic_write, npy_bytes
 
     if not directory.is_dir():
