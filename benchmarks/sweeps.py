@@ -16,7 +16,7 @@ HEAVY = ['"experiment.generations" = 60', '"experiment.seeds" = 20', '"sampling.
 
 
 def _sweep(folder: Path, settings: list[str], grid: str, base: str = "gaussian-1d") -> Any:
-    from model_collapse.sweep import read_sweep
+    from model_collapse.sweeps.sweep import read_sweep
 
     path = folder / "sweep.toml"
     path.write_text(f'base = "{base}"\n[set]\n' + "\n".join(settings) + f"\n[grid]\n{grid}\n")
@@ -34,8 +34,8 @@ def overhead(folder: Path, runs: int = 40) -> dict[str, float]:
     time its runs took, each run timed where the sweep calls it (checks, lock, sweep.csv
     after each run, the aggregate and the intervals are what is left)."""
     import model_collapse
-    from model_collapse import backends
-    from model_collapse.sweep import run_sweep
+    from model_collapse.sweeps import backends
+    from model_collapse.sweeps.sweep import run_sweep
 
     sweep = _sweep(folder, SMALL, f'"experiment.seed" = {list(range(runs))}')
     model_collapse.run(sweep.runs[0].config, folder / "warm")  # imports, caches
@@ -58,7 +58,7 @@ def overhead(folder: Path, runs: int = 40) -> dict[str, float]:
 
 def speedup(folder: Path) -> dict[str, float]:
     """Eight CPU-bound runs (EM for a 2-D GMM) on 1 and on 2 spawned worker processes."""
-    from model_collapse.sweep import run_sweep
+    from model_collapse.sweeps.sweep import run_sweep
 
     sweep = _sweep(folder, HEAVY, f'"experiment.seed" = {list(range(8))}', "gmm-2d")
     one = _seconds(lambda: run_sweep(sweep, folder / "one", jobs=1, tell=lambda line: None))
@@ -71,7 +71,7 @@ def report_time(folder: Path, runs: int = 100) -> dict[str, float]:
     import pandas as pd
 
     from model_collapse.report_page import write_report
-    from model_collapse.sweep import run_sweep
+    from model_collapse.sweeps.sweep import run_sweep
 
     settings = ['"experiment.generations" = 10', '"experiment.seeds" = 5']
     grid = f'"experiment.seed" = {list(range(runs // 2))}\n"regime.name" = ["replace", "mix"]'

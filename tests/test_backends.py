@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from model_collapse.cli import app
 from model_collapse.engine.state import read_state
-from model_collapse.sweep import read_sweep, run_sweep
+from model_collapse.sweeps.sweep import read_sweep, run_sweep
 
 SWEEP = """base = "gaussian-1d"
 [set]

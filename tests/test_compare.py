@@ -11,7 +11,7 @@ import scipy.stats
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
-from model_collapse.compare import (
+from model_collapse.sweeps.compare import (
     column_intervals,
     compare,
     holm,
@@ -19,8 +19,8 @@ from model_collapse.compare import (
     interval_table,
     welch,
 )
-from model_collapse.sweep import read_sweep, run_sweep
-from model_collapse.sweep_tables import read_aggregate
+from model_collapse.sweeps.sweep import read_sweep, run_sweep
+from model_collapse.sweeps.sweep_tables import read_aggregate
 
 
 def test_the_t_interval_is_scipys_and_the_bootstrap_repeats_itself():

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from model_collapse.cli import app
 from model_collapse.report import gather, group_label
-from model_collapse.sweep import read_sweep, run_sweep
+from model_collapse.sweeps.sweep import read_sweep, run_sweep
 
 SWEEP = """base = "gaussian-1d"
 [set]
@@ -61,8 +61,8 @@ def test_a_sweep_report_reads_its_numbers_in_plain_words(sweep_dir: Path):
     assert f"under replace it falls to {replace['mean']:.3g}" in html
     assert "Theory expects a mean variance_ratio of" in html  # the replace run's closed form
     # the difference the reading states is the one compare marks (Welch, Holm)
-    from model_collapse.compare import compare
-    from model_collapse.sweep_tables import read_aggregate
+    from model_collapse.sweeps.compare import compare
+    from model_collapse.sweeps.sweep_tables import read_aggregate
 
     table, keys = read_aggregate(sweep_dir)
     rows, _, _ = compare(table, "variance_ratio", None, keys)
@@ -168,7 +168,7 @@ def test_runs_of_different_lengths_and_one_seed_are_read_without_false_claims(tm
 def test_an_unfinished_sweep_is_reported_with_its_runs_to_do(tmp_path: Path):
     """sweep.csv is written as runs end: a sweep stopped midway reads as one, with the
     runs still to do named, and compare says it has not finished."""
-    from model_collapse.sweep import write_states
+    from model_collapse.sweeps.sweep import write_states
 
     (tmp_path / "sweep.toml").write_text(SWEEP)
     sweep = read_sweep(tmp_path / "sweep.toml")

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
-from model_collapse.sweep import read_sweep, run_sweep
+from model_collapse.sweeps.sweep import read_sweep, run_sweep
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium as root on a closed network: without these it tries (and fails) to phone home

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from model_collapse.cli import app
 from model_collapse.core.errors import UserInputError
-from model_collapse.sweep import read_sweep, run_sweep
+from model_collapse.sweeps.sweep import read_sweep, run_sweep
 
 SMALL = """base = "gaussian-1d"
 [set]
@@ -175,7 +175,7 @@ def test_dask_writes_the_bytes_local_processes_write(tmp_path: Path):
 
 
 def test_an_unreachable_dask_scheduler_is_named_in_one_line(tmp_path: Path, monkeypatch):
-    from model_collapse import backends
+    from model_collapse.sweeps import backends
 
     monkeypatch.setattr(backends, "REACH_SECONDS", 2)  # 25 from the command line
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')
@@ -187,7 +187,7 @@ def test_an_unreachable_dask_scheduler_is_named_in_one_line(tmp_path: Path, monk
 
 
 def test_a_backend_whose_package_is_missing_names_the_extra(tmp_path: Path, monkeypatch):
-    from model_collapse import backends
+    from model_collapse.sweeps import backends
 
     monkeypatch.setitem(backends.BACKENDS, "dask", (backends.on_dask, "no_such_module_for_dask"))
     path = _file(tmp_path, '[grid]\n"regime.name" = ["mix"]\n')

@@ -20,7 +20,7 @@ SMALL = ["--set", "experiment.generations=5", "--set", "experiment.seeds=4"]
 def _client(store: Path):
     from mlflow.tracking import MlflowClient
 
-    from model_collapse.tracking import client
+    from model_collapse.sweeps.tracking import client
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
@@ -65,7 +65,7 @@ def test_a_resumed_run_logs_every_generation_once(tmp_path: Path, tracked_first:
     """Stopped after generation 2 (tracked or not), then resumed with tracking: one MLflow
     run holds generations 0-4, each once, equal to an uninterrupted run's."""
     from model_collapse.api import load_config
-    from model_collapse.tracking import MlflowTracker
+    from model_collapse.sweeps.tracking import MlflowTracker
 
     store = tmp_path / "mlruns"
     config = load_config("gaussian-1d", ["experiment.generations=5", "experiment.seeds=4"])
@@ -174,7 +174,7 @@ def test_a_restarted_run_is_a_new_mlflow_run_with_its_own_params(tmp_path: Path)
 def test_a_failed_run_is_marked_failed_in_mlflow(tmp_path: Path):
     import model_collapse
     from model_collapse.api import load_config
-    from model_collapse.tracking import MlflowTracker
+    from model_collapse.sweeps.tracking import MlflowTracker
 
     store = tmp_path / "mlruns"
     config = load_config("gaussian-1d", ["experiment.generations=5", "experiment.seeds=2"])

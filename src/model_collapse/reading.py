@@ -85,7 +85,7 @@ def metric_sentences(gathered: Any, metric: str) -> list[str]:
 
 def difference_sentence(gathered: Any, metric: str, ranked: list[str], ends: Any) -> str | None:
     """Which runs differ from the top one at the last generation, as compare marks them."""
-    from model_collapse.compare import compare
+    from model_collapse.sweeps.compare import compare
 
     lasts = {int(end["generation"]) for end in ends.values()}
     if len(ranked) < 2 or len(lasts) != 1:

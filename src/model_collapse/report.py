@@ -70,7 +70,7 @@ def gather(directory: Path) -> Gathered:
 def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) -> Gathered:
     import pandas as pd
 
-    from model_collapse.compare import interval_table
+    from model_collapse.sweeps.compare import interval_table
 
     table = pd.concat([r.metrics.assign(run=r.name) for r in runs], ignore_index=True)
     # run first, as in a sweep's aggregate: its metric columns are all but run, seed, generation
@@ -103,7 +103,7 @@ def _run(directory: Path, label: str | None, name: str | None = None) -> RunPart
 
 def _sweep(directory: Path) -> Gathered:
     """A sweep's runs as sweep.csv lists them, each done one verified (sweep_tables)."""
-    from model_collapse.sweep_tables import read_states
+    from model_collapse.sweeps.sweep_tables import read_states
 
     tables = read_states(directory)
     keys = tables.keys

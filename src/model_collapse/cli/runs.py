@@ -127,7 +127,7 @@ class Session:
         progress = Progress(label)
         observers: list[Observer] = [progress]
         if self.track is not None:
-            from model_collapse.tracking import MlflowTracker
+            from model_collapse.sweeps.tracking import MlflowTracker
 
             observers.append(MlflowTracker(self.track))
         try:
@@ -255,7 +255,7 @@ def run_command(
     session = Session([*command, *(["--track", track] if track else [])], restart)
     with stops_explained(session), bad_input_exits_2():
         if track is not None:
-            from model_collapse.tracking import open_store
+            from model_collapse.sweeps.tracking import open_store
 
             session.track = open_store(track, "model-collapse")
         directory = run_source(config, overrides, out, name, session)

@@ -19,7 +19,7 @@ from model_collapse.core.errors import SaveError, UserInputError
 DISK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EIO, errno.EPERM)
 
 if TYPE_CHECKING:
-    from model_collapse.sweep import Sweep
+    from model_collapse.sweeps.sweep import Sweep
 
 
 @app.command("sweep")
@@ -45,7 +45,7 @@ def sweep_command(
     OUT/sweep.csv holds each run's state, OUT/aggregate.csv and .parquet every finished
     run's metrics (the varied keys as columns), OUT/intervals.csv their means and 95%
     intervals per generation. Run it again to resume what is unfinished."""
-    from model_collapse.sweep import read_sweep, run_sweep
+    from model_collapse.sweeps.sweep import read_sweep, run_sweep
 
     with bad_input_exits_2():
         check_backend(backend)
@@ -54,7 +54,7 @@ def sweep_command(
         sweep = read_sweep(sweep_file)
         uri = None
         if track is not None:
-            from model_collapse.tracking import open_store
+            from model_collapse.sweeps.tracking import open_store
 
             uri = open_store(track, out.resolve().name)  # as each run names it
         if address is not None:  # before anything is written
@@ -192,7 +192,7 @@ def check_backend(backend: str) -> None:
     """A backend this version has, whose package is installed; else one line naming it."""
     import importlib.util
 
-    from model_collapse.backends import BACKENDS
+    from model_collapse.sweeps.backends import BACKENDS
 
     if backend not in BACKENDS:
         raise UserInputError(
@@ -209,8 +209,8 @@ def check_backend(backend: str) -> None:
 
 def check_address(backend: str, address: str) -> None:
     """A cluster's address answers, or one line naming it (within 30 s)."""
-    from model_collapse.backends import reach_scheduler
     from model_collapse.core.network import reach
+    from model_collapse.sweeps.backends import reach_scheduler
 
     if backend == "dask":
         reach_scheduler(address).close()
@@ -235,8 +235,8 @@ def compare_command(
     from rich.console import Console
     from rich.table import Table
 
-    from model_collapse.compare import compare
-    from model_collapse.sweep_tables import read_aggregate
+    from model_collapse.sweeps.compare import compare
+    from model_collapse.sweeps.sweep_tables import read_aggregate
 
     with bad_input_exits_2():
         table, keys = read_aggregate(directory)

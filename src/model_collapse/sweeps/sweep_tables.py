@@ -111,7 +111,7 @@ def check_finished(folder: Path, result: Any) -> None:
 def check_keys(path: Path, name: str, config: Any, row: dict[str, Any]) -> None:
     """The varied values sweep.csv gives a run are the ones its config ran with."""
     from model_collapse.config import config_to_dict
-    from model_collapse.sweep import shown
+    from model_collapse.sweeps.sweep import shown
 
     ran = config_to_dict(config)
     for key, value in row.items():

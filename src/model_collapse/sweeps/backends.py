@@ -49,7 +49,7 @@ def run_one(config: dict[str, Any], directory: str, track: str | None = None) ->
 
     observers: list[Observer] = []
     if track is not None:
-        from model_collapse.tracking import MlflowTracker
+        from model_collapse.sweeps.tracking import MlflowTracker
 
         observers.append(MlflowTracker(track, experiment=Path(directory).parent.name))
     try:

@@ -17,7 +17,7 @@ the same bytes, whichever backend ran it. Every run's config is built and checke
 any runs. ``OUT/sweep.csv`` records each run's state (done, or failed with its error);
 ``OUT/aggregate.csv`` and ``.parquet`` hold every finished run's metrics, with the varied
 keys as columns; ``OUT/intervals.csv`` each run's mean and 95% intervals over seeds per
-metric and generation (:mod:`model_collapse.compare`). Running the sweep again resumes
+metric and generation (:mod:`model_collapse.sweeps.compare`). Running the sweep again resumes
 what is unfinished and skips the rest.
 """
 
@@ -188,14 +188,14 @@ def run_sweep(
     on_end: Callable[[str, str], None] | None = None,
 ) -> dict[str, str]:
     """Every run (a finished one is found finished, a partial one resumes) on a backend
-    (:mod:`model_collapse.backends`: ``jobs`` local processes, or a Dask or Ray cluster,
+    (:mod:`model_collapse.sweeps.backends`: ``jobs`` local processes, or a Dask or Ray cluster,
     the one at ``address`` or a local one of ``jobs`` workers); then sweep.csv and the
     aggregate. With ``track`` (an MLflow URI), each run is logged there too; ``on_end``
     is told of each run's end (name, error). Returns each run's error ("" for done)."""
     from contextlib import closing
 
-    from model_collapse.backends import BACKENDS, Task
     from model_collapse.engine.lock import RunLock
+    from model_collapse.sweeps.backends import BACKENDS, Task
 
     check_sweep_folder(out)
     try:
@@ -259,8 +259,8 @@ def write_tables(sweep: Sweep, out: Path, errors: dict[str, str]) -> None:
     import pandas as pd
 
     from model_collapse.api import open_run
-    from model_collapse.compare import interval_table
     from model_collapse.engine.store import atomic_write
+    from model_collapse.sweeps.compare import interval_table
 
     keys = write_states(sweep, out, errors)
     frames = []
