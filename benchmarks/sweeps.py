@@ -70,7 +70,7 @@ def report_time(folder: Path, runs: int = 100) -> dict[str, float]:
     """report.html for a sweep of 100 runs (10 generations, 5 seeds each), best of 3."""
     import pandas as pd
 
-    from model_collapse.report_page import write_report
+    from model_collapse.output.report_page import write_report
     from model_collapse.sweeps.sweep import run_sweep
 
     settings = ['"experiment.generations" = 10', '"experiment.seeds" = 5']

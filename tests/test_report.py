@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
-from model_collapse.report import gather, group_label
+from model_collapse.output.report import gather, group_label
 from model_collapse.sweeps.sweep import read_sweep, run_sweep
 
 SWEEP = """base = "gaussian-1d"
@@ -94,7 +94,7 @@ def test_a_run_report_and_a_run_that_still_resumes(tmp_path: Path):
 
 
 def test_text_from_a_run_is_escaped(tmp_path: Path):
-    from model_collapse.report_page import page
+    from model_collapse.output.report_page import page
 
     gathered = gather(_one_run(tmp_path))
     gathered.runs[0].label = '</script><script>alert("x")</script>'

@@ -136,7 +136,7 @@ def run_suite(
         else:
             run_one(config, Path(out) / name, name)
         results[name] = open_run(Path(out) / name)
-    from model_collapse.plots import plot_comparison
+    from model_collapse.output.plots import plot_comparison
 
     compare = suite.compare or list(next(iter(results.values())).metrics.columns[2:5])
     frames = {name: result.metrics for name, result in results.items()}
@@ -154,7 +154,7 @@ class Result:
 
     def plot(self, metrics: list[str] | None = None) -> Figure:
         """One panel per metric: median over seeds, 95% band of seeds, mean dashed."""
-        from model_collapse.plots import _pyplot, draw_metric, fit_to_data
+        from model_collapse.output.plots import _pyplot, draw_metric, fit_to_data
         from model_collapse.theory import theory_for
 
         names = metrics or list(self.metrics.columns[2:])
@@ -276,7 +276,7 @@ def write_figures(result: Result) -> list[Path]:
     """The figures of a run directory, from its metrics.csv, collapse.csv and the sample
     files its state lists (never files it does not)."""
     from model_collapse.engine.state import read_state
-    from model_collapse.plots import plot_image_rows, plot_item_histograms, plot_metrics
+    from model_collapse.output.plots import plot_image_rows, plot_item_histograms, plot_metrics
 
     assert result.directory is not None
     state = read_state(result.directory)

@@ -272,7 +272,7 @@ def report_command(
     """Write DIR/report.html: one self-contained page (no network) with the curves of every
     metric per group with 95% intervals and theory, the spread of seeds, each run's
     figures and samples, the config, and a reading of the numbers in plain words."""
-    from model_collapse.report_page import write_report
+    from model_collapse.output.report_page import write_report
 
     with bad_input_exits_2():
         path = write_report(directory)

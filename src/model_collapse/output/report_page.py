@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from model_collapse.core.errors import UserInputError, check_regular_file
-from model_collapse.reading import reading
-from model_collapse.report import (
+from model_collapse.output.reading import reading
+from model_collapse.output.report import (
     MAX_RUNS_SHOWN,
     Gathered,
     RunPart,

@@ -2,12 +2,12 @@
 sweep.
 
 What it holds is gathered here from the directory's own files (each run read back and
-verified against its state), then written by :mod:`model_collapse.report_page` (its
+verified against its state), then written by :mod:`model_collapse.output.report_page` (its
 ``write_report`` is what the command calls): the curves of every metric per group (a
 run of a sweep or suite, or the one run) with 95% intervals over seeds and the
 closed-form theory where one holds, the spread of seeds at the last generation, the
 figures each run drew, its text samples, its config, and a short reading of the numbers
-(:mod:`model_collapse.reading`).
+(:mod:`model_collapse.output.reading`).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _run(directory: Path, label: str | None, name: str | None = None) -> RunPart
     import pandas as pd
 
     from model_collapse.api import open_run
-    from model_collapse.plots import run_label
+    from model_collapse.output.plots import run_label
 
     result = open_run(directory)
     label = label or run_label(result.config)
