@@ -16,7 +16,7 @@ from model_collapse.assemble.plugins import load_plugins
 from model_collapse.cli import app
 from model_collapse.core.errors import UserInputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "plugins"
 
 

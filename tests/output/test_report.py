@@ -1,5 +1,5 @@
 """report.html from a real sweep, a run and a suite: what it says and what it refuses. The
-page in a real browser is tests/test_report_browser.py."""
+page in a real browser is tests/output/test_report_browser.py."""
 
 from __future__ import annotations
 

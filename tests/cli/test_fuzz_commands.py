@@ -3,7 +3,7 @@ damaged copies of a real sweep, and ``audit`` and ``detect`` on generated corpor
 
 Each ends with exit 0 or exit 2 and one line, never a traceback; and an audit never prints
 a zero-width interval (a point passed off as an interval). Examples are derandomised, as
-in tests/test_fuzz.py; the fuzzers are in the slow set (make test-slow, and CI), and
+in tests/cli/test_fuzz.py; the fuzzers are in the slow set (make test-slow, and CI), and
 MODEL_COLLAPSE_FUZZ=N hunts with N fresh random examples instead.
 """
 
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from model_collapse.cli import app
-from tests.test_fuzz import FUZZ  # the same examples and hunting switch
+from tests.cli.test_fuzz import FUZZ  # the same examples and hunting switch
 
 SMALL = {"experiment.generations": "2", "experiment.seeds": "2", "sampling.n": "30"}
 
