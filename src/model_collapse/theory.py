@@ -1,4 +1,4 @@
-"""Closed forms that the figures draw beside the simulation.
+"""Closed forms that the figures draw beside the simulation, and their registry.
 
 Gaussian, 1-D, replace: generation 0 is fitted on n0 real samples and every later
 generation on n samples it drew itself. With the MLE variance the ratio to the true
@@ -6,8 +6,10 @@ variance is a product of independent chi-square(k - 1) / k factors (k = n0, then
 with the unbiased estimator the divisor is k - 1. Categorical, replace, exact MLE:
 Wright-Fisher drift, E[1 - sum p^2] shrinks by (1 - 1/k) a generation.
 
-Each closed form is registered in THEORIES with the metric it describes, when it holds
-and how it is drawn, so a recipe or a plug-in adds its own without editing the figures.
+Each closed form is registered in THEORIES by the plug-in it belongs to (the Gaussian
+family registers the first, the categorical family the second), with the metric it
+describes, when it holds and how it is drawn: this module names no plug-in, and a recipe
+or a plug-in adds its own without editing the figures.
 """
 
 from __future__ import annotations
@@ -97,59 +99,3 @@ def theory_for(config: Config, metric: str) -> Theory | None:
         if theory.metric == metric and theory.holds(config):
             return theory
     return None
-
-
-def _plain(config: Config) -> bool:
-    """The chains the closed forms describe: replace, unbiased sampling."""
-    return config.regime.name == "replace" and config.sampling.bias == 1.0
-
-
-def _gaussian_1d(config: Config) -> bool:
-    source = config.source
-    return _plain(config) and config.family.name == source.name == "gaussian" and source.dim == 1
-
-
-def _draw_variance(ax: Axes, config: Config, generations: int) -> None:
-    gens = np.arange(generations)
-    n, n0 = config.sampling.n, config.source.n_train
-    theory = gaussian_variance_theory(generations, n, n0, config.family.estimator)
-    mean, low, high = theory.mean_band(config.experiment.seeds)
-    low = np.where(low > 0, low, np.nan)  # a ratio is positive: where not, the band says nothing
-    ax.plot(gens, mean, color="k", lw=1, ls="--", label="theory: mean")
-    ax.fill_between(
-        gens,
-        low,
-        high,
-        color="k",
-        alpha=0.08,
-        lw=0,
-        label=f"theory: 95% band of the mean of {config.experiment.seeds}",
-    )
-    typical, low, high = theory.typical()
-    ax.plot(gens, typical, color="k", lw=1, label="theory: typical seed exp(E log)")
-    ax.plot(gens, low, color="k", lw=0.6, ls=":", label="theory: 95% of single seeds")
-    ax.plot(gens, high, color="k", lw=0.6, ls=":")
-
-
-def _draw_heterozygosity(ax: Axes, config: Config, generations: int) -> None:
-    n, n0 = config.sampling.n, config.source.n_train
-    expected = heterozygosity_theory(generations, n, n0)
-    ax.plot(np.arange(generations), expected, color="k", lw=1, label="theory: E, Wright-Fisher")
-
-
-THEORIES.register("gaussian-variance")(
-    Theory(
-        "variance_ratio",
-        _gaussian_1d,
-        _draw_variance,
-        "1-D Gaussian refitted by MLE (or unbiased): mean and typical-seed variance ratio",
-    )
-)
-THEORIES.register("wright-fisher")(
-    Theory(
-        "heterozygosity_ratio",
-        lambda config: _plain(config) and config.source.name != "file",
-        _draw_heterozygosity,
-        "categorical refits drift as Wright-Fisher: E heterozygosity shrinks by 1 - 1/n",
-    )
-)

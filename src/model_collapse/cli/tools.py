@@ -11,6 +11,7 @@ import typer
 
 from model_collapse.cli.base import app, bad_input_exits_2, say
 from model_collapse.core.errors import UserInputError
+from model_collapse.defaults import TOKENIZER
 
 watermark_app = typer.Typer(no_args_is_help=True, help="The green-list watermark (KGW).")
 app.add_typer(watermark_app, name="watermark")
@@ -44,7 +45,7 @@ def watermark_detect_command(
     files: Files,
     key: Annotated[int | None, typer.Option("--key", help="The key it was generated with.")] = None,
     gamma: Annotated[float, typer.Option("--gamma", help="The green share.")] = 0.25,
-    tokenizer: TokenizerOption = "wikipedia",
+    tokenizer: TokenizerOption = TOKENIZER,
     z_threshold: Annotated[float, typer.Option("--z", help="Flag texts with z above this.")] = 4.0,
     window: Annotated[
         int, typer.Option("--window", help="Score the best stretch of this many tokens (0: all).")

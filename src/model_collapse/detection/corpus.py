@@ -3,9 +3,9 @@ reads them.
 
 A corpus is a .txt file (documents separated by blank lines), a folder of .txt files, a
 .jsonl file (field ``text``) or a Parquet file (column ``text``). A tokenizer is named by
-``--tokenizer``: ``wikipedia`` (the built-in source's BPE at its defaults: what a run of
-the Wikipedia presets generates with), a run directory (its source's tokenizer), or a
-Hugging Face model directory, GGUF file or ``package:NAME``.
+``--tokenizer``: a built-in text source such as ``wikipedia`` (its BPE at its defaults:
+what a run of the Wikipedia presets generates with), a run directory (its source's
+tokenizer), or a Hugging Face model directory, GGUF file or ``package:NAME``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from model_collapse.core.errors import UserInputError, refuse_special
+from model_collapse.defaults import TEXT_FAMILY
 
 TEXT_SUFFIXES = (".txt", ".jsonl", ".parquet")
 
@@ -49,13 +50,14 @@ def tokenizer_from(spec: str) -> TextTokenizer:
     from model_collapse.sources.text import model_tokenizer
 
     path = Path(spec).expanduser()
-    if spec == "wikipedia" or (path / "config.toml").is_file():
+    if (path / "config.toml").is_file() or _text_source(spec):
         from model_collapse.api import load_config
         from model_collapse.sources.base import load_real_data
 
-        config = load_config({} if spec == "wikipedia" else path / "config.toml")
-        if spec == "wikipedia":
-            config = load_config({"source": {"name": "wikipedia"}, "family": {"name": "ngram"}})
+        if (path / "config.toml").is_file():
+            config = load_config(path / "config.toml")
+        else:  # a text source: its tokenizer at the source's defaults
+            config = load_config({"source": {"name": spec}, "family": {"name": TEXT_FAMILY}})
         real = load_real_data(config, "text") if _is_text(config) else None
         if real is None or real.encode is None or real.decode is None:
             raise UserInputError(f"the run in {spec} is not a run on text: it has no tokenizer")
@@ -64,6 +66,14 @@ def tokenizer_from(spec: str) -> TextTokenizer:
 
     found = model_tokenizer(model_location(spec))
     return TextTokenizer(found.encode, found.decode, found.size, spec)
+
+
+def _text_source(name: str) -> bool:
+    """``name`` is a registered source of text (``wikipedia``): its own tokenizer."""
+    from model_collapse.sources import SOURCES
+
+    entry = dict(SOURCES.items()).get(name)
+    return entry is not None and "text" in entry.kinds
 
 
 def _is_text(config: object) -> bool:

@@ -6,7 +6,7 @@ no sample is lost for good.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
@@ -14,6 +14,10 @@ from model_collapse.config import Config
 from model_collapse.core.data import CategoricalStats
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
+from model_collapse.theory import THEORIES, Theory, heterozygosity_theory
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def sample_categories(probs: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -88,5 +92,31 @@ FAMILIES.register("categorical")(
         description="categorical, exact MLE of the counts (family.exact)",
         subsamples_exact=True,
         collapse="one category holds all the probability",
+    )
+)
+
+
+def _drift_holds(config: Config) -> bool:
+    """Exact refits of counts on their own unbiased samples (replace, bias 1), from a
+    source whose categories are the truth (not a user's file)."""
+    return (
+        config.regime.name == "replace"
+        and config.sampling.bias == 1.0
+        and config.source.name != "file"
+    )
+
+
+def _draw_heterozygosity(ax: Axes, config: Config, generations: int) -> None:
+    n, n0 = config.sampling.n, config.source.n_train
+    expected = heterozygosity_theory(generations, n, n0)
+    ax.plot(np.arange(generations), expected, color="k", lw=1, label="theory: E, Wright-Fisher")
+
+
+THEORIES.register("wright-fisher")(
+    Theory(
+        "heterozygosity_ratio",
+        _drift_holds,
+        _draw_heterozygosity,
+        "categorical refits drift as Wright-Fisher: E heterozygosity shrinks by 1 - 1/n",
     )
 )

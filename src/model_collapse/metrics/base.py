@@ -70,6 +70,8 @@ class Metric:
     # where set, whether to compute it in this generation (an expensive metric may run
     # every k-th); elsewhere its values are NaN, and no note is made of them
     runs_at: Callable[[Step], bool] | None = None
+    # drawn on a log scale (a ratio or a distance that spans decades as a chain collapses)
+    log_scale: bool = False
 
 
 METRICS: Registry[Metric] = Registry("metric")

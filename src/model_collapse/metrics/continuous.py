@@ -179,6 +179,7 @@ METRICS.register("mean_error")(
         mean_error,
         _has_moments,
         "distance from the model's mean to the true (or test) mean",
+        log_scale=True,
     )
 )
 METRICS.register("variance_ratio")(
@@ -187,6 +188,7 @@ METRICS.register("variance_ratio")(
         variance_ratio,
         _has_moments,
         "trace of the model covariance over the true (or test) one",
+        log_scale=True,
     )
 )
 METRICS.register("wasserstein")(
@@ -200,6 +202,7 @@ METRICS.register("wasserstein")(
                 50, "directions of the sliced distance in d-D", low=1, high=100_000
             )
         },
+        log_scale=True,
     )
 )
 METRICS.register("tail_mass_ratio")(
@@ -216,5 +219,6 @@ METRICS.register("kl_true")(
         kl_true,
         _gaussian_pair,
         "KL(truth || model), closed form for Gaussian truth and model",
+        log_scale=True,
     )
 )

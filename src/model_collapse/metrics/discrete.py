@@ -61,13 +61,29 @@ def test_error(step: Step) -> np.ndarray:
     return np.asarray((residual**2).mean(axis=1))
 
 
-for _name, _fn, _text in [
-    ("support_fraction", support_fraction, "share of real categories the model still generates"),
-    ("entropy_ratio", entropy_ratio, "model entropy over the real entropy"),
-    ("kl", kl, "KL(model || real distribution), nats"),
-    ("heterozygosity_ratio", heterozygosity_ratio, "(1 - sum q^2) / (1 - sum p^2), Wright-Fisher"),
+for _name, _fn, _text, _log in [
+    (
+        "support_fraction",
+        support_fraction,
+        "share of real categories the model still generates",
+        False,
+    ),
+    ("entropy_ratio", entropy_ratio, "model entropy over the real entropy", False),
+    ("kl", kl, "KL(model || real distribution), nats", True),
+    (
+        "heterozygosity_ratio",
+        heterozygosity_ratio,
+        "(1 - sum q^2) / (1 - sum p^2), Wright-Fisher",
+        False,
+    ),
 ]:
-    METRICS.register(_name)(Metric(("categorical",), _fn, always, _text))
+    METRICS.register(_name)(Metric(("categorical",), _fn, always, _text, log_scale=_log))
 METRICS.register("test_error")(
-    Metric(("regression",), test_error, always, "mean squared error on the real test rows")
+    Metric(
+        ("regression",),
+        test_error,
+        always,
+        "mean squared error on the real test rows",
+        log_scale=True,
+    )
 )

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-LOG_SCALE = {"variance_ratio", "kl_true", "kl", "wasserstein", "test_error", "mean_error"}
-
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,6 +67,14 @@ def summarise(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
     )
 
 
+def log_scale(metric: str) -> bool:
+    """Whether a metric declares a log scale (a regime's diagnostic columns do not)."""
+    from model_collapse.metrics import METRICS
+
+    entry = dict(METRICS.items()).get(metric)
+    return entry is not None and entry.log_scale
+
+
 def skips_generations(metric: str) -> bool:
     """Whether a metric runs every k-th generation only (metrics.feature_every)."""
     from model_collapse.metrics import METRICS
@@ -102,7 +108,7 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
         ax.plot(gens, s["mean"], color=line.get_color(), lw=1, ls="--", label="mean")
     values = metrics[metric].to_numpy()
     finite = values[np.isfinite(values)]
-    log = metric in LOG_SCALE and len(finite) > 0 and (finite >= 0).all() and finite.max() > 0
+    log = log_scale(metric) and len(finite) > 0 and (finite >= 0).all() and finite.max() > 0
     if log:
         ax.set_yscale("log")
     median = s["median"].to_numpy()
