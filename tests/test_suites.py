@@ -119,3 +119,21 @@ def test_a_set_that_clashes_with_a_variant_is_refused_naming_both(tmp_path: Path
         in result.output
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_suite_answers_compare_and_one_run_is_refused(tmp_path: Path):
+    """compare ranks a suite's variants, each read back verified, as it ranks a sweep's
+    runs; one run has nothing to rank against."""
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE.replace("seeds = 5", "seeds = 8"))
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(path), "--out", str(out)]).exit_code == 0
+    result = CliRunner().invoke(app, ["compare", str(out), "--metric", "variance_ratio"])
+    assert result.exit_code == 0, result.output
+    assert "replace" in result.output and "accumulate" in result.output
+    one = CliRunner().invoke(app, ["compare", str(out / "replace")])
+    assert one.exit_code == 2 and "is one run; compare ranks the runs" in one.output
+    metrics = out / "replace" / "metrics.csv"
+    metrics.write_text(metrics.read_text().replace("0.", "9.", 1))  # a damaged variant
+    damaged = CliRunner().invoke(app, ["compare", str(out)])
+    assert damaged.exit_code == 2 and "metrics.csv" in damaged.output

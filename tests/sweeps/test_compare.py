@@ -100,7 +100,7 @@ def test_bad_comparisons_are_refused_in_one_line(sweep_dir, args, message):
 
 def test_compare_on_a_folder_that_is_not_a_sweep_is_refused(tmp_path: Path):
     result = CliRunner().invoke(app, ["compare", str(tmp_path)])
-    assert result.exit_code == 2 and "holds no sweep.csv" in result.output
+    assert result.exit_code == 2 and "is not a run, a suite or a sweep" in result.output
 
 
 def test_compare_prints_the_ranked_table(sweep_dir):

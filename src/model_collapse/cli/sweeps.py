@@ -223,23 +223,23 @@ def check_address(backend: str, address: str) -> None:
 
 @app.command("compare")
 def compare_command(
-    directory: Annotated[Path, typer.Argument(help="A sweep's directory.")],
+    directory: Annotated[Path, typer.Argument(help="A sweep's or a suite's directory.")],
     metric: Annotated[
         str | None, typer.Option("--metric", "-m", help="Default: the first.")
     ] = None,
     at: Annotated[int | None, typer.Option("--at", help="Generation (default: the last).")] = None,
 ) -> None:
-    """The sweep's runs at one generation, ranked by a metric's mean over seeds, with 95%
+    """A sweep's or a suite's runs at one generation, ranked by a metric's mean over seeds, with 95%
     t and bootstrap intervals; * marks a run that differs from the top one (Welch's t
     test, Holm-corrected, 5%)."""
     from rich.console import Console
     from rich.table import Table
 
+    from model_collapse.output.report import compared_table
     from model_collapse.sweeps.compare import compare
-    from model_collapse.sweeps.sweep_tables import read_aggregate
 
     with bad_input_exits_2():
-        table, keys = read_aggregate(directory)
+        table, keys = compared_table(directory)
         rows, metric, at = compare(table, metric, at, keys)
     shown = Table(
         title=f"{metric} at generation {at}: mean over seeds (highest first), 95% intervals",

@@ -198,3 +198,18 @@ def text_samples(run: RunPart) -> dict[int, str]:
         int(files[i].stem.split("-")[1]): files[i].read_text(encoding="utf-8", errors="replace")
         for i in picks
     }
+
+
+def compared_table(directory: Path) -> tuple[Any, list[str]]:
+    """What ``compare`` ranks: a sweep's aggregate checked against its runs, or a suite's
+    runs, each verified (a suite varies no keys: its runs are its variants)."""
+    from model_collapse.sweeps.sweep_tables import read_aggregate
+
+    if (directory / "sweep.csv").exists():
+        return read_aggregate(directory)
+    gathered = gather(directory)
+    if gathered.kind != "suite":
+        raise UserInputError(
+            f"{directory} is one run; compare ranks the runs of a sweep or a suite directory"
+        )
+    return gathered.table, []
