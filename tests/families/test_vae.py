@@ -74,8 +74,12 @@ def test_a_run_shows_its_images_and_the_same_codes_through_the_generations(tmp_p
 
 
 def test_cpu_and_auto_agree_and_a_missing_device_is_refused():
+    """auto picks the CPU where torch finds no GPU, and then gives the CPU's bytes (where
+    it finds one, auto runs there, and a GPU's last bits may differ from the CPU's)."""
     cpu = model_collapse.run(_config(generations=1, device="cpu")).metrics
-    assert cpu.equals(model_collapse.run(_config(generations=1, device="auto")).metrics)
+    assert torch.cuda.is_available() or cpu.equals(
+        model_collapse.run(_config(generations=1, device="auto")).metrics
+    )
     missing = "cuda" if not torch.cuda.is_available() else "mps"
     with pytest.raises(UserInputError, match=f"experiment.device = '{missing}' but torch finds"):
         model_collapse.run(_config(device=missing))
