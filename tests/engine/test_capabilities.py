@@ -28,7 +28,7 @@ from model_collapse.families.gmm import GMMModel
 from model_collapse.families.kde import KDEModel
 from model_collapse.families.linear import LinearModel
 from model_collapse.regimes import REGIMES, Regime, defended
-from model_collapse.regimes.builtin import REAL_FRACTION, REAL_SHARE, _mix, _rest
+from model_collapse.regimes.builtin import REAL_FRACTION, REAL_SHARE, mix_set, rest
 from tests.conftest import make_config
 
 RNG = np.random.default_rng(0)
@@ -153,14 +153,14 @@ def weighing_regimes() -> Iterator[dict[str, Any]]:
             centre = np.median(pool.data[..., 0], axis=1, keepdims=True)
             return (np.abs(pool.data[..., 0] - centre) < 1.0).astype(float)
 
-        return defended(_mix(step), choose)
+        return defended(mix_set(step), choose)
 
     def real_only(step: Step) -> Any:
-        return defended(_mix(step), lambda pool: np.ones(pool.data.shape[:2]))
+        return defended(mix_set(step), lambda pool: np.ones(pool.data.shape[:2]))
 
     for name, build in {"test-inliers": keep_inliers, "test-weigh-all": real_only}.items():
         REGIMES.register(name)(
-            Regime(build, False, _rest, "a test defence", REAL_SHARE, params=REAL_FRACTION)
+            Regime(build, False, rest, "a test defence", REAL_SHARE, params=REAL_FRACTION)
         )
     yield seen
     for name in ("test-inliers", "test-weigh-all"):

@@ -254,10 +254,10 @@ def test_the_exact_path_takes_no_real_or_no_synthetic_items(source, real_fractio
 
 def test_a_diagnostic_may_not_take_a_metrics_column():
     from model_collapse.regimes import REGIMES, Regime
-    from model_collapse.regimes.builtin import _mix, _rest
+    from model_collapse.regimes.builtin import mix_set, rest
 
     clash = {"variance_ratio": lambda step, train: 0.0}
-    REGIMES.register("test-clash")(Regime(_mix, False, _rest, "test", clash))
+    REGIMES.register("test-clash")(Regime(mix_set, False, rest, "test", clash))
     try:
         with pytest.raises(UserInputError, match="adds a column 'variance_ratio' that a metric"):
             model_collapse.run(make_config(regime={"name": "test-clash"}))

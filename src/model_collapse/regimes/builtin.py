@@ -1,5 +1,6 @@
 """The built-in regimes: replace, accumulate, accumulate-subsample, mix and fresh (the pool
-regimes, pool, oracle and the defences, are in :mod:`model_collapse.regimes.defences`)."""
+regimes, pool and oracle, are in :mod:`model_collapse.regimes.pools`, and each defence in
+a file of its own)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _accumulate_subsample(step: Step) -> Any:
     return data.subsample(pool, k, step.rng("regime"))
 
 
-def _kept_real(step: Step) -> Items:
+def kept_real(step: Step) -> Items:
     """regime.real_fraction x n real items: a fresh random subset of the real training set."""
     k = real_share(step.config)
     seeds, n_train = step.real.train.shape[:2]
@@ -41,12 +42,12 @@ def _kept_real(step: Step) -> Items:
     return Items.of(step.real.train, REAL).take(rows)
 
 
-def _mix(step: Step) -> Any:
+def mix_set(step: Step) -> Any:
     k = real_share(step.config)
-    return data.concat([_kept_real(step), data.head(step.history[-1], step.config.sampling.n - k)])
+    return data.concat([kept_real(step), data.head(step.history[-1], step.config.sampling.n - k)])
 
 
-def _fresh(step: Step) -> Any:
+def fresh_set(step: Step) -> Any:
     k = real_share(step.config)
     fresh = Items.of(step.real.fresh(step.generation, k, step.rng("regime")), REAL)
     return data.concat([fresh, data.head(step.history[-1], step.config.sampling.n - k)])
@@ -56,7 +57,7 @@ def _all(config: Config) -> int:
     return config.sampling.n
 
 
-def _rest(config: Config) -> int:
+def rest(config: Config) -> int:
     return config.sampling.n - real_share(config)
 
 
@@ -69,7 +70,7 @@ def _check_subsample(config: Config, family: Family, real: RealData) -> None:
     check_sizes(config, family, real, {"regime.size": config.regime.size or config.sampling.n})
 
 
-def _check_mix(config: Config, family: Family, real: RealData) -> None:
+def check_mix(config: Config, family: Family, real: RealData) -> None:
     k = real_share(config)
     if k > real.train.shape[1]:
         raise UserInputError(
@@ -79,15 +80,15 @@ def _check_mix(config: Config, family: Family, real: RealData) -> None:
         )
 
 
-def _check_fresh(config: Config, family: Family, real: RealData) -> None:
+def check_fresh(config: Config, family: Family, real: RealData) -> None:
     k = real_share(config)
     if k > 0 and config.experiment.generations > 1:
         # Asks for the last generation's fresh rows: refuses now if the data run out then.
         real.fresh(config.experiment.generations - 1, k, stream(0, "regime", 0))
 
 
-def _check_oracle(config: Config, family: Family, real: RealData) -> None:
-    _check_mix(config, family, real)
+def check_oracle_size(config: Config, family: Family, real: RealData) -> None:
+    check_mix(config, family, real)
     need = family.min_samples(config, real.train.shape[2])
     if real_share(config) < need:
         raise UserInputError(
@@ -131,21 +132,21 @@ REGIMES.register("accumulate-subsample")(
 )
 REGIMES.register("mix")(
     Regime(
-        _mix,
+        mix_set,
         False,
-        _rest,
+        rest,
         "regime.real_fraction of each set drawn from the real training data, the rest synthetic",
         params=REAL_FRACTION,
-        check=_check_mix,
+        check=check_mix,
     )
 )
 REGIMES.register("fresh")(
     Regime(
-        _fresh,
+        fresh_set,
         False,
-        _rest,
+        rest,
         "regime.real_fraction of each set from real data never used before, the rest synthetic",
         params=REAL_FRACTION,
-        check=_check_fresh,
+        check=check_fresh,
     )
 )
