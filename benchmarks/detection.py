@@ -26,7 +26,7 @@ def _real_blocks(family: str, blocks: int) -> tuple[Any, Any, np.ndarray]:
     """Two models of ``family`` (generation 0's and a second fit, for Binoculars) on the
     Wikipedia sample, and ``blocks`` real test blocks of 64 tokens."""
     from model_collapse.api import load_config
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
 
     sets = ["experiment.seeds=1", "source.n_train=1000", "sampling.n=1000"]
     plan = plan_run(load_config("ngram-wikipedia", [*sets, f"family.name={family}"]))

@@ -51,8 +51,8 @@ def feature_metrics() -> dict[str, float]:
     """fid, precision, recall, class_coverage and class_entropy of 10,000 samples (real
     digits with pixel noise) against the 359 real test digits, the classifier's features
     included; the baseline computes fid and precision/recall with SciPy and scikit-learn."""
+    from model_collapse.assemble.plan import plan_run
     from model_collapse.assemble.validate import config_from_dict
-    from model_collapse.engine.loop import plan_run
     from model_collapse.engine.step import Step
     from model_collapse.metrics import METRICS
     from model_collapse.metrics.image_classifier import ImageClassifier

@@ -94,9 +94,9 @@ def test_lm_paper_runs_on_a_tiny_model_and_tiny_wikitext(tiny_hf: Path, tmp_path
 
 def test_every_bundled_preset_and_variant_is_a_valid_config():
     from model_collapse.api import preset_names, read_raw, read_suite
+    from model_collapse.assemble.plan import check_names
     from model_collapse.assemble.validate import config_from_dict
     from model_collapse.config import apply_overrides
-    from model_collapse.engine.loop import check_names
 
     for name in preset_names():
         raw = read_raw(name)

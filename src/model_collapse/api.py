@@ -109,7 +109,7 @@ def run_suite(
     refused (which should win is the user's call, and a silent winner would run one thing
     under the other's name); ``restart`` starts every variant's directory over.
     """
-    from model_collapse.engine.loop import check_names
+    from model_collapse.assemble.plan import check_names
 
     raw = read_raw(source)
     suite = read_suite(raw)
@@ -227,8 +227,9 @@ def run(
     observers : told of the start, every saved generation and the finish
         (:class:`model_collapse.engine.observers.Observer`).
     """
+    from model_collapse.assemble.plan import plan_run
     from model_collapse.core import progress
-    from model_collapse.engine.loop import plan_run, run_generations
+    from model_collapse.engine.loop import run_generations
     from model_collapse.engine.observers import Callbacks, tell
     from model_collapse.engine.store import RunStore
 

@@ -23,10 +23,10 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.config.registry import Registry
 from model_collapse.core.rng import stream
-from model_collapse.sources.base import RealData
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the run layer imports this registry, and no plug-in
     from model_collapse.engine.store import RunStore
+    from model_collapse.sources.base import RealData
 
 
 @runtime_checkable

@@ -423,7 +423,7 @@ def test_an_edited_config_is_refused_on_the_command_line(tmp_path: Path):
 
 
 def test_plot_of_a_run_with_no_generation_yet(tmp_path: Path):
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
     from model_collapse.engine.store import RunStore
 
     config = __import__("model_collapse").load_config("gaussian-1d", ["experiment.seeds=2"])

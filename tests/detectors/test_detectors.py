@@ -121,8 +121,8 @@ def test_the_two_sample_test_holds_its_size_and_finds_a_shift():
 
 def test_the_ngram_statistics_equal_those_of_its_dense_distribution():
     from model_collapse.api import load_config
+    from model_collapse.assemble.plan import plan_run
     from model_collapse.detectors.text import ModelScorer
-    from model_collapse.engine.loop import plan_run
 
     sets = ["experiment.seeds=1", "source.max_documents=30", "source.vocab_size=512"]
     plan = plan_run(load_config("ngram-wikipedia", [*sets, "source.n_train=100", "sampling.n=100"]))

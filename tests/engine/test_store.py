@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import model_collapse
+from model_collapse.assemble.plan import plan_run
 from model_collapse.config import config_to_toml
 from model_collapse.core.errors import UserInputError
-from model_collapse.engine.loop import plan_run
 from model_collapse.engine.store import RunStore
 from tests.conftest import make_config, run_interrupted
 

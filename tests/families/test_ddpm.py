@@ -54,7 +54,7 @@ def test_one_ddim_step_denoises_from_the_noisiest_step():
 
 
 def test_a_diffusion_model_samples_images_deterministically_and_restores_exactly():
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
 
     plan = plan_run(_config())
     model = plan.new_model().fit(plan.real.train, np.random.default_rng(0))
@@ -70,7 +70,7 @@ def test_training_brings_the_samples_to_the_digits_pixels():
     """Untrained, the denoiser's samples are noise clipped to [0, 1], about 0.5 per pixel;
     trained 150 epochs on 400 digits, their mean image nears the real one (measured: mean
     absolute pixel error 0.27 untrained, 0.055 trained; the real digits average 0.30)."""
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
 
     plan = plan_run(_config())
     real_mean = plan.real.test.mean(axis=0)

@@ -23,7 +23,7 @@ def _config(**family):
 
 
 def test_every_direction_kept_reconstructs_the_training_images():
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
 
     plan = plan_run(_config(pca_components=64))
     model = plan.new_model().fit(plan.real.train, np.random.default_rng(0))

@@ -32,7 +32,7 @@ def _config(epochs: int = 2, **experiment):
 
 
 def test_a_vae_fits_samples_images_and_restores_itself_exactly():
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
 
     plan = plan_run(_config())
     model = plan.new_model().fit(plan.real.train, np.random.default_rng(0))
@@ -121,7 +121,7 @@ def test_the_convolutional_vae_learns_the_digits_and_restores_itself_exactly():
     """Measured (400 digits, Bernoulli, 2 seeds): after 1 epoch the mean image is 0.17
     from the real one per pixel and the samples hold 0.016 of the real pixel variance;
     after 30, 0.021 and 0.17/0.08 (the MLP: 0.018 and 0.20/0.18)."""
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
 
     raw = model_collapse.config.config_to_dict(_config(epochs=30))
     raw["family"]["architecture"] = "conv"

@@ -34,7 +34,7 @@ def _config(**family):
 @pytest.fixture(scope="module")
 def digits():
     """The digits' real data, reference and classifier, fitted once for these tests."""
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
 
     plan = plan_run(_config())
     classifier = ImageClassifier(plan.config, plan.real).fit(plan.real, np.random.default_rng(0))

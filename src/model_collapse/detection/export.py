@@ -23,7 +23,7 @@ def saved_model(directory: Path, generation: int) -> tuple[Any, Any]:
     from safetensors.numpy import load
 
     from model_collapse.api import open_run
-    from model_collapse.engine.loop import plan_run
+    from model_collapse.assemble.plan import plan_run
     from model_collapse.engine.state import damaged, read_state, sha256_bytes
 
     result = open_run(directory)

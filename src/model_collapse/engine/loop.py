@@ -5,33 +5,29 @@ Read it top to bottom: everything else in the package is called from here by nam
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from model_collapse.assemble.checks import check_columns, check_run
-from model_collapse.assemble.plugins import declared
-from model_collapse.config import Config, replace
-from model_collapse.config.sizes import check_memory_before_data
+from model_collapse.config import Config
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.rng import stream
 from model_collapse.engine import capabilities
-from model_collapse.engine.capabilities import fit_items
+from model_collapse.engine.capabilities import WarmStarts, fit_items
 from model_collapse.engine.notes import RunNotes
 from model_collapse.engine.observers import Observer, tell
 from model_collapse.engine.step import Step
 from model_collapse.engine.store import Completed, RunStore, npy_bytes
-from model_collapse.families import FAMILIES, Family, Model, WarmStarts
-from model_collapse.metrics import METRICS, Reference, choose_metrics, make_reference
-from model_collapse.regimes import REGIMES, Regime
-from model_collapse.services import needed, open_services
-from model_collapse.sources import SOURCES, RealData, load_real_data
+from model_collapse.services import open_services
+
+if TYPE_CHECKING:  # the parts a plan holds, put together a layer above (assemble.plan)
+    from model_collapse.families import Family, Model
+    from model_collapse.metrics import Metric, Reference
+    from model_collapse.regimes import Regime
+    from model_collapse.sources import RealData
 
 
 def generate(
@@ -46,11 +42,11 @@ def generate(
     return samples, Items.of(samples, generation)
 
 
-def sample_files(step: Step, names: list[str]) -> dict[str, bytes]:
+def sample_files(step: Step, metrics: dict[str, Metric]) -> dict[str, bytes]:
     """What ``samples/`` keeps of a generation: per-item metric values, excerpts of text."""
     files = {}
-    for name in names:
-        per_item = METRICS.get(name).per_item
+    for name, metric in metrics.items():
+        per_item = metric.per_item
         if per_item is not None:
             files[f"{name}/generation-{step.generation:05d}.npy"] = npy_bytes(per_item(step))
     decode, text = step.real.decode, step.synthetic
@@ -84,34 +80,11 @@ def picture_files(step: Step) -> dict[str, bytes]:
     return files
 
 
-def check_names(config: Config) -> None:
-    """Refuse an unknown family, regime, source or metric name before anything runs."""
-    FAMILIES.get(config.family.name)
-    REGIMES.get(config.regime.name)
-    SOURCES.get(config.source.name)
-    for name in config.metrics.names:
-        METRICS.get(name)
-
-
-def with_data_sizes(config: Config, real: Any) -> Config:
-    """sampling.n = 0 means as many as the real training set (and so do sizes that
-    default to it, such as regime.size)."""
-    n = config.sampling.n or real.train.shape[1]
-    sections: dict[str, Any] = {"sampling": dataclasses.replace(config.sampling, n=n)}
-    for section in ("source", "family", "regime"):
-        body = getattr(config, section)
-        follows = {
-            key: body.params[key] or n
-            for key, spec in declared(section, body.name).items()
-            if spec.default_from == "sampling.n"
-        }
-        sections[section] = replace(body, **follows)
-    return dataclasses.replace(config, **sections)
-
-
 @dataclass(frozen=True)
 class Plan:
-    """A checked run, before anything is written: its parts, real data and metrics.
+    """A checked run, before anything is written: its parts, real data and metrics, as
+    :func:`model_collapse.assemble.plan.plan_run` puts it together from the registries
+    (the loop asks no registry itself).
 
     ``config`` has the data sizes filled in; ``saved`` is the config as given, which the
     run directory keeps.
@@ -124,6 +97,7 @@ class Plan:
     real: RealData
     reference: Reference
     names: list[str]
+    metrics: dict[str, Metric]  # each name's registered metric
     notes: list[str]  # for the run log: metrics left out, and why
     inputs: str  # checksum of the real data and the model files the run reads
     services: list[str]  # run-scoped helpers the regime and the metrics declare
@@ -135,34 +109,6 @@ class Plan:
     def columns(self) -> list[str]:
         """The columns of metrics.csv after seed and generation."""
         return [*self.names, *self.regime.columns(self.config)]
-
-
-def plan_run(config: Config) -> Plan:
-    """Load the real data and check the whole config against it; refuse what cannot run."""
-    family = FAMILIES.get(config.family.name)
-    regime = REGIMES.get(config.regime.name)
-    config = family.resolve(config) if family.resolve is not None else config
-    check_memory_before_data(config, family, regime.keeps_history)
-    real = load_real_data(config, family.kind)
-    saved, config = config, with_data_sizes(config, real)
-    check_run(config, family, regime, real)
-    probe = family.make(config, real)  # an unfitted model: what it can do
-    capabilities.check(config, probe)
-    reference = make_reference(config, real)
-    names, notes = choose_metrics(config, reference, probe, config.family.exact)
-    check_columns(config, regime, names)
-    inputs = inputs_digest(real, family.inputs(config) if family.inputs is not None else [])
-    services = needed(regime.services, *(METRICS.get(name).services for name in names))
-    return Plan(config, saved, family, regime, real, reference, names, notes, inputs, services)
-
-
-def inputs_digest(real: RealData, files: list[Path]) -> str:
-    """SHA-256 of what a run reads: its real data, and files such as a model's weights."""
-    digest = hashlib.sha256(real.digest().encode())
-    for path in files:
-        with open(path, "rb") as f:
-            digest.update(hashlib.file_digest(f, "sha256").digest())
-    return digest.hexdigest()
 
 
 def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model | None]:
@@ -183,14 +129,14 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
     values go to the run log."""
     values = {}
     for name in plan.names:
-        metric = METRICS.get(name)
+        metric = plan.metrics[name]
         if metric.runs_at is not None and not metric.runs_at(step):
             values[name] = np.full(plan.config.experiment.seeds, np.nan)
             continue
         compute = functools.partial(metric.compute, step)
         values[name] = notes.measure(step.generation, name, compute)
     if step.generation == 0:  # generation 0, fitted on real data, against its baselines
-        guards = {name: METRICS.get(name).guard for name in plan.names}
+        guards = {name: plan.metrics[name].guard for name in plan.names}
         notes.guard(0, values, {name: g for name, g in guards.items() if g is not None})
     seeds = plan.config.experiment.seeds
     for name, diagnostic in plan.regime.columns(plan.config).items():
@@ -225,8 +171,8 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
         with notes.watch(generation, "fit and sample"):
             train = Items.of(real.train, REAL) if generation == 0 else regime.training_set(step)
             model = new_model()
-            if generation > 0 and isinstance(model, WarmStarts):
-                model.start_from(first_model, previous)
+            if generation > 0 and capabilities.can(model, WarmStarts):
+                cast(WarmStarts, model).start_from(first_model, previous)
             model = fit_items(model, train, step, need)
             samples, synthetic = generate(model, config, regime, generation)
         notes.check_model(generation, model)
@@ -239,7 +185,7 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
         )
         values = measure(plan, step, notes)
         with notes.watch(generation, "samples"):
-            files = sample_files(step, plan.names)
+            files = sample_files(step, plan.metrics)
         done = Completed(generation, values, model.get_state(), files, notes.take(), notes.state())
         store.append(done, keep_models=regime.keeps_history or config.experiment.keep_checkpoints)
         history = [*history, synthetic] if regime.keeps_history else [synthetic]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from model_collapse.families import Degenerates
+from model_collapse.engine.capabilities import Degenerates, can
 
 DIVERGED = "its fitted state overflowed float64 (holds inf or NaN)"
 
@@ -115,12 +115,13 @@ class RunNotes:
 
     def check_model(self, generation: int, model: Any) -> None:
         """Record the seeds whose fit collapsed or diverged for the first time."""
-        if not isinstance(model, Degenerates):
+        if not can(model, Degenerates):
             return
+        fit = cast(Degenerates, model)
         with self.watch(generation, "collapse check"):
             news = [
-                (model.collapsed(), self.collapsed_at, f"collapsed: {self.collapse}"),
-                (model.diverged(), self.diverged_at, f"diverged: {DIVERGED}"),
+                (fit.collapsed(), self.collapsed_at, f"collapsed: {self.collapse}"),
+                (fit.diverged(), self.diverged_at, f"diverged: {DIVERGED}"),
             ]
         for status, first_at, what in news:
             new = np.flatnonzero(status & (first_at < 0))
