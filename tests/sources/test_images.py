@@ -231,7 +231,7 @@ def test_binary_images_are_zeros_and_ones(tmp_path: Path):
     ],
 )
 def test_the_command_line_refuses_bad_images_in_one_line(tmp_path: Path, array, says):
-    from tests.test_cli import invoke
+    from tests.cli.test_cli import invoke
 
     path = _write(tmp_path, "x.npy", array)
     sets = ["source.name=images", f"source.path={path}", "family.name=vae", "sampling.n=8"]
