@@ -274,6 +274,7 @@ def test_another_run_in_out_is_refused_and_kept(tmp_path: Path):
     assert before == {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow  # 24 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_kill_9_then_resume_is_byte_identical(tmp_path: Path):
     config = [
         "run",

@@ -71,6 +71,7 @@ def test_a_full_disk_says_what_is_saved_and_resumes(disk: Path, uninterrupted: b
     assert (out / "metrics.csv").read_bytes() == uninterrupted
 
 
+@pytest.mark.slow  # 14 s: make test-slow and CI run it (make test stays under 8 minutes)
 @needs_root
 def test_a_directory_that_turns_unwritable_mid_run(tmp_path: Path):
     """Root writes anywhere; without the capabilities that let it, permissions bind it too."""

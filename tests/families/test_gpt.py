@@ -166,6 +166,7 @@ def test_learning_rate_schedules():
     assert all(a >= b for a, b in itertools.pairwise(cosine[4:])) and cosine[-1] > 0.1
 
 
+@pytest.mark.slow  # 10 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_a_run_off_a_terminal_says_what_each_long_stage_does(tmp_path):
     import subprocess
     import sys

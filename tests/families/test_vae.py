@@ -85,6 +85,7 @@ def test_cpu_and_auto_agree_and_a_missing_device_is_refused():
         model_collapse.run(_config(device=missing))
 
 
+@pytest.mark.slow  # 8 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_the_vae_mnist_preset_runs_end_to_end_at_tiny_size(tmp_path: Path):
     """The paper's settings, shrunk only in size: 2 generations, 1 seed, 300 images, 1
     epoch. Every image metric is computed and every figure drawn."""

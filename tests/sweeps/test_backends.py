@@ -122,6 +122,7 @@ def test_a_worker_killed_mid_run_is_retried_and_loses_nothing(tmp_path: Path, ba
     assert resumed and (backend != "local" or victim[0] in resumed)
 
 
+@pytest.mark.slow  # 12 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_only_the_run_that_kills_its_worker_fails(tmp_path: Path):
     """A plug-in that ends any worker process importing it: its two runs fail after their
     tries, and the two runs beside them in the pool finish."""

@@ -83,6 +83,7 @@ def test_a_backend_this_version_lacks_is_refused(tmp_path: Path):
     assert result.exit_code == 2 and "--backend 'slurm' is not available" in result.output
 
 
+@pytest.mark.slow  # 8 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_two_processes_write_the_bytes_one_process_writes(tmp_path: Path):
     sweep = read_sweep(
         _file(tmp_path, '[grid]\n"regime.name" = ["replace", "mix"]\n"sampling.n" = [20, 50]\n')
@@ -163,6 +164,7 @@ def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path: Path):
     assert (tmp_path / "taken").read_text() == "mine"
 
 
+@pytest.mark.slow  # 9 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_dask_writes_the_bytes_local_processes_write(tmp_path: Path):
     """A real dask.distributed LocalCluster of 2 worker processes, started here."""
     sweep = read_sweep(
