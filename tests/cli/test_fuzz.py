@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from model_collapse.cli import app
 
@@ -100,15 +100,23 @@ overrides = st.lists(
 presets = st.sampled_from(["gaussian-1d", "gmm-2d", "zipf", "linear"])
 
 
-def run(*args: str):
-    result = CliRunner().invoke(app, ["run", *args])
+def exits_0_or_2(*args: object) -> Result:
+    """A command's result, which must be exit 0, or exit 2 with one line: never a
+    traceback (tests/cli/test_fuzz_commands.py asks it too)."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
     output = result.output + (result.stderr or "")
     assert result.exit_code in (0, 2), (args, result.exit_code, output, result.exception)
     assert "Traceback" not in output, output
     if result.exit_code == 2:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-        why = re.sub(r"/\S+|\d\S*|'[^']*'", "_", lines[0])[:60]
+    return result
+
+
+def run(*args: str):
+    result = exits_0_or_2("run", *args)
+    if result.exit_code == 2:
+        why = re.sub(r"/\S+|\d\S*|'[^']*'", "_", result.stderr.strip().splitlines()[0])[:60]
         note(f"refused: {why}")
     else:
         note("ran")

@@ -19,23 +19,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from model_collapse.cli import app
-from tests.cli.test_fuzz import FUZZ  # the same examples and hunting switch
+from tests.cli.test_fuzz import FUZZ, exits_0_or_2  # the same examples and checks
 
 SMALL = {"experiment.generations": "2", "experiment.seeds": "2", "sampling.n": "30"}
 
 
 def invoke(*args: object) -> tuple[int, str]:
     """Exit status and output of a command; exit 0 or 2, never a traceback."""
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    output = result.output + (result.stderr or "")
-    assert result.exit_code in (0, 2), (args, result.exit_code, output, result.exception)
-    assert "Traceback" not in output, output
-    if result.exit_code == 2:
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    result = exits_0_or_2(*args)
     return result.exit_code, result.stdout
 
 
