@@ -78,14 +78,16 @@ def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) 
     return Gathered(kind, directory, keys, runs, interval_table(table, []), table)
 
 
-def _run(directory: Path, label: str | None, name: str | None = None) -> RunPart:
+def _run(
+    directory: Path, label: str | None, name: str | None = None, result: Any = None
+) -> RunPart:
     """One run read back; labelled as its figures label it (``mix 0.1 real``) by default."""
     import pandas as pd
 
     from model_collapse.api import open_run
     from model_collapse.output.plots import run_label
 
-    result = open_run(directory)
+    result = open_run(directory) if result is None else result  # read once, verified
     label = label or run_label(result.config)
     collapse_path = directory / "collapse.csv"
     part = RunPart(
@@ -111,7 +113,8 @@ def _sweep(directory: Path) -> Gathered:
     for row in tables.states.to_dict("records"):
         label = group_label({key: row[key] for key in keys})
         if row["status"] == "done":
-            runs.append(_run(directory / str(row["run"]), label, str(row["run"])))
+            name = str(row["run"])
+            runs.append(_run(directory / name, label, name, tables.runs[name]))
         else:
             part = RunPart(str(row["run"]), label, directory / str(row["run"]), "", None)
             part.status, part.error = str(row["status"]), str(row["error"])
