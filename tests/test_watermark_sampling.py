@@ -163,7 +163,7 @@ def test_exporting_numbers_gives_the_samples_generation_1_fitted(tmp_path):
         (["export", "{run}", "-g", "5", "-o", "{tmp}/x.jsonl"], "not among them"),
         (["export", "{run}", "-g", "1", "-o", "{tmp}/x.npy"], "export it to a .jsonl"),
         (["export", "{tmp}", "-g", "1", "-o", "{tmp}/x.jsonl"], "not a run directory"),
-        (["run", "gaussian-1d", "--set", "sampling.watermark=kgw"], "families that sample tokens"),
+        (["run", "gaussian-1d", "--set", "sampling.watermark=kgw"], "belongs to gpt, hf and ngram"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(watermarked_run: Path, tmp_path, args, says):

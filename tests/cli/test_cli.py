@@ -130,8 +130,13 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
         ),
         "another plug-in's key": (
             ["gaussian-1d", "--set", "regime.real_fraction=0.5"],
-            "regime.real_fraction belongs to mix, fresh, pool, oracle, filter, weight, verify, "
-            "watermark-filter, not to regime 'replace'; set regime.name too, or leave it out",
+            "regime.real_fraction belongs to mix, fresh, pool, oracle, filter, weight, verify "
+            "and watermark-filter, not to regime 'replace'; set regime.name too, or leave it out",
+        ),
+        "another family's sampling key": (
+            ["gaussian-1d", "--set", "sampling.temperature=0.7"],
+            "sampling.temperature belongs to gpt and hf, not to family 'gaussian'; set "
+            "family.name too, or leave it out",
         ),
         "generations": (
             ["gaussian-1d", "--set", "experiment.generations=0"],
@@ -205,6 +210,7 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
 
 
 CASE_NAMES = [
+    "another family's sampling key",
     "empty file",
     "non-numeric",
     "nan",

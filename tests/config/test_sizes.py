@@ -5,7 +5,7 @@ import re
 import pytest
 
 import model_collapse
-from model_collapse.config.sizes import available_memory, needs
+from model_collapse.config.sizes import Shape, available_memory, needs
 from model_collapse.core.errors import UserInputError
 from model_collapse.families import FAMILIES
 from tests.conftest import make_config
@@ -15,13 +15,13 @@ def test_the_estimate_counts_the_big_arrays():
     config = make_config(experiment={"seeds": 10, "generations": 100}, sampling={"n": 1000})
     by_what = {
         need.what: need.bytes
-        for need in needs(config, FAMILIES.get("gaussian"), 1000, 2, 0, history=False)
+        for need in needs(config, FAMILIES.get("gaussian"), 1000, Shape(2), history=False)
     }
     assert by_what["the real training sets"] == 10 * 1000 * 2 * 8
     assert by_what["each generation's sets"] == 4 * 10 * 1000 * 2 * 8
     kept = {
         need.what: need.bytes
-        for need in needs(config, FAMILIES.get("gaussian"), 1000, 2, 0, history=True)
+        for need in needs(config, FAMILIES.get("gaussian"), 1000, Shape(2), history=True)
     }
     assert kept["every earlier synthetic set (the regime keeps them all)"] == 2 * 100 * 160_000
 

@@ -124,7 +124,8 @@ def test_out_holding_another_run_is_refused_and_left_alone(tmp_path: Path):
         ),
         (
             {"family": {"name": "kde"}, "sampling": {"bias": 0.5}},
-            "sampling.bias applies to the gaussian and gmm families, not 'kde'",
+            "sampling.bias is a key of gaussian and gmm, not of family 'kde'; leave it out, or set "
+            "it to 1.0",
         ),
         (
             {"source": {"dim": 3}, "sampling": {"n": 3}},
@@ -149,7 +150,7 @@ def test_out_holding_another_run_is_refused_and_left_alone(tmp_path: Path):
         ({"source": {"name": "zipff"}}, "unknown source 'zipff'; did you mean 'zipf'?"),
         (
             {"family": {"name": "ngram"}, "source": TEXT_SOURCE, "sampling": {"temperature": 0.7}},
-            "sampling.temperature applies to neural language models, not 'ngram'",
+            "sampling.temperature is a key of gpt and hf, not of family 'ngram'",
         ),
         (
             {"family": {**TINY_GPT, "context": 100}, "source": TEXT_SOURCE},

@@ -7,13 +7,12 @@ plug-in's own ``check``; this module asks each in turn and checks what they shar
 from __future__ import annotations
 
 from model_collapse.config import Config
-from model_collapse.config.sizes import check_memory
+from model_collapse.config.sizes import Need, Shape, check_memory
 from model_collapse.core.errors import UserInputError
-from model_collapse.families.base import FAMILIES, Family, check_sizes
+from model_collapse.families.base import Family, check_sizes
+from model_collapse.metrics import METRICS
 from model_collapse.regimes.base import Regime
-from model_collapse.sources.base import RealData
-
-DECODING = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0, "beams": 1}
+from model_collapse.sources.base import SOURCES, Kind, RealData
 
 
 def check_columns(config: Config, regime: Regime, names: list[str]) -> None:
@@ -28,31 +27,6 @@ def check_columns(config: Config, regime: Regime, names: list[str]) -> None:
 
 def check_run(config: Config, family: Family, regime: Regime, real: RealData) -> None:
     """Refuse combinations that cannot run, with one line naming the key to change."""
-    name = config.family.name
-    if config.sampling.bias != 1.0 and not family.bias:
-        able = " and ".join(n for n, f in FAMILIES.items() if f.bias)
-        raise UserInputError(
-            f"sampling.bias applies to the {able} families, not '{name}'; set sampling.bias = 1"
-        )
-    device = config.experiment.device
-    if device not in ("auto", "cpu") and not family.devices:
-        able = ", ".join(n for n, f in FAMILIES.items() if f.devices)
-        raise UserInputError(
-            f"experiment.device = {device!r} applies to the families that run on torch "
-            f"({able}), not '{name}'; set experiment.device = \"auto\""
-        )
-    changed = [k for k, default in DECODING.items() if getattr(config.sampling, k) != default]
-    if changed and not family.decoding:
-        raise UserInputError(
-            f"sampling.{changed[0]} applies to neural language models, not '{name}'; "
-            f"set sampling.{changed[0]} = {DECODING[changed[0]]}"
-        )
-    if config.sampling.watermark != "none" and not family.watermark:
-        able = ", ".join(n for n, f in FAMILIES.items() if f.watermark)
-        raise UserInputError(
-            f"sampling.watermark applies to the families that sample tokens ({able}), not "
-            f"'{name}'; set sampling.watermark = \"none\""
-        )
     if family.check is not None:
         family.check(config, real)
     check_sizes(config, family, real, {"sampling.n": config.sampling.n})
@@ -60,4 +34,28 @@ def check_run(config: Config, family: Family, regime: Regime, real: RealData) ->
         regime.check(config, family, real)
     categories = real.categories if family.kind != "text" else 0
     n_train, dim = real.train.shape[1:]
-    check_memory(config, family, n_train, dim, categories, regime.keeps_history)
+    shape = Shape(dim, categories, declared_shape(config, family.kind).n_test)
+    extra = metric_needs(config, shape)
+    check_memory(config, family, n_train, shape, regime.keeps_history, extra)
+
+
+def declared_shape(config: Config, kind: Kind) -> Shape:
+    """The real data's shape as the source declares it from the config (a bound where
+    only its data tell)."""
+    source = SOURCES.get(config.source.name)
+    return source.shape(config.source, kind) if source.shape is not None else Shape.unknown(kind)
+
+
+def metric_needs(config: Config, shape: Shape) -> list[Need]:
+    """The memory the metrics a run may compute declare (all of them, where it names none:
+    which apply is known only once the data are read)."""
+    names = config.metrics.names or [name for name, _ in METRICS.items()]
+    declared = [METRICS.get(name).memory for name in names]
+    return [need for memory in declared if memory and (need := memory(config, shape))]
+
+
+def check_memory_before_data(config: Config, family: Family, history: bool) -> None:
+    """The memory check from the config alone, before the real data are drawn or read."""
+    shape = declared_shape(config, family.kind)
+    n_train = config.sampling.n if config.source.n_train is None else config.source.n_train
+    check_memory(config, family, n_train, shape, history, metric_needs(config, shape))

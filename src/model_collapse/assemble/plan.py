@@ -10,10 +10,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from model_collapse.assemble.checks import check_columns, check_run
+from model_collapse.assemble.checks import check_columns, check_memory_before_data, check_run
 from model_collapse.assemble.plugins import declared
 from model_collapse.config import Config, replace
-from model_collapse.config.sizes import check_memory_before_data
 from model_collapse.engine import capabilities
 from model_collapse.engine.loop import Plan
 from model_collapse.families import FAMILIES

@@ -100,24 +100,40 @@ def plugin_failed(name: str, err: BaseException) -> UserInputError:
     return UserInputError(f"importing the plug-in {name} failed: {type(err).__name__}: {err}")
 
 
+def _entries(section: str) -> tuple[Registry[Any] | None, str]:
+    """The registry whose plug-ins declare a section's keys, and the attribute that holds
+    them: sampling's keys are the family's ``sampling``, the others their own ``params``."""
+    from model_collapse.config import OWNED_BY
+
+    owner = OWNED_BY.get(section)
+    if owner is not None:
+        return registries().get(owner), section
+    return registries().get(section), "params"
+
+
 def declared(section: str, name: str) -> dict[str, Param]:
-    """What the plug-in ``name`` of a config section declares; every metric's, for
-    ``metrics`` (they run together). An unknown name is refused with "did you mean"."""
-    registry = registries().get(section)
+    """What the plug-in ``name`` declares in a config section (for sampling, ``name`` is
+    the family's); every metric's, for ``metrics`` (they run together). An unknown name
+    is refused with "did you mean"."""
+    registry, attribute = _entries(section)
     if registry is None:
         return {}
     if section == "metrics":
         return {k: v for _, entry in registry.items() for k, v in entry.params.items()}
-    return dict(registry.get(name).params)
+    return dict(getattr(registry.get(name), attribute))
 
 
-def declared_elsewhere(section: str) -> set[str]:
-    """Every key some plug-in of a section declares."""
-    registry = registries().get(section)
-    return set() if registry is None else {k for _, e in registry.items() for k in e.params}
+def declared_elsewhere(section: str) -> dict[str, Param]:
+    """Every key some plug-in declares in a section, with (one of) its declarations."""
+    registry, attribute = _entries(section)
+    if registry is None:
+        return {}
+    return {k: v for _, e in registry.items() for k, v in getattr(e, attribute).items()}
 
 
 def owners(section: str, key: str) -> list[str]:
-    """The plug-ins of a section that declare ``key``."""
-    registry = registries().get(section)
-    return [] if registry is None else [n for n, e in registry.items() if key in e.params]
+    """The plug-ins that declare ``key`` in a section."""
+    registry, attribute = _entries(section)
+    if registry is None:
+        return []
+    return [n for n, e in registry.items() if key in getattr(e, attribute)]

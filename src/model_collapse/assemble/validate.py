@@ -18,6 +18,7 @@ from typing import Any
 
 from model_collapse.assemble.plugins import declared, declared_elsewhere, load_plugins, owners
 from model_collapse.config import (
+    OWNED_BY,
     SECTIONS,
     Config,
     PluginParams,
@@ -32,19 +33,31 @@ from model_collapse.config.registry import did_you_mean
 from model_collapse.core.errors import UserInputError
 
 
-def plugin_params(section: str, body: dict[str, Any]) -> tuple[dict[str, Param], set[str]]:
-    """The parameters of the plug-in a section names, and the keys of its other plug-ins."""
+def plugin_name(section: str, body: dict[str, Any], owner: str = "") -> Any:
+    """The plug-in whose keys a section holds besides its generic ones: the one it names,
+    or for a section another one owns (sampling), ``owner``, the name that one gives."""
+    if section in OWNED_BY:
+        return owner or generic_params(OWNED_BY[section])["name"].default
+    return body.get("name", generic_params(section).get("name", Param("", "", str)).default)
+
+
+def plugin_params(
+    section: str, body: dict[str, Any], owner: str = ""
+) -> tuple[dict[str, Param], dict[str, Param]]:
+    """The parameters of the plug-in a section belongs to, and the keys of its others."""
     if not isinstance(SECTIONS[section], type) or not issubclass(SECTIONS[section], PluginParams):
-        return {}, set()
-    name = body.get("name", generic_params(section).get("name", Param("", "", str)).default)
+        return {}, {}
+    name = plugin_name(section, body, owner)
     if not isinstance(name, str):  # refused with the generic type message below
-        return {}, set()
+        return {}, {}
     return declared(section, name), declared_elsewhere(section)
 
 
-def _build_section(section: str, body: dict[str, Any], explicit: Collection[str] = ()) -> Any:
+def _build_section(
+    section: str, body: dict[str, Any], explicit: Collection[str] = (), owner: str = ""
+) -> Any:
     generic = generic_params(section)
-    own, elsewhere = plugin_params(section, body)
+    own, elsewhere = plugin_params(section, body, owner)
     values: dict[str, Any] = {}
     given: dict[str, Any] = {}
     for key, value in body.items():
@@ -54,18 +67,13 @@ def _build_section(section: str, body: dict[str, Any], explicit: Collection[str]
             given[key] = validated(f"{section}.{key}", value, own[key])
         elif key not in elsewhere or key == "params":
             known = [f"{section}.{name}" for name in [*generic, *own]]
-            hint = did_you_mean(f"{section}.{key}", known) or f" valid keys: {', '.join(known)}"
+            # matched without the section, which every name shares ("sampling.n" is not
+            # close to "sampling.tempreature")
+            close = did_you_mean(key, [*generic, *own]).replace(" '", f" '{section}.")
+            hint = close or f" valid keys: {', '.join(known)}"
             raise UserInputError(f"unknown config key {section}.{key};{hint}")
-        elif f"{section}.{key}" in explicit and f"{section}.name" not in explicit:
-            # set on purpose for a plug-in not in the run, without choosing the plug-in: a
-            # slip. Set together with the plug-in's name (the same overrides for several
-            # regimes, as a comparison or a sweep does), the key is left out, and the
-            # command line says so (unused_overrides).
-            raise UserInputError(
-                f"{section}.{key} belongs to {', '.join(owners(section, key))}, not to "
-                f"{section} '{body.get('name', generic['name'].default)}'; set {section}.name too, "
-                "or leave it out"
-            )
+        else:
+            _check_foreign(section, key, value, elsewhere[key], body, explicit, owner)
     if own or issubclass(SECTIONS[section], PluginParams):
         values["params"] = {
             key: given.get(
@@ -74,6 +82,42 @@ def _build_section(section: str, body: dict[str, Any], explicit: Collection[str]
             for key, spec in own.items()
         }
     return SECTIONS[section](**values)
+
+
+def _check_foreign(
+    section: str,
+    key: str,
+    value: Any,
+    spec: Param,
+    body: dict[str, Any],
+    explicit: Collection[str],
+    owner: str,
+) -> None:
+    """A key another plug-in declares is left out (a preset switched to another family
+    keeps working), unless it was set on purpose (a slip to refuse): with --set without
+    choosing that plug-in, or, for a key another section's plug-in owns (sampling's), to
+    a value other than its default, which the run would silently not honour."""
+    naming = f"{OWNED_BY.get(section, section)}.name"
+    name = plugin_name(section, body, owner)
+    whose = f"{OWNED_BY[section]} '{name}'" if section in OWNED_BY else f"{section} '{name}'"
+    if f"{section}.{key}" in explicit and naming not in explicit:
+        # Set together with the plug-in's name (the same overrides for several regimes, as
+        # a comparison or a sweep does), the key is left out, and the command line says
+        # so (unused_overrides).
+        raise UserInputError(
+            f"{section}.{key} belongs to {joined(owners(section, key))}, not to "
+            f"{whose}; set {naming} too, or leave it out"
+        )
+    if section in OWNED_BY and value != spec.default:
+        raise UserInputError(
+            f"{section}.{key} is a key of {joined(owners(section, key))}, not of {whose}; "
+            f"leave it out, or set it to {toml_value(spec.default)}"
+        )
+
+
+def joined(names: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def config_from_dict(raw: dict[str, Any], explicit: Collection[str] = ()) -> Config:
@@ -93,7 +137,8 @@ def config_from_dict(raw: dict[str, Any], explicit: Collection[str] = ()) -> Con
     load_plugins(experiment.plugins)
     sections = {"experiment": experiment}
     for section in list(SECTIONS)[1:]:
-        sections[section] = _build_section(section, raw.get(section, {}), explicit)
+        owner = sections[OWNED_BY[section]].name if section in OWNED_BY else ""
+        sections[section] = _build_section(section, raw.get(section, {}), explicit, owner)
     return resolve(Config(**sections))
 
 
@@ -135,7 +180,8 @@ def commented_toml(raw: dict[str, Any], title: str) -> str:
     for section in SECTIONS:
         lines.append(f"[{section}]")
         given = raw.get(section, {})
-        own, _ = plugin_params(section, config_to_dict(config)[section])
+        owner = getattr(config, OWNED_BY[section]).name if section in OWNED_BY else ""
+        own, _ = plugin_params(section, config_to_dict(config)[section], owner)
         for key, spec in {**generic_params(section), **own}.items():
             derived = spec.default is None and key not in given
             value = resolved[section][key]

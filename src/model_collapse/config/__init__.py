@@ -9,6 +9,7 @@ Config``.
 """
 
 from model_collapse.config.schema import (
+    OWNED_BY,
     SECTIONS,
     Config,
     ExperimentConfig,
@@ -32,6 +33,7 @@ from model_collapse.config.schema import (
 )
 
 __all__ = [
+    "OWNED_BY",
     "SECTIONS",
     "Config",
     "ExperimentConfig",

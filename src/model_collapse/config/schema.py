@@ -40,8 +40,9 @@ class PluginParams:
     def __getattr__(self, key: str) -> Any:
         params = self.__dict__.get("params")
         if params is None or key.startswith("__") or key not in params:
-            named = self.__dict__.get("name", "this")
-            raise AttributeError(f"the {named} plug-in declares no parameter {key!r}")
+            named = self.__dict__.get("name")
+            whose = f"the {named} plug-in" if named else "the run's family"
+            raise AttributeError(f"{whose} declares no parameter {key!r}")
         return params[key]
 
 
@@ -84,37 +85,15 @@ class RegimeConfig(PluginParams):
 
 
 @dataclass(frozen=True)
-class SamplingConfig:
+class SamplingConfig(PluginParams):
+    """How each generation samples. ``n`` is everyone's; the other keys belong to the
+    family the config names (a language model's ``temperature``, a Gaussian's ``bias``):
+    the family declares them (``Family.sampling``), as it declares its family.* keys."""
+
     n: int = _spec(
         1000, "samples each generation draws per seed (0: as many as real rows)", 0, MANY
     )
-    bias: float = _spec(
-        1.0, "sample with covariance x bias (gaussian, gmm)", 0.0, 10.0, open_low=True
-    )
-    temperature: float = _spec(1.0, "softmax temperature", 0.0, 100.0, open_low=True)
-    top_k: int = _spec(0, "keep the k likeliest tokens (0: all)", low=0, high=10_000_000)
-    top_p: float = _spec(1.0, "nucleus: keep this probability mass", 0.0, 1.0, open_low=True)
-    repetition_penalty: float = _spec(
-        1.0, "divide the logits of seen tokens (CTRL)", 0.0, 100.0, open_low=True
-    )
-    beams: int = _spec(1, "beam search with this many beams (1: sampling)", low=1, high=1000)
-    watermark: str = _spec(
-        "none",
-        "kgw: the green-list watermark of Kirchenbauer et al. on every generated token",
-        choices=("none", "kgw"),
-    )
-    watermark_key: int = _spec(15485863, "the watermark's secret key", low=0, high=2**63 - 1)
-    watermark_gamma: float = _spec(
-        0.25,
-        "the watermark's green share of the vocabulary",
-        0.0,
-        1.0,
-        open_low=True,
-        open_high=True,
-    )
-    watermark_delta: float = _spec(
-        2.0, "the bias added to green tokens' logits", 0.0, 100.0, open_low=True
-    )
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,6 +115,9 @@ class Config:
 
 
 SECTIONS: dict[str, Any] = typing.get_type_hints(Config)
+# Sections whose plug-in keys belong to the plug-in another section names: sampling's
+# keys (temperature, bias, watermark, ...) are the family's.
+OWNED_BY: dict[str, str] = {"sampling": "family"}
 
 
 def generic_params(section: str) -> dict[str, Param]:

@@ -11,6 +11,7 @@ memory available now, naming the keys that size it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,24 @@ class Need:
     keys: str  # the keys that size it
 
 
+@dataclass(frozen=True)
+class Shape:
+    """The real data's shape as the config tells it before any data are read (a source
+    declares it, ``Source.shape``), or as the data have it once read: the numbers in a
+    row, the categories (a categorical source's), the rows of a test set drawn from a
+    truth (0 where it is a share of the data)."""
+
+    dim: int
+    categories: int = 0
+    n_test: int = 0
+
+    @classmethod
+    def unknown(cls, kind: str) -> Shape:
+        """A bound where the source does not say (a file's columns are read later): one
+        token or category; else two numbers, and the label of a regression."""
+        return cls(1 if kind in ("text", "categorical") else 2 + (kind == "regression"))
+
+
 def available_memory() -> int:
     """Bytes of memory available now (MemAvailable), else the machine's physical memory."""
     try:
@@ -44,14 +63,21 @@ def available_memory() -> int:
 
 
 def needs(
-    config: Config, family: Family, n_train: int, dim: int, categories: int, history: bool
+    config: Config,
+    family: Family,
+    n_train: int,
+    shape: Shape,
+    history: bool,
+    extra: Sequence[Need] = (),
 ) -> list[Need]:
-    """The large arrays of a run with these data sizes, in bytes."""
+    """The large arrays of a run with these data sizes, in bytes; ``extra`` are what its
+    metrics declare they need (``Metric.memory``)."""
     seeds, n, generations = (
         config.experiment.seeds,
         config.sampling.n,
         config.experiment.generations,
     )
+    dim, n_test = shape.dim, shape.n_test
     per_set = seeds * n * dim * WORD
     out = [
         Need(
@@ -60,8 +86,7 @@ def needs(
             "experiment.seeds or source.n_train",
         )
     ]
-    n_test = config.source.params.get("n_test") or 0  # a test set drawn from a truth
-    if n_test:
+    if n_test:  # a test set drawn from a truth
         out.append(Need("the real test set", TEMPORARIES * n_test * dim * WORD, "source.n_test"))
     if not config.family.exact:
         out.append(
@@ -78,28 +103,27 @@ def needs(
     if family.memory is not None:  # what the family allocates while fitting, per item
         fitting = seeds * n * family.memory(config, dim)
         out.append(Need("the family's fit", fitting, "experiment.seeds or sampling.n"))
-    if categories:
+    if shape.categories:
         out.append(
             Need(
                 "the category probabilities",
-                TEMPORARIES * seeds * categories * WORD,
+                TEMPORARIES * seeds * shape.categories * WORD,
                 "experiment.seeds or source.categories",
             )
         )
-    projections = config.metrics.params.get("projections", 0)
-    if dim > 1 and projections and "wasserstein" in (config.metrics.names or ["wasserstein"]):
-        grid = 64 * projections * (n + n_test) * WORD * 3
-        out.append(
-            Need("the sliced Wasserstein distance", grid, "metrics.projections or source.n_test")
-        )
-    return out
+    return [*out, *extra]
 
 
 def check_memory(
-    config: Config, family: Family, n_train: int, dim: int, categories: int, history: bool
+    config: Config,
+    family: Family,
+    n_train: int,
+    shape: Shape,
+    history: bool,
+    extra: Sequence[Need] = (),
 ) -> None:
     """Refuse a run whose arrays will not fit in the memory available, with the estimate."""
-    wanted = needs(config, family, n_train, dim, categories, history)
+    wanted = needs(config, family, n_train, shape, history, extra)
     total = sum(need.bytes for need in wanted)
     free = available_memory()
     if total > free:
@@ -116,17 +140,3 @@ def _size(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
         count /= 1024
     raise AssertionError
-
-
-def check_memory_before_data(config: Config, family: Family, history: bool) -> None:
-    """The same check from the config alone, before the real data are drawn or read."""
-    source, kind = config.source, family.kind
-    given = source.params
-    if kind == "text":
-        dim = given.get("block_size", 1)
-    else:
-        # at least 2-D: a source without source.dim (moons) is 2-D; an upper bound is safe
-        dim = 1 if kind == "categorical" else max(given.get("dim", 2), 2) + (kind == "regression")
-    n_train = config.sampling.n if source.n_train is None else source.n_train
-    categories = given.get("categories", 0) if kind == "categorical" else 0
-    check_memory(config, family, n_train, dim, categories, history)

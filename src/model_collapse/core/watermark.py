@@ -84,8 +84,9 @@ class Watermark:
 
     @classmethod
     def of(cls, sampling: Any) -> Watermark | None:
-        """The watermark a config's sampling section asks for, or None."""
-        if sampling.watermark == "none":
+        """The watermark a config's sampling section asks for, or None (also where the
+        run's family samples no tokens, and has no sampling.watermark)."""
+        if sampling.params.get("watermark", "none") == "none":
             return None
         return cls(sampling.watermark_gamma, sampling.watermark_delta, sampling.watermark_key)
 

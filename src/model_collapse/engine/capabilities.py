@@ -6,6 +6,9 @@ which model can do what is decided in one place:
 
 - ``SamplesStatistics``: the exact path (``family.exact = true``) draws sufficient
   statistics instead of samples;
+- ``SubsamplesStatistics``: those statistics can be subsampled (accumulate-subsample's
+  exact path);
+- ``RunsOnDevice``: computes on ``experiment.device`` (the torch families);
 - ``WarmStarts``: later generations may start from earlier fits;
 - ``WeightedFit``: honours per-item weights (gaussian, gmm, kde, categorical); a weighted
   training set of any other family is resampled in proportion to the weights;
@@ -14,6 +17,7 @@ which model can do what is decided in one place:
 - ``Pretrained``: scores text with its pretrained weights as they were (the guard on
   fine-tuning);
 - ``HasMoments``: knows its mean and covariance;
+- ``IsGaussian``: its law is one Gaussian (closed-form KL);
 - ``Degenerates``: tells per seed whether its fit has collapsed or diverged.
 """
 
@@ -37,6 +41,24 @@ class SamplesStatistics(Protocol):
 
     def sample_stats(self, n: int, rng: np.random.Generator) -> Any:
         """Draw the sufficient statistics of ``n`` samples per seed from their exact law."""
+        ...
+
+
+@runtime_checkable
+class SubsamplesStatistics(Protocol):
+    """A model whose sufficient statistics can be subsampled without the items."""
+
+    def subsample_stats(self, stats: Any, k: int, rng: np.random.Generator) -> Any:
+        """The statistics of a uniform random subset of ``k`` of the items per seed."""
+        ...
+
+
+@runtime_checkable
+class RunsOnDevice(Protocol):
+    """A model that computes on ``experiment.device`` (cpu, cuda or mps)."""
+
+    def device(self) -> Any:
+        """The torch device it trains, samples and scores on."""
         ...
 
 
@@ -132,6 +154,15 @@ class HasMoments(Protocol):
 
 
 @runtime_checkable
+class IsGaussian(Protocol):
+    """A model whose law is one Gaussian per seed (the closed-form KL of two Gaussians)."""
+
+    def gaussian_law(self) -> tuple[np.ndarray, np.ndarray]:
+        """Its mean (S, d) and covariance (S, d, d), as fitted."""
+        ...
+
+
+@runtime_checkable
 class Degenerates(Protocol):
     """A model that tells, per seed, whether its fit has collapsed or diverged.
 
@@ -155,10 +186,16 @@ def can(model: Any, capability: type) -> bool:
 
 def check(config: Config, model: Any) -> None:
     """Refuse settings that need a capability the family's model lacks."""
+    name = config.family.name
     if config.family.exact and not can(model, SamplesStatistics):
         raise UserInputError(
-            f"family '{config.family.name}' has no exact sufficient-statistics path; "
-            "set family.exact = false"
+            f"family '{name}' has no exact sufficient-statistics path; set family.exact = false"
+        )
+    device = config.experiment.device
+    if device not in ("auto", "cpu") and not can(model, RunsOnDevice):
+        raise UserInputError(
+            f"experiment.device = {device!r} applies to the families that run on torch, not "
+            f"'{name}'; set experiment.device = \"auto\""
         )
 
 

@@ -45,27 +45,34 @@ class Model(Protocol):
 class Family:
     """A registered family: the data kind it models and how to build an unfitted model.
 
-    ``min_samples(config)`` is the smallest training set the family can fit.
+    ``min_samples(config)`` is the smallest training set the family can fit. What its
+    model can do beyond fit and sample, its model shows by its methods
+    (:mod:`model_collapse.engine.capabilities`); the keys that tune it, the family
+    declares: ``params`` in the family section, ``sampling`` in the sampling section (a
+    language model's temperature, a Gaussian's bias).
     """
 
     kind: Kind
     make: Callable[[Config, RealData], Model]
     min_samples: Callable[[Config, int], int]
     description: str
-    subsamples_exact: bool = False  # its statistics can be subsampled (accumulate-subsample)
-    bias: bool = False  # honours sampling.bias (covariance scaled by lambda)
-    decoding: bool = False  # honours sampling.temperature, top_k, top_p, repetition_penalty
-    devices: bool = False  # computes on experiment.device (torch families)
-    watermark: bool = False  # honours sampling.watermark (its sampler biases green tokens)
     check: Callable[[Config, RealData], None] | None = None  # refuses settings it cannot run
     collapse: str = ""  # what a collapsed fit is, for models that are Degenerates
     inputs: Callable[[Config], list[Path]] | None = None  # files it reads (model weights)
     resolve: Callable[[Config], Config] | None = None  # fills defaults that depend on it
     memory: Callable[[Config, int], float] | None = None  # bytes its fit needs, per (n, d)
     params: dict[str, Param] = field(default_factory=dict)  # its own family.* keys
+    sampling: dict[str, Param] = field(default_factory=dict)  # its own sampling.* keys
 
 
 FAMILIES: Registry[Family] = Registry("family")
+
+# sampling.bias, the sampling key of the families whose covariance it scales (gaussian, gmm)
+BIAS = {
+    "bias": Param(
+        1.0, "sample with covariance x bias (1: as fitted)", float, 0.0, 10.0, open_low=True
+    )
+}
 
 
 def check_sizes(config: Config, family: Family, real: RealData, sizes: dict[str, int]) -> None:

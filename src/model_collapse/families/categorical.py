@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.core.data import CategoricalStats
+from model_collapse.core.data import CategoricalStats, subsample
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
 from model_collapse.theory import THEORIES, Theory, heterozygosity_theory
@@ -66,6 +66,12 @@ class CategoricalModel:
     def sample_stats(self, n: int, rng: np.random.Generator) -> CategoricalStats:
         return CategoricalStats(n, rng.multinomial(n, self.probs_))
 
+    def subsample_stats(
+        self, stats: CategoricalStats, k: int, rng: np.random.Generator
+    ) -> CategoricalStats:
+        """The counts of a uniform random subset of ``k`` items per seed."""
+        return subsample(stats, k, rng)
+
     def collapsed(self) -> np.ndarray:
         return np.asarray(self.probs_.max(axis=1) >= 1.0)
 
@@ -90,20 +96,15 @@ FAMILIES.register("categorical")(
         make=_make,
         min_samples=lambda config, dim: 1,
         description="categorical, exact MLE of the counts (family.exact)",
-        subsamples_exact=True,
         collapse="one category holds all the probability",
     )
 )
 
 
 def _drift_holds(config: Config) -> bool:
-    """Exact refits of counts on their own unbiased samples (replace, bias 1), from a
-    source whose categories are the truth (not a user's file)."""
-    return (
-        config.regime.name == "replace"
-        and config.sampling.bias == 1.0
-        and config.source.name != "file"
-    )
+    """Exact refits of counts on their own unbiased samples (replace), from a source
+    whose categories are the truth (not a user's file)."""
+    return config.regime.name == "replace" and config.source.name != "file"
 
 
 def _draw_heterozygosity(ax: Axes, config: Config, generations: int) -> None:

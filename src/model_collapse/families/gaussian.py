@@ -14,7 +14,7 @@ from model_collapse.config import Config
 from model_collapse.config.params import param
 from model_collapse.core.data import GaussianStats
 from model_collapse.core.degenerate import overflowed, psd_factor, singular_gaussian
-from model_collapse.families.base import FAMILIES, Family
+from model_collapse.families.base import BIAS, FAMILIES, Family
 from model_collapse.sources.base import RealData
 from model_collapse.theory import THEORIES, Theory, gaussian_variance_theory
 
@@ -98,6 +98,10 @@ class GaussianModel:
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.mean_, self.covariance_
 
+    def gaussian_law(self) -> tuple[np.ndarray, np.ndarray]:
+        """One Gaussian per seed, with the fitted moments (capabilities.IsGaussian)."""
+        return self.mean_, self.covariance_
+
     def collapsed(self) -> np.ndarray:
         return singular_gaussian(self.mean_, self.covariance_)
 
@@ -133,9 +137,9 @@ FAMILIES.register("gaussian")(
         kind="continuous",
         make=_make,
         min_samples=lambda config, dim: dim + 1,
-        bias=True,
         description="Gaussian, full covariance (family.estimator mle|unbiased; family.exact)",
         params={"estimator": ESTIMATOR},
+        sampling=BIAS,
         collapse="its covariance is singular to float64 precision: a point mass, or flat "
         "along some direction",
     )
@@ -146,9 +150,9 @@ def _variance_theory_holds(config: Config) -> bool:
     """A 1-D Gaussian refitted on its own unbiased samples: replace, bias 1."""
     source = config.source
     return (
-        config.regime.name == "replace"
+        config.family.name == source.name == "gaussian"  # first: sampling.bias is gaussian's
+        and config.regime.name == "replace"
         and config.sampling.bias == 1.0
-        and config.family.name == source.name == "gaussian"
         and source.dim == 1
     )
 

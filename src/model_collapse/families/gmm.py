@@ -16,7 +16,7 @@ from model_collapse.config.params import BIG, param
 from model_collapse.core.degenerate import overflowed, psd_factor
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import random_subsets
-from model_collapse.families.base import FAMILIES, Family
+from model_collapse.families.base import BIAS, FAMILIES, Family
 from model_collapse.families.categorical import sample_categories
 from model_collapse.sources.base import RealData
 
@@ -267,10 +267,10 @@ FAMILIES.register("gmm")(
         min_samples=lambda config, dim: max(
             config.family.components, dim + 1 if config.family.covariance == "full" else 2
         ),
-        bias=True,
         description="Gaussian mixture by EM (family.components, covariance full|diag)",
         check=check,
         params=PARAMS,
+        sampling=BIAS,
         memory=lambda config, dim: 3 * config.family.components * dim * 8.0,
         collapse="a component is empty or sits on a single point (covariance at family.reg_covar)",
     )

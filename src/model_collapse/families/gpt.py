@@ -15,7 +15,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.config.params import param
 from model_collapse.core.errors import UserInputError
-from model_collapse.families.base import FAMILIES, Family
+from model_collapse.families.base import FAMILIES
 from model_collapse.families.neural import (
     NeuralLanguageModel,
     as_tensors,
@@ -23,6 +23,7 @@ from model_collapse.families.neural import (
     resolve_device,
     training,
 )
+from model_collapse.families.text_family import text_family
 from model_collapse.sources.base import RealData
 
 
@@ -58,14 +59,9 @@ def check(config: Config, real: RealData) -> None:
 
 
 FAMILIES.register("gpt")(
-    Family(
-        kind="text",
-        make=GPTModel,
-        min_samples=lambda config, dim: 1,
-        description="small GPT in PyTorch (family.n_layer, n_head, n_embd, epochs, init)",
-        decoding=True,
-        watermark=True,
-        devices=True,
+    text_family(
+        GPTModel,
+        "small GPT in PyTorch (family.n_layer, n_head, n_embd, epochs, init)",
         check=check,
         resolve=resolve_device,
         params={

@@ -23,7 +23,7 @@ from model_collapse.config import Config, replace
 from model_collapse.config.params import param
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.local_models import model_location
-from model_collapse.families.base import FAMILIES, Family
+from model_collapse.families.base import FAMILIES
 from model_collapse.families.neural import (
     NeuralLanguageModel,
     as_tensors,
@@ -31,6 +31,7 @@ from model_collapse.families.neural import (
     resolve_device,
     training,
 )
+from model_collapse.families.text_family import text_family
 from model_collapse.sources.base import RealData
 
 
@@ -175,14 +176,9 @@ class HFModel(NeuralLanguageModel):
 
 
 FAMILIES.register("hf")(
-    Family(
-        kind="text",
-        make=HFModel,
-        min_samples=lambda config, dim: 1,
-        description="a local Hugging Face causal LM or GGUF file, fine-tuned (family.model_path)",
-        decoding=True,
-        watermark=True,
-        devices=True,
+    text_family(
+        HFModel,
+        "a local Hugging Face causal LM or GGUF file, fine-tuned (family.model_path)",
         check=check_model_path,
         params={
             "model_path": param(

@@ -82,7 +82,6 @@ def image_family(make: Callable[..., Any], description: str, params: dict[str, P
         make=make,
         min_samples=lambda config, dim: 1,
         description=description,
-        devices=True,
         check=lambda config, real: check_device(config),
         resolve=resolve_device,
         params=params,

@@ -20,7 +20,8 @@ from model_collapse.config import Config
 from model_collapse.config.params import param
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.watermark import Watermark
-from model_collapse.families.base import FAMILIES, Family
+from model_collapse.families.base import FAMILIES
+from model_collapse.families.text_family import text_family
 from model_collapse.sources.base import RealData
 
 
@@ -346,13 +347,11 @@ def _make(config: Config, real: RealData) -> NGramModel:
 
 
 FAMILIES.register("ngram")(
-    Family(
-        kind="text",
-        make=_make,
-        min_samples=lambda config, dim: 1,
-        description="order-n token model, interpolated Kneser-Ney (family.order)",
-        watermark=True,
+    text_family(
+        _make,
+        "order-n token model, interpolated Kneser-Ney (family.order)",
+        {"order": param(3, "tokens per n-gram", low=1, high=4)},
+        decodes=False,
         check=check,
-        params={"order": param(3, "tokens per n-gram", low=1, high=4)},
     )
 )

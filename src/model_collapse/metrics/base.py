@@ -11,6 +11,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.config.params import Param
 from model_collapse.config.registry import Registry
+from model_collapse.config.sizes import Need, Shape
 from model_collapse.engine.step import Step
 from model_collapse.sources.base import Kind, RealData
 
@@ -72,6 +73,8 @@ class Metric:
     runs_at: Callable[[Step], bool] | None = None
     # drawn on a log scale (a ratio or a distance that spans decades as a chain collapses)
     log_scale: bool = False
+    # the memory it needs beyond the run's sets, for the check before a run (None: none)
+    memory: Callable[[Config, Shape], Need | None] | None = None
 
 
 METRICS: Registry[Metric] = Registry("metric")

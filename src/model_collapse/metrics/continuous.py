@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
+from model_collapse.config import Config
 from model_collapse.config.params import param
+from model_collapse.config.sizes import Need, Shape
 from model_collapse.core.degenerate import cholesky_where_possible, singular_gaussian
 from model_collapse.core.rng import stream
-from model_collapse.engine.capabilities import HasMoments
+from model_collapse.engine.capabilities import HasMoments, IsGaussian, can
 from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.sources.truths import GaussianTruth
@@ -20,7 +22,7 @@ TAIL = 0.01  # the real 1% and 99% quantiles bound the tails
 
 def model_moments(step: Step) -> tuple[np.ndarray, np.ndarray]:
     """Mean (S, d) and covariance (S, d, d) of the model, or of its samples."""
-    if isinstance(step.model, HasMoments):
+    if can(step.model, HasMoments):
         return step.model.moments()
     x = step.synthetic
     assert x is not None  # only models with moments run without samples
@@ -168,9 +170,7 @@ def _gaussian_truth_if_exact(ref: Reference, model: Any, exact: bool) -> bool:
 
 
 def _gaussian_pair(ref: Reference, model: Any, exact: bool) -> bool:
-    from model_collapse.families.gaussian import GaussianModel
-
-    return isinstance(ref.real.truth, GaussianTruth) and isinstance(model, GaussianModel)
+    return isinstance(ref.real.truth, GaussianTruth) and can(model, IsGaussian)
 
 
 METRICS.register("mean_error")(
@@ -182,6 +182,17 @@ METRICS.register("mean_error")(
         log_scale=True,
     )
 )
+
+
+def _sliced_memory(config: Config, shape: Shape) -> Need | None:
+    """The sliced distance projects the samples and the test set on every direction at
+    once, in chunks of up to 64 rows, and sorts them."""
+    if shape.dim <= 1:
+        return None
+    grid = 64 * config.metrics.projections * (config.sampling.n + shape.n_test) * 8 * 3
+    return Need("the sliced Wasserstein distance", grid, "metrics.projections or source.n_test")
+
+
 METRICS.register("variance_ratio")(
     Metric(
         ("continuous",),
@@ -203,6 +214,7 @@ METRICS.register("wasserstein")(
             )
         },
         log_scale=True,
+        memory=_sliced_memory,
     )
 )
 METRICS.register("tail_mass_ratio")(

@@ -16,27 +16,29 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config.params import param
-from model_collapse.core.watermark import is_green, z_score
+from model_collapse.core.watermark import Watermark, is_green, z_score
 from model_collapse.engine.capabilities import SamplesUnmarked, can
 from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
 
 
 def radioactivity(step: Step) -> np.ndarray:
-    s = step.config.sampling
+    mark = Watermark.of(step.config.sampling)
+    assert mark is not None  # the metric applies only to watermarked runs
     n, vocab = step.config.metrics.radioactivity_n, step.real.categories
     blocks = step.model.sample_unmarked(n, step.rng("radioactivity"))
     out = []
     for seed_blocks in blocks:
         pairs = np.stack([seed_blocks[:, :-1].ravel(), seed_blocks[:, 1:].ravel()], axis=1)
         pairs = np.unique(pairs, axis=0)
-        green = is_green(pairs[:, 0], pairs[:, 1], vocab, s.watermark_gamma, s.watermark_key)
-        out.append(z_score(int(green.sum()), len(pairs), s.watermark_gamma))
+        green = is_green(pairs[:, 0], pairs[:, 1], vocab, mark.gamma, mark.key)
+        out.append(z_score(int(green.sum()), len(pairs), mark.gamma))
     return np.array(out)
 
 
 def _applies(reference: Reference, model: Any, exact: bool) -> bool:
-    return reference.config.sampling.watermark != "none" and can(model, SamplesUnmarked)
+    marked = Watermark.of(reference.config.sampling) is not None
+    return marked and can(model, SamplesUnmarked)
 
 
 METRICS.register("radioactivity")(

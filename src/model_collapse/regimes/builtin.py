@@ -4,7 +4,7 @@ a file of its own)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from model_collapse.core import data
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import random_subsets, stream
+from model_collapse.engine.capabilities import SubsamplesStatistics, can
 from model_collapse.engine.step import Step
 from model_collapse.families.base import Family, check_sizes
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, real_share
@@ -31,7 +32,10 @@ def _accumulate(step: Step) -> Any:
 def _accumulate_subsample(step: Step) -> Any:
     pool = _accumulate(step)
     k = min(step.config.regime.size or 0, data.size(pool))
-    return data.subsample(pool, k, step.rng("regime"))
+    if isinstance(pool, Items):
+        return data.subsample(pool, k, step.rng("regime"))
+    model = cast(SubsamplesStatistics, step.previous_model)  # the exact path: statistics
+    return model.subsample_stats(pool, k, step.rng("regime"))
 
 
 def kept_real(step: Step) -> Items:
@@ -62,7 +66,7 @@ def rest(config: Config) -> int:
 
 
 def _check_subsample(config: Config, family: Family, real: RealData) -> None:
-    if config.family.exact and not family.subsamples_exact:
+    if config.family.exact and not can(family.make(config, real), SubsamplesStatistics):
         raise UserInputError(
             f"regime 'accumulate-subsample' has no exact path for the {config.family.name} "
             "family; set family.exact = false"

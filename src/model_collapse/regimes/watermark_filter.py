@@ -10,6 +10,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.core.data import Unlabeled
 from model_collapse.core.errors import UserInputError
+from model_collapse.core.watermark import Watermark
 from model_collapse.detectors.pool import Verdict
 from model_collapse.engine.step import Step
 from model_collapse.families.base import Family
@@ -21,10 +22,14 @@ from model_collapse.sources.base import RealData
 def _watermark_filter(unlabeled: Unlabeled, step: Step) -> np.ndarray:
     from model_collapse.core.watermark import detect_many
 
-    s = step.config.sampling
-    vocab, gamma, key = step.real.categories, s.watermark_gamma, s.watermark_key
+    mark = Watermark.of(step.config.sampling)
+    assert mark is not None  # _check_watermark refuses a run without one
+    vocab = step.real.categories
     z = np.array(
-        [[score.z for score in detect_many(list(x), vocab, gamma, key)] for x in unlabeled.data]
+        [
+            [score.z for score in detect_many(list(x), vocab, mark.gamma, mark.key)]
+            for x in unlabeled.data
+        ]
     )
     threshold = NormalDist().inv_cdf(1 - step.config.regime.fpr)  # z is N(0, 1) without it
     verdict = Verdict(z, np.full(len(z), threshold))
@@ -33,7 +38,7 @@ def _watermark_filter(unlabeled: Unlabeled, step: Step) -> np.ndarray:
 
 
 def _check_watermark(config: Config, family: Family, real: RealData) -> None:
-    if family.kind != "text" or config.sampling.watermark == "none":
+    if family.kind != "text" or Watermark.of(config.sampling) is None:
         raise UserInputError(
             "regime 'watermark-filter' drops watermarked text: it needs a family that "
             'samples tokens and sampling.watermark = "kgw"'

@@ -11,6 +11,7 @@ import numpy as np
 from model_collapse.config import Config, SourceConfig
 from model_collapse.config.params import MANY, Param, param
 from model_collapse.config.registry import Registry
+from model_collapse.config.sizes import Shape
 from model_collapse.core.errors import UserInputError
 from model_collapse.core.rng import SOURCE_TEST, SOURCE_TRAIN, random_subsets, stream
 
@@ -132,9 +133,21 @@ class Source:
     load: Callable[[Config, Kind], RealData]
     description: str
     params: dict[str, Param] = field(default_factory=dict)  # its own source.* keys
+    # its data's shape from the config alone, for the memory check before any data are
+    # read; None where only the data tell (a file's columns)
+    shape: Callable[[SourceConfig, Kind], Shape] | None = None
 
 
 SOURCES: Registry[Source] = Registry("source")
+
+
+def _truth_shape(source: SourceConfig, kind: Kind) -> Shape:
+    """A truth's rows: source.dim numbers (2 where it has none: moons), and the label of a
+    regression; one category of source.categories."""
+    given = source.params
+    if kind == "categorical":
+        return Shape(1, given.get("categories", 0), source.n_test)
+    return Shape(max(given.get("dim", 2), 2) + (kind == "regression"), 0, source.n_test)
 
 
 def truth_source(
@@ -163,7 +176,9 @@ def truth_source(
 
         name = make_truth.__name__.removeprefix("make_")
         test = {"n_test": param(10000, "held-out real rows (the test set)", low=2, high=MANY)}
-        SOURCES.register(name)(Source((kind,), load, description, {**params, **test}))
+        SOURCES.register(name)(
+            Source((kind,), load, description, {**params, **test}, shape=_truth_shape)
+        )
         return make_truth
 
     return wrap

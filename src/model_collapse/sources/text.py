@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model_collapse.config import Config
+from model_collapse.config import Config, SourceConfig
 from model_collapse.config.params import MANY, param
+from model_collapse.config.sizes import Shape
 from model_collapse.core.errors import UserInputError, refuse_special
 from model_collapse.core.local_models import model_location
 from model_collapse.core.rng import SOURCE_TEST, stream
@@ -353,12 +354,19 @@ SPLIT = {
 }
 PATH = {"path": param("", "your corpus: a file or folder", path=True)}
 
+
+def _blocks_shape(source: SourceConfig, kind: Kind) -> Shape:
+    """Blocks of source.block_size tokens; the test blocks it scores, where it says."""
+    return Shape(source.block_size, 0, source.n_test or 0)
+
+
 SOURCES.register("wikitext")(
     Source(
         ("text",),
         _load_wikitext,
         "WikiText-2 raw files you have (source.path: their folder)",
         {**PATH, **CORPUS},
+        shape=_blocks_shape,
     )
 )
 SOURCES.register("wikipedia")(
@@ -367,6 +375,7 @@ SOURCES.register("wikipedia")(
         _load_wikipedia,
         "~100 English Wikipedia articles from the gensim wheel",
         {**CORPUS, **SPLIT},
+        shape=_blocks_shape,
     )
 )
 SOURCES.register("text")(
@@ -380,5 +389,6 @@ SOURCES.register("text")(
             **CORPUS,
             **SPLIT,
         },
+        shape=_blocks_shape,
     )
 )
