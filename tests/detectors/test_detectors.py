@@ -163,3 +163,10 @@ def test_the_two_sample_metric_is_opt_in_and_tells_a_narrowed_generator():
     later = frame[frame.generation == 1]
     # a generator with 0.3 x the covariance: told apart at n = 300 with p far below 1e-3
     assert (later.c2st_p < 1e-3).all() and (later.c2st_accuracy > 0.6).all()
+
+
+def test_auto_picks_the_detector_marked_auto_for_the_datas_kind():
+    from model_collapse.detectors.base import auto_detector
+
+    assert auto_detector("text") == "fast_detectgpt"
+    assert auto_detector("continuous") == auto_detector("image") == "classifier"

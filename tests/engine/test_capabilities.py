@@ -13,8 +13,12 @@ import model_collapse
 from model_collapse.core.data import REAL, Items, Unlabeled
 from model_collapse.core.errors import UserInputError
 from model_collapse.engine.capabilities import (
+    IsGaussian,
+    ReadsPositions,
+    RunsOnDevice,
     SamplesStatistics,
     ScoresTokens,
+    SubsamplesStatistics,
     WeightedFit,
     can,
     checked_weight,
@@ -29,7 +33,7 @@ from model_collapse.families.kde import KDEModel
 from model_collapse.families.linear import LinearModel
 from model_collapse.regimes import REGIMES, Regime, defended
 from model_collapse.regimes.builtin import REAL_FRACTION, REAL_SHARE, mix_set, rest
-from tests.conftest import make_config
+from tests.conftest import TEXT_SOURCE, make_config
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 30, 2))
@@ -140,6 +144,19 @@ def test_capabilities_are_the_models_own_methods():
     assert can(GaussianModel(), WeightedFit) and can(GaussianModel(), SamplesStatistics)
     assert not can(LinearModel(X), WeightedFit) and not can(GMMModel(), SamplesStatistics)
     assert not can(KDEModel(), ScoresTokens)
+    # the closed-form KL needs a Gaussian law: a mixture knows its moments, but is none
+    assert can(GaussianModel(), IsGaussian) and not can(GMMModel(), IsGaussian)
+    assert can(CategoricalModel(4), SubsamplesStatistics)
+    assert not can(GaussianModel(), SubsamplesStatistics)
+    assert not any(can(m, RunsOnDevice) for m in (GaussianModel(), KDEModel(), GMMModel()))
+
+
+def test_the_torch_families_compute_on_a_device():
+    from model_collapse.families.gpt import GPTModel
+
+    config = make_config(family={"name": "gpt", "context": 99}, source=TEXT_SOURCE)
+    gpt = GPTModel(config, None)  # type: ignore[arg-type]  # unfitted: what it can do
+    assert can(gpt, RunsOnDevice) and can(gpt, ReadsPositions) and gpt.positions() == 99
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ class Detector:
     description : one line for ``model-collapse list``.
     score : for text detectors, from per-text token sums to one score per text.
     performer : it needs a second model sharing the tokenizer (Binoculars).
+    auto : the one ``regime.detector = "auto"`` picks for its kind.
     """
 
     kind: str
@@ -40,6 +41,19 @@ class Detector:
     params: dict[str, Param] = field(default_factory=dict)
     # the sums over the vocabulary its score reads (text): rank, mean, variance, cross
     needs: frozenset[str] = frozenset({"rank", "mean", "variance", "cross"})
+    auto: bool = False
+
+
+def auto_detector(kind: str) -> str:
+    """The detector ``auto`` picks for data of this kind: text detectors read text."""
+    wanted = "text" if kind == "text" else "numeric"
+    chosen = [name for name, d in DETECTORS.items() if d.kind == wanted and d.auto]
+    if len(chosen) != 1:
+        raise UserInputError(
+            f'regime.detector = "auto" needs one {wanted} detector marked auto, found '
+            f"{len(chosen)}; name the detector"
+        )
+    return chosen[0]
 
 
 DETECTORS: Registry[Detector] = Registry("detector")

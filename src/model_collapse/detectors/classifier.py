@@ -84,5 +84,6 @@ DETECTORS.register("classifier")(
         "numeric",
         "a discriminator of real vs generated items: per-item P(generated), a two-sample "
         "test with a p-value (Lopez-Paz and Oquab 2017)",
+        auto=True,
     )
 )

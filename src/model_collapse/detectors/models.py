@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -47,19 +47,15 @@ def load_scoring_model(spec: str) -> ScoringModel:
 
 def _run_model(directory: Path, generation: int, spec: str) -> ScoringModel:
     from model_collapse.detection.export import saved_model
-    from model_collapse.engine.capabilities import ScoresDistributions, can
+    from model_collapse.engine.capabilities import ReadsPositions, ScoresDistributions, can
 
     model, plan = saved_model(directory, generation)
     real = plan.real
     if not can(model, ScoresDistributions) or real.encode is None or real.decode is None:
         raise UserInputError(f"--model {spec}: its family does not score text tokens")
-    positions = plan.config.family.params.get("context")
-    nets = getattr(model, "nets_", None)
-    if positions is None and nets:  # a pretrained network: its own position table
-        config = getattr(getattr(nets[0], "model", None), "config", None)
-        positions = getattr(config, "max_position_embeddings", None)
-    positions = 1025 if positions is None else positions  # an n-gram reads any length
-    length = int(positions) - 1
+    # an n-gram reads any length: cut at GPT-2's 1024 tokens, as every scorer is
+    positions = cast(ReadsPositions, model).positions() if can(model, ReadsPositions) else 1025
+    length = positions - 1
     from model_collapse.detectors.text import ModelScorer
 
     return ScoringModel(
@@ -75,14 +71,14 @@ def _run_model(directory: Path, generation: int, spec: str) -> ScoringModel:
 
 def _pretrained(spec: str) -> ScoringModel:
     from model_collapse.core.local_models import model_location
-    from model_collapse.families.hf import load_pretrained
+    from model_collapse.families.hf import load_pretrained, max_positions
     from model_collapse.families.lm_torch import next_log_probs
     from model_collapse.sources.text import model_tokenizer
 
     path = model_location(spec)
     tokenizer = model_tokenizer(path)
     net = load_pretrained(path)
-    positions = getattr(net.model.config, "max_position_embeddings", 1025)
+    positions = max_positions(net)
     return ScoringModel(
         lambda ids: next_log_probs(net, ids, tokenizer.eot)[..., : net.vocab],
         net.vocab,

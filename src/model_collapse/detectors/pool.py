@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.core.errors import UserInputError
-from model_collapse.detectors.base import DETECTORS, threshold_at
+from model_collapse.detectors.base import DETECTORS, auto_detector, threshold_at
 from model_collapse.engine.capabilities import ScoresDistributions, can
 from model_collapse.engine.step import Step
 
@@ -45,9 +45,7 @@ class Verdict:
 def chosen_detector(config: Any, kind: str) -> str:
     """regime.detector, with ``auto`` made concrete for the run's kind of data."""
     name = str(config.regime.params.get("detector", "none"))
-    if name == "auto":
-        return "fast_detectgpt" if kind == "text" else "classifier"
-    return name
+    return auto_detector(kind) if name == "auto" else name
 
 
 def human_data(step: Step) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -59,14 +59,16 @@ class ModelScorer:
         return self.model.next_log_probs(self.seed, ids)
 
     def stats(self, ids: np.ndarray, needs: frozenset[str]) -> dict[str, np.ndarray] | None:
-        found = getattr(self.model, "position_stats", None)
-        if found is None:
+        """The per-token statistics, where the model gives them directly; else None."""
+        from model_collapse.engine.capabilities import ScoresPositions, can
+
+        if not can(self.model, ScoresPositions):
             return None
         if not needs:  # log p of each token only: the model's own scoring pass
             loglik = self.model.seed_log_prob(self.seed, ids)
             zero = np.zeros_like(loglik)
             return {"loglik": loglik, "logrank": zero, "mean": zero, "variance": zero}
-        return found(self.seed, ids)  # type: ignore[no-any-return]
+        return cast(ScoresPositions, self.model).position_stats(self.seed, ids)
 
 
 EVERY = frozenset({"rank", "mean", "variance", "cross"})
@@ -83,8 +85,9 @@ def token_sums(
     """One pass over (n, T) ids; ``mask`` marks the tokens to score. Of the sums over the
     vocabulary, only those in ``needs`` are computed (the others are 0): each is a pass
     over a (batch, T, V) tensor."""
-    sparse = getattr(observer, "stats", None)
-    found = sparse(ids, needs) if sparse is not None and performer is None else None
+    # a model's own scorer may answer without the dense distribution
+    sparse = isinstance(observer, ModelScorer) and performer is None
+    found = cast(ModelScorer, observer).stats(ids, needs) if sparse else None
     if found is not None:
         keep = mask.astype(float)
         ll, logrank, mu, var = (
@@ -217,7 +220,9 @@ for _name, _score, _description, _needs in (
         frozenset({"mean", "variance"}),
     ),
 ):
-    DETECTORS.register(_name)(Detector(TEXT, _description, _score, needs=_needs))
+    # fast_detectgpt, the strongest that needs one model, is what "auto" picks for text
+    _auto = _name == "fast_detectgpt"
+    DETECTORS.register(_name)(Detector(TEXT, _description, _score, needs=_needs, auto=_auto))
 DETECTORS.register("binoculars")(
     Detector(
         TEXT,

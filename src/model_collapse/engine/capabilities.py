@@ -13,7 +13,9 @@ which model can do what is decided in one place:
 - ``WeightedFit``: honours per-item weights (gaussian, gmm, kde, categorical); a weighted
   training set of any other family is resampled in proportion to the weights;
 - ``ScoresTokens``: gives the log-probability of each token of a block (text metrics,
-  detectors);
+  detectors); ``ScoresDistributions`` the whole next-token distribution;
+  ``ScoresPositions`` the detectors' per-token statistics directly; ``ReadsPositions``
+  the longest sequence it reads;
 - ``Pretrained``: scores text with its pretrained weights as they were (the guard on
   fine-tuning);
 - ``HasMoments``: knows its mean and covariance;
@@ -106,6 +108,25 @@ class ScoresDistributions(Protocol):
 
     def next_log_probs(self, seed: int, blocks: np.ndarray) -> Any:
         """log P(every token | what precedes) for (b, T) blocks: a torch tensor (b, T, V)."""
+        ...
+
+
+@runtime_checkable
+class ScoresPositions(Protocol):
+    """Gives the detectors' per-token statistics without the dense distribution (an
+    n-gram's tables answer them directly)."""
+
+    def position_stats(self, seed: int, blocks: np.ndarray) -> dict[str, np.ndarray]:
+        """loglik, logrank, mean and variance of log p at every token of (m, L) blocks."""
+        ...
+
+
+@runtime_checkable
+class ReadsPositions(Protocol):
+    """A language model that reads sequences up to a fixed length (its position table)."""
+
+    def positions(self) -> int:
+        """The longest sequence it reads, in tokens, the begin token included."""
         ...
 
 

@@ -30,6 +30,10 @@ from model_collapse.sources.base import RealData
 class GPTModel(NeuralLanguageModel):
     """One small GPT per seed (see :class:`NeuralLanguageModel` for the parameters)."""
 
+    def positions(self) -> int:
+        """The longest sequence it reads: family.context (capabilities.ReadsPositions)."""
+        return int(self.config.family.context)
+
     def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
         import torch
 

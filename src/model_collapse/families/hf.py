@@ -62,6 +62,12 @@ def _wrap(model: Any) -> Any:
     return HFCausalLM(model)
 
 
+def max_positions(net: Any) -> int:
+    """The longest sequence a pretrained network reads, in tokens (its position table;
+    1025, GPT-2's, where its config does not say)."""
+    return int(getattr(net.model.config, "max_position_embeddings", 1025))
+
+
 def load_pretrained(path: Path) -> Any:
     """The model of a local directory or GGUF file, in float32 on the CPU, offline.
 
@@ -167,6 +173,10 @@ class HFModel(NeuralLanguageModel):
         net = load_pretrained(model_location(self.config.family.model_path)).to(self.device())
         label = f"pretrained model: scoring {len(blocks)} test blocks"
         return token_log_probs(net, blocks, self.real.bos, label=label)
+
+    def positions(self) -> int:
+        """The longest sequence its network reads (capabilities.ReadsPositions)."""
+        return max_positions(self.nets_[0])
 
     def new_network(self, weights: dict[str, np.ndarray] | None, rng: np.random.Generator) -> Any:
         net = load_pretrained(model_location(self.config.family.model_path))

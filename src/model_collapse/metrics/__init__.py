@@ -19,7 +19,7 @@ from model_collapse.metrics import (
     two_sample,
 )
 from model_collapse.metrics.base import METRICS, Metric, Reference
-from model_collapse.sources.base import RealData
+from model_collapse.sources.base import RealData, true_probabilities
 
 __all__ = [
     "METRICS",
@@ -43,7 +43,7 @@ def make_reference(config: Config, real: RealData) -> Reference:
     ref = Reference(real, config)
     truth, test = real.truth, real.test
     if real.kind == "categorical":
-        probs = getattr(truth, "probs", None)
+        probs = true_probabilities(truth)
         if probs is None:
             counts = np.bincount(test[:, 0], minlength=real.categories)
             probs = counts / counts.sum()

@@ -25,7 +25,7 @@ from model_collapse.config import Config
 from model_collapse.config.params import param
 from model_collapse.core.data import REAL, Items, Unlabeled
 from model_collapse.core.errors import UserInputError
-from model_collapse.detectors.base import DETECTORS, auroc
+from model_collapse.detectors.base import DETECTORS, auroc, auto_detector
 from model_collapse.detectors.pool import Verdict, chosen_detector, judge
 from model_collapse.engine.step import Step
 from model_collapse.families.base import Family
@@ -155,8 +155,7 @@ def check_detector(config: Config, family: Family, real: RealData) -> None:
     if (kind == "text") != (family.kind == "text"):
         raise UserInputError(
             f"detector '{name}' reads {kind} items but family '{config.family.name}' makes "
-            f"{family.kind} data; set regime.detector = "
-            f"{'fast_detectgpt' if family.kind == 'text' else 'classifier'}"
+            f"{family.kind} data; set regime.detector = {auto_detector(family.kind)}"
         )
     held = real.validation if real.validation is not None else real.test
     human = min(len(held), config.regime.calibration)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -41,6 +41,24 @@ class Truth(Protocol):
     def sample(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         """Draw samples of shape ``(*shape, d)``."""
         ...
+
+
+@runtime_checkable
+class KnowsProbabilities(Protocol):
+    """A categorical truth whose category probabilities are known (zipf)."""
+
+    @property
+    def probs(self) -> np.ndarray:
+        """(K,)."""
+        ...
+
+    @property
+    def categories(self) -> int: ...
+
+
+def true_probabilities(truth: Truth | None) -> np.ndarray | None:
+    """The truth's category probabilities where it knows them, else None."""
+    return np.asarray(truth.probs) if isinstance(truth, KnowsProbabilities) else None
 
 
 @dataclass(frozen=True)
@@ -171,7 +189,7 @@ def truth_source(
             def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
                 return truth.sample((seeds, k), rng)
 
-            categories = int(getattr(truth, "categories", 0))
+            categories = truth.categories if isinstance(truth, KnowsProbabilities) else 0
             return RealData(kind, train, test, truth, fresh, categories)
 
         name = make_truth.__name__.removeprefix("make_")
