@@ -142,7 +142,7 @@ def test_a_weighted_mixture_never_starts_from_a_dropped_item():
 
 def test_capabilities_are_the_models_own_methods():
     assert can(GaussianModel(), WeightedFit) and can(GaussianModel(), SamplesStatistics)
-    assert not can(LinearModel(X), WeightedFit) and not can(GMMModel(), SamplesStatistics)
+    assert not can(LinearModel(), WeightedFit) and not can(GMMModel(), SamplesStatistics)
     assert not can(KDEModel(), ScoresTokens)
     # the closed-form KL needs a Gaussian law: a mixture knows its moments, but is none
     assert can(GaussianModel(), IsGaussian) and not can(GMMModel(), IsGaussian)

@@ -63,6 +63,7 @@ def test_same_config_gives_byte_identical_metrics(tmp_path: Path):
         ("accumulate", {}, {}),
         ("mix", {}, {}),
         ("replace", {"name": "ngram"}, TEXT_SOURCE),
+        ("mix", {"name": "linear"}, {"name": "linear"}),  # the design, inherited on resume
     ],
 )
 def test_interrupted_run_resumes_to_identical_bytes(tmp_path: Path, regime, family, source):

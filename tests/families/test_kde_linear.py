@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 from scipy.stats import gaussian_kde
 
+from model_collapse.core.errors import UserInputError
 from model_collapse.families.kde import KDEModel
 from model_collapse.families.linear import LinearModel
 
@@ -26,10 +28,25 @@ def test_linear_fit_recovers_ols_and_samples_on_the_fixed_design():
     x = rng.normal(size=(2, 80, 3))
     y = x @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.normal(size=(2, 80))
     data = np.concatenate([x, y[..., None]], axis=2)
-    model = LinearModel(design=x, estimator="unbiased").fit(data, rng)
+    model = LinearModel(estimator="unbiased").fit(data, rng)
     for s in range(2):
         coef, res, *_ = np.linalg.lstsq(x[s], y[s], rcond=None)
         np.testing.assert_allclose(model.coef_[s], coef)
         np.testing.assert_allclose(model.noise_[s] ** 2, res[0] / (80 - 3))
     again = model.sample(80, rng)
     np.testing.assert_array_equal(again[..., :3], x)  # the design never changes
+
+
+def test_later_generations_label_generation_0s_design():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 40, 2))
+    data = np.concatenate([x, x.sum(axis=2, keepdims=True) + rng.normal(size=(2, 40, 1))], 2)
+    first = LinearModel().fit(data, rng)
+    shuffled = data[:, rng.permutation(40)]  # a later training set: rows in another order
+    later = LinearModel().start_from(first, first).fit(shuffled, rng)
+    np.testing.assert_array_equal(later.sample(40, rng)[..., :2], x)
+    restored = LinearModel().set_state(later.get_state())
+    np.testing.assert_array_equal(restored.design_, x)
+    old = {k: v for k, v in later.get_state().items() if k != "design_"}
+    with pytest.raises(UserInputError, match="run the run again with --restart"):
+        LinearModel().set_state(old)

@@ -78,19 +78,22 @@ def test_draws_follow_the_probabilities(order: int):
 def test_model_continues_prompts_and_round_trips_its_state():
     rng = np.random.default_rng(3)
     data = rng.integers(0, 20, size=(2, 25, 10))
-    model = NGramModel(3, 20, prompts=data).fit(data, rng)
+    model = NGramModel(3, 20).fit(data, rng)
     text = model.sample(30, rng)
     assert text.shape == (2, 30, 10) and text.min() >= 0 and text.max() < 20
     log_p = model.log_prob(data[0])
     assert log_p.shape == (2, 25, 10) and np.all(log_p < 0)
-    again = NGramModel(3, 20, prompts=data).set_state(model.get_state())
+    again = NGramModel(3, 20).set_state(model.get_state())
     np.testing.assert_array_equal(again.log_prob(data[0]), log_p)
+    np.testing.assert_array_equal(again.prompts_, data)  # what it continues is learned state
+    later = NGramModel(3, 20).start_from(model, model).fit(text, rng)
+    np.testing.assert_array_equal(later.prompts_, data)  # later generations inherit it
 
 
 def test_a_deterministic_corpus_is_learnt():
     """Text that repeats one cycle: the model continues it as often as its probabilities say."""
     cycle = np.tile(np.arange(5), 40).reshape(10, 20)
-    model = NGramModel(3, 5, prompts=cycle[None]).fit(cycle[None], np.random.default_rng(0))
+    model = NGramModel(3, 5).fit(cycle[None], np.random.default_rng(0))
     text = model.sample(400, np.random.default_rng(1))[0]
     follows = (text[:, 2:] - text[:, 1:-1]) % 5 == 1
     # only positions whose two previous tokens are in cycle order, each with its own P

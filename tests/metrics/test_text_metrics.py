@@ -38,7 +38,7 @@ def test_perplexities_are_exp_mean_negative_log_likelihood():
     rng = np.random.default_rng(0)
     train = rng.integers(0, 10, size=(1, 30, 8))
     test = rng.integers(0, 10, size=(5, 8))
-    model = NGramModel(2, 10, prompts=train).fit(train, rng)
+    model = NGramModel(2, 10).fit(train, rng)
     ref = _reference(test)
     tables = model.tables_[0]
     padded = np.concatenate([np.full((5, 1), 10), test], axis=1)
@@ -46,7 +46,7 @@ def test_perplexities_are_exp_mean_negative_log_likelihood():
     expected = np.exp(-np.mean(np.log(probs)))
     assert np.isclose(_value("test_perplexity", ref, test, model), expected, rtol=1e-12)
     text = model.sample(4, rng)
-    other = NGramModel(2, 10, prompts=train).fit(text, rng)
+    other = NGramModel(2, 10).fit(text, rng)
     per_block = np.exp(-model.log_prob(text[0])[0].mean(axis=1))  # (4,)
     gen0 = _value("gen0_perplexity", ref, text[0], other, first=model)
     assert np.isclose(gen0, per_block.mean(), rtol=1e-12)
@@ -68,7 +68,7 @@ def test_diversity_beyond_64_bit_keys_counts_whole_rows():
 def test_gen0_perplexity_scores_each_seed_with_its_own_model_once(monkeypatch):
     rng = np.random.default_rng(0)
     train = rng.integers(0, 10, size=(4, 30, 8))
-    first = NGramModel(2, 10, prompts=train).fit(train, rng)
+    first = NGramModel(2, 10).fit(train, rng)
     text = first.sample(5, rng)
     calls = []
     score = NGramModel._score

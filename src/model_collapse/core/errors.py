@@ -5,6 +5,13 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+# a checkpoint saved before a model kept its fixed inputs (an n-gram's prompts, a linear
+# model's design) in its learned state
+OLD_CHECKPOINT = (
+    "this checkpoint was saved by an earlier model-collapse, which kept the model's {what} "
+    "outside it; run the run again with --restart"
+)
+
 
 class UserInputError(ValueError):
     """Bad input from the user: a config value, a file, a name or an output directory.

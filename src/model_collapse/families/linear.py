@@ -14,6 +14,7 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.config.params import param
 from model_collapse.core.degenerate import RESOLUTION, overflowed
+from model_collapse.core.errors import OLD_CHECKPOINT, UserInputError
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
 
@@ -23,16 +24,29 @@ class LinearModel:
 
     Parameters
     ----------
-    design : (S, m, d) the fixed design whose labels each generation samples.
     estimator : "mle" divides the residual sum of squares by n, "unbiased" by n - d.
+
+    Learned: ``coef_`` (S, d), ``noise_`` (S,), and ``design_`` (S, m, d), the fixed design
+    whose labels each generation samples: the features of the data it is first fitted
+    to (generation 0's real rows), which later generations inherit (``start_from``).
     """
 
-    def __init__(self, design: np.ndarray, estimator: str = "mle") -> None:
-        self.design = design
+    design_: np.ndarray
+    coef_: np.ndarray
+    noise_: np.ndarray
+
+    def __init__(self, estimator: str = "mle") -> None:
         self.estimator = estimator
+
+    def start_from(self, first: Self, previous: Self) -> Self:
+        """Keep generation 0's design: every generation labels the same X."""
+        self.design_ = first.design_
+        return self
 
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         x, y = data[..., :-1], data[..., -1]
+        if "design_" not in vars(self):  # a first fit: its features are the design
+            self.design_ = np.asarray(x)
         gram = np.einsum("snd,sne->sde", x, x)
         self.coef_ = np.linalg.solve(gram, np.einsum("snd,sn->sd", x, y)[..., None])[..., 0]
         residual = y - np.einsum("snd,sd->sn", x, self.coef_)
@@ -47,29 +61,32 @@ class LinearModel:
         return np.einsum("snd,sd->sn", x, self.coef_)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        seeds, m, _ = self.design.shape
-        x = self.design[:, np.arange(n) % m]  # the fixed design, repeated if n > m
+        seeds, m, _ = self.design_.shape
+        x = self.design_[:, np.arange(n) % m]  # the fixed design, repeated if n > m
         y = self.predict(x) + self.noise_[:, None] * rng.standard_normal((seeds, n))
         return np.concatenate([x, y[..., None]], axis=2)
 
     def collapsed(self) -> np.ndarray:
         """No noise left: every later generation's labels are the same function of X."""
-        scale = np.sqrt((self.predict(self.design) ** 2).mean(axis=1))
+        scale = np.sqrt((self.predict(self.design_) ** 2).mean(axis=1))
         return np.asarray(self.noise_ <= RESOLUTION * scale)
 
     def diverged(self) -> np.ndarray:
         return overflowed(self.coef_, self.noise_)
 
     def get_state(self) -> dict[str, np.ndarray]:
-        return {"coef_": self.coef_, "noise_": self.noise_}
+        return {"coef_": self.coef_, "noise_": self.noise_, "design_": self.design_}
 
     def set_state(self, state: dict[str, np.ndarray]) -> Self:
+        if "design_" not in state:
+            raise UserInputError(OLD_CHECKPOINT.format(what="design"))
         self.coef_, self.noise_ = state["coef_"], state["noise_"]
+        self.design_ = state["design_"]
         return self
 
 
 def _make(config: Config, real: RealData) -> LinearModel:
-    return LinearModel(real.train[..., :-1], config.family.estimator)
+    return LinearModel(config.family.estimator)
 
 
 FAMILIES.register("linear")(

@@ -18,7 +18,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.config.params import param
-from model_collapse.core.errors import UserInputError
+from model_collapse.core.errors import OLD_CHECKPOINT, UserInputError
 from model_collapse.core.watermark import Watermark
 from model_collapse.families.base import FAMILIES
 from model_collapse.families.text_family import text_family
@@ -205,18 +205,29 @@ class NGramModel:
     ----------
     order : n, the number of tokens in an n-gram.
     vocab : vocabulary size V.
-    prompts : (S, m, L) real training blocks whose last tokens start each generated block.
+    watermark : the green-list watermark its sampler applies, or None.
+
+    Learned: ``tables_``, the counts per seed, and ``prompts_`` (S, m, L), the blocks whose
+    last tokens start each generated block: those of the data it is first fitted to
+    (generation 0's real blocks), which later generations inherit (``start_from``).
     """
 
-    def __init__(
-        self, order: int, vocab: int, prompts: np.ndarray, watermark: Watermark | None = None
-    ) -> None:
+    prompts_: np.ndarray
+    tables_: list[NGramTables]
+
+    def __init__(self, order: int, vocab: int, watermark: Watermark | None = None) -> None:
         self.order = order
         self.vocab = vocab
-        self.prompts = prompts
         self.watermark = watermark
 
+    def start_from(self, first: Self, previous: Self) -> Self:
+        """Keep generation 0's prompts: every generation continues the same real blocks."""
+        self.prompts_ = first.prompts_
+        return self
+
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        if "prompts_" not in vars(self):  # a first fit: its blocks are the prompts
+            self.prompts_ = np.asarray(data)
         self.tables_ = [NGramTables.count(blocks, self.order, self.vocab) for blocks in data]
         return self
 
@@ -229,17 +240,18 @@ class NGramModel:
 
     def sample_unmarked(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Samples without the watermark's bias, whatever the model was made with."""
-        return NGramModel(self.order, self.vocab, self.prompts)._with(self.tables_).sample(n, rng)
+        unmarked = NGramModel(self.order, self.vocab)._with(self.tables_, self.prompts_)
+        return unmarked.sample(n, rng)
 
-    def _with(self, tables: list[NGramTables]) -> Self:
-        self.tables_ = tables
+    def _with(self, tables: list[NGramTables], prompts: np.ndarray) -> Self:
+        self.tables_, self.prompts_ = tables, prompts
         return self
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        seeds, m, length = self.prompts.shape
+        seeds, m, length = self.prompts_.shape
         out = np.empty((seeds, n, length), dtype=np.int64)
         for s, tables in enumerate(self.tables_):
-            prompt = self.prompts[s, np.arange(n) % m]  # every real block, repeated if n > m
+            prompt = self.prompts_[s, np.arange(n) % m]  # every real block, repeated if n > m
             context = np.concatenate([np.full((n, self.order), self.vocab), prompt], axis=1)
             context = context[:, context.shape[1] - (self.order - 1) :]
             previous = prompt[:, -1]
@@ -311,14 +323,18 @@ class NGramModel:
         return np.log(tables.prob(flat[:, :-1], flat[:, -1])).reshape(shape)
 
     def get_state(self) -> dict[str, np.ndarray]:
-        return {
+        tables = {
             f"seed{s}_{name}": value
             for s, tables in enumerate(self.tables_)
             for name, value in tables.state().items()
         }
+        return {**tables, "prompts_": self.prompts_}
 
     def set_state(self, state: dict[str, np.ndarray]) -> Self:
-        seeds = len({key.split("_")[0] for key in state})
+        if "prompts_" not in state:
+            raise UserInputError(OLD_CHECKPOINT.format(what="prompts"))
+        self.prompts_ = state["prompts_"]
+        seeds = len({key.split("_")[0] for key in state if key.startswith("seed")})
         self.tables_ = [
             NGramTables.from_state(
                 {k.split("_", 1)[1]: v for k, v in state.items() if k.startswith(f"seed{s}_")},
@@ -343,7 +359,7 @@ def check(config: Config, real: RealData) -> None:
 
 def _make(config: Config, real: RealData) -> NGramModel:
     mark = Watermark.of(config.sampling)
-    return NGramModel(config.family.order, real.categories, real.train, mark)
+    return NGramModel(config.family.order, real.categories, mark)
 
 
 FAMILIES.register("ngram")(
