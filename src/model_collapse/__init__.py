@@ -9,9 +9,10 @@ forget the tails of the real distribution (Shumailov et al., "The Curse of Recur
 ['seed', 'generation', 'mean_error']
 """
 
-from model_collapse.api import Result, load_config, open_run, run, run_suite
+from model_collapse.api import Result, load_config, open_run, run
 from model_collapse.config import Config
 from model_collapse.core.errors import UserInputError
+from model_collapse.sweeps.suite import run_suite
 
 __version__ = "0.1.0"
 __all__ = [

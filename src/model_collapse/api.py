@@ -96,54 +96,6 @@ def read_suite(raw: dict[str, Any]) -> Suite:
     return Suite(str(body.get("title", "")), list(body.get("compare", [])), dict(variants))
 
 
-def run_suite(
-    source: dict[str, Any] | str | Path,
-    out: str | Path,
-    overrides: list[str] | None = None,
-    run_one: Callable[[Config, Path, str], None] | None = None,
-    restart: bool = False,
-) -> dict[str, Result]:
-    """Run every variant of a suite into ``out/NAME`` and draw ``out/figures/comparison.png``.
-
-    ``overrides`` apply to every variant; one that sets a key a variant sets itself is
-    refused (which should win is the user's call, and a silent winner would run one thing
-    under the other's name); ``restart`` starts every variant's directory over.
-    """
-    from model_collapse.assemble.plan import check_names
-
-    raw = read_raw(source)
-    suite = read_suite(raw)
-    for name, changes in suite.variants.items():
-        clash = sorted(override_keys(changes) & override_keys(overrides))
-        if clash:
-            raise UserInputError(
-                f"--set {clash[0]} clashes with the suite's variant {name!r}, which sets "
-                f"{clash[0]} itself; drop that --set, or change the variant in the suite"
-            )
-    base = {k: v for k, v in raw.items() if k != "suite"}
-    configs = {
-        name: config_from_dict(
-            apply_overrides(base, [*changes, *(overrides or [])]), override_keys(overrides)
-        )
-        for name, changes in suite.variants.items()
-    }
-    for config in configs.values():  # every variant is checked before any runs
-        check_names(config)
-    results = {}
-    for name, config in configs.items():
-        if run_one is None:
-            run(config, Path(out) / name, restart=restart)
-        else:
-            run_one(config, Path(out) / name, name)
-        results[name] = open_run(Path(out) / name)
-    from model_collapse.output.plots import plot_comparison
-
-    compare = suite.compare or list(next(iter(results.values())).metrics.columns[2:5])
-    frames = {name: result.metrics for name, result in results.items()}
-    plot_comparison(frames, compare, suite.title, Path(out) / "figures" / "comparison.png")
-    return results
-
-
 @dataclass
 class Result:
     """A finished run: its config, its metrics (one row per seed and generation), its folder."""

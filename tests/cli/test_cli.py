@@ -456,7 +456,8 @@ def test_a_suite_names_the_directories_it_wrote(tmp_path: Path):
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[-2:] == [
-        "suite directory: s  (runs: replace/, mix/)",
+        "suite directory: s  (runs: replace/, mix/; sweep.csv, aggregate.csv, intervals.csv; "
+        "model-collapse compare or report)",
         f"figure: {Path('s/figures/comparison.png')}",
     ]
     for name in ("replace", "mix"):

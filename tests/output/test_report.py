@@ -185,14 +185,14 @@ def test_an_unfinished_sweep_is_reported_with_its_runs_to_do(tmp_path: Path):
 
 def test_a_suite_report_shows_its_variants_and_its_comparison(tmp_path: Path):
     import model_collapse
-    from tests.test_suites import SUITE
+    from tests.sweeps.test_suite import SUITE
 
     (tmp_path / "suite.toml").write_text(SUITE)
     model_collapse.run_suite(tmp_path / "suite.toml", tmp_path / "out")
     result = CliRunner().invoke(app, ["report", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "report.html").read_text()
-    assert [g["label"] for g in _data(html)["groups"]] == ["accumulate", "replace"]
+    assert [g["label"] for g in _data(html)["groups"]] == ["replace", "accumulate"]  # its order
     assert 'alt="comparison"' in html
     figures = sum(1 for _ in (tmp_path / "out").glob("*/figures/*.png"))
     assert html.count("<img ") == figures + 1

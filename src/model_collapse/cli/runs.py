@@ -118,6 +118,14 @@ class Session:
     out: Path | None = None  # the directory of the whole command (a run or a suite)
     current: Path | None = None  # the run directory being written now
     finished: list[Path] = field(default_factory=list)
+    backend: str = "local"  # where a suite's variants run (local, dask, ray)
+    jobs: int = 1  # a suite's variants at once
+    address: str | None = None  # a Dask scheduler or Ray cluster for them
+
+    @property
+    def here(self) -> bool:
+        """A suite's variants run in this process, one by one, with their progress."""
+        return self.backend == "local" and self.jobs == 1
 
     def run_one(self, config: Config, directory: Path, label: str) -> None:
         """Run (or resume) one experiment with its progress."""
@@ -144,6 +152,10 @@ class Session:
         """What the run directory under way holds now."""
         from model_collapse.engine.state import read_state
 
+        if self.current is None and self.out is not None and not self.here:
+            from model_collapse.cli.sweeps import runs_saved
+
+            return runs_saved(self.out)  # a suite's variants, run elsewhere
         if self.current is None:
             return "nothing was written"
         try:
@@ -168,15 +180,32 @@ def run_source(
     session: Session,
 ) -> Path:
     """Run a config, a preset or a suite of runs; return the directory it wrote."""
-    from model_collapse.api import load_config, read_raw, run_suite
+    from model_collapse.api import load_config, read_raw
     from model_collapse.config import config_to_toml, unused_overrides
+    from model_collapse.sweeps.suite import run_suite
 
     raw = read_raw(config_source)
     if "suite" in raw:
         text = json.dumps([raw, overrides], sort_keys=True, default=str)
         session.out = out or default_out(text, name)
-        run_suite(raw, session.out, overrides, run_one=session.run_one)
+        run_suite(
+            raw,
+            session.out,
+            overrides,
+            run_one=session.run_one if session.here else None,
+            restart=session.restart,
+            backend=session.backend,
+            jobs=session.jobs,
+            address=session.address,
+            tell=say,
+            track=session.track,
+        )
         return session.out
+    if not session.here or session.address:
+        raise UserInputError(
+            "--backend, --jobs and --address run a suite's variants; a single run runs here: "
+            "drop them"
+        )
     config = load_config(raw, overrides)
     session.out = out or default_out(config_to_toml(config), name)
     session.run_one(config, session.out, name)
@@ -224,8 +253,14 @@ def collapse_line(directory: Path) -> str | None:
 def report_finished(directory: Path, session: Session) -> None:
     """The closing lines: a summary table on a terminal, then the files that exist."""
     if directory not in session.finished:  # a suite: one run directory per variant
-        runs = ", ".join(f"{p.name}/" for p in session.finished)
-        typer.echo(f"suite directory: {directory}  (runs: {runs})")
+        import pandas as pd
+
+        names = pd.read_csv(directory / "sweep.csv", keep_default_na=False)["run"]
+        runs = ", ".join(f"{name}/" for name in names)  # the suite's order
+        typer.echo(
+            f"suite directory: {directory}  (runs: {runs}; sweep.csv, aggregate.csv, "
+            "intervals.csv; model-collapse compare or report)"
+        )
         figure = directory / "figures" / "comparison.png"
         if figure.exists():
             typer.echo(f"figure: {figure}")
@@ -247,12 +282,31 @@ def run_command(
         bool, typer.Option("--restart", help="Start --out over instead of resuming it.")
     ] = False,
     track: TrackOption = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where a suite's variants run: local, dask or ray.")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="A Dask scheduler or Ray cluster (default: a local one)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="A suite's variants at once.")] = 1,
 ) -> None:
-    """Run an experiment from a config file or a bundled preset; resumes an interrupted run."""
+    """Run an experiment from a config file or a bundled preset; resumes an interrupted run.
+    A preset or file with a [suite] runs each variant, as a sweep runs its runs."""
+    from model_collapse.cli.sweeps import check_address, check_backend, sweep_options
+
     name = Path(config).stem if config.endswith(".toml") else config
     overrides = set_ or []
     command = ["run", config, *(a for s in overrides for a in ("--set", s))]
-    session = Session([*command, *(["--track", track] if track else [])], restart)
+    words = [*command, *(["--track", track] if track else [])]
+    words += sweep_options(backend, address, jobs)
+    session = Session(words, restart, backend=backend, jobs=jobs, address=address)
+    with bad_input_exits_2():
+        check_backend(backend)
+        if jobs < 1:
+            raise UserInputError(f"--jobs must be at least 1, got {jobs}")
+        if address is not None:
+            check_address(backend, address)
     with stops_explained(session), bad_input_exits_2():
         if track is not None:
             from model_collapse.sweeps.tracking import open_store

@@ -87,10 +87,14 @@ def sweep_command_line(
 ) -> list[str]:
     """The sweep command as given, for the line that says how to resume it."""
     words = ["model-collapse", "sweep", str(sweep_file), "--out", str(out)]
-    words += ["--backend", backend] if backend != "local" else []
+    return words + sweep_options(backend, address, jobs) + (["--track", track] if track else [])
+
+
+def sweep_options(backend: str, address: str | None, jobs: int) -> list[str]:
+    """--backend, --address and --jobs as given (left out at their defaults)."""
+    words = ["--backend", backend] if backend != "local" else []
     words += ["--address", address] if address else []
-    words += ["--jobs", str(jobs)] if jobs != 1 else []
-    return words + (["--track", track] if track else [])
+    return words + (["--jobs", str(jobs)] if jobs != 1 else [])
 
 
 @dataclass
@@ -105,17 +109,21 @@ class SweepStop:
         return shlex.join(self.words)
 
     def saved(self) -> str:
-        import pandas as pd
+        return runs_saved(self.out)
 
-        try:
-            states = pd.read_csv(self.out / "sweep.csv", keep_default_na=False)
-            done = int((states["status"] == "done").sum())
-        except (OSError, ValueError, KeyError):
-            return f"nothing of the sweep was saved in {self.out}"
-        return (
-            f"{done} of {len(states)} runs finished; the others keep their saved generations "
-            f"in {self.out}"
-        )
+
+def runs_saved(out: Path) -> str:
+    """What a stopped sweep or suite saved, read from its sweep.csv."""
+    import pandas as pd
+
+    try:
+        states = pd.read_csv(out / "sweep.csv", keep_default_na=False)
+        done = int((states["status"] == "done").sum())
+    except (OSError, ValueError, KeyError):
+        return f"nothing of the sweep was saved in {out}"
+    return (
+        f"{done} of {len(states)} runs finished; the others keep their saved generations in {out}"
+    )
 
 
 class SweepView:

@@ -121,7 +121,9 @@ def _sweep(directory: Path) -> Gathered:
             failed.append(part)
     if not runs:
         raise UserInputError(f"no run of the sweep in {directory} finished; nothing to report")
-    gathered = _complete("sweep", directory, keys, runs)
+    from model_collapse.sweeps.sweep import VARIANT
+
+    gathered = _complete("suite" if keys == [VARIANT] else "sweep", directory, keys, runs)
     gathered.failed = failed
     return gathered
 
@@ -136,7 +138,8 @@ def group_label(varied: dict[str, Any]) -> str:
             shown = "true" if value else "false"
         else:
             shown = f"{value:g}" if isinstance(value, float) else str(value)
-        parts.append(shown if key.endswith(".name") else f"{key.rsplit('.', 1)[-1]}={shown}")
+        bare = key.endswith(".name") or "." not in key  # a plug-in, or a suite's variant
+        parts.append(shown if bare else f"{key.rsplit('.', 1)[-1]}={shown}")
     return ", ".join(parts)
 
 

@@ -44,7 +44,7 @@ def run_one(config: dict[str, Any], directory: str, track: str | None = None) ->
     a changed sweep never passes old numbers off as new. With ``track``, the run is logged
     to MLflow in an experiment named after the sweep's folder. At module level, so that
     worker processes can be given it."""
-    import model_collapse
+    from model_collapse.api import run
     from model_collapse.engine.observers import Observer
 
     observers: list[Observer] = []
@@ -53,7 +53,7 @@ def run_one(config: dict[str, Any], directory: str, track: str | None = None) ->
 
         observers.append(MlflowTracker(track, experiment=Path(directory).parent.name))
     try:
-        model_collapse.run(config, directory, observers=observers)
+        run(config, directory, observers=observers)
     except DifferentRunError as err:  # in a sweep's own terms: there is no --restart here
         return (
             f"{directory} holds a run of another config ({err.difference} there): the sweep "

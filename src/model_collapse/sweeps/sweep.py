@@ -28,7 +28,7 @@ import itertools
 import json
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from model_collapse.core.errors import UserInputError, refuse_special
 
 SECTIONS = ("base", "set", "grid", "zip")
 MAX_NAME = 255  # bytes of a folder name on common file systems
+RUN_NAME = re.compile(r"[A-Za-z0-9._=,+-]+")  # what run_name writes: no / or ..
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,26 @@ class Sweep:
     runs: list[SweepRun]
     keys: list[str]  # the varied keys, in the file's order
     same: int = 0  # settings that made a run already in the sweep (an unused key varied)
+    what: str = "sweep"  # or "suite": a preset's named variants
+
+
+# A suite's runs are its named variants: its tables' one key column, "variant", holds
+# each run's name (a label, not a config key: it has no section)
+VARIANT = "variant"
+
+
+def suite_sweep(title: str, variants: dict[str, tuple[list[str], dict[str, Any]]]) -> Sweep:
+    """A suite as a sweep: each variant (its overrides and checked config) a run named
+    after it, so a suite runs on every backend and writes a sweep's tables."""
+    bad = next((n for n in variants if not RUN_NAME.fullmatch(n) or n in (".", "..")), None)
+    if bad is not None:
+        raise UserInputError(
+            f"[suite.variants] {bad!r} cannot name a run's folder; use letters, digits and . _ "
+            "= , + - only"
+        )
+    check_names(list(variants), "[suite.variants]")
+    runs = [SweepRun(name, {VARIANT: name}, o, c) for name, (o, c) in variants.items()]
+    return Sweep(title or "the suite", runs, [VARIANT], what="suite")
 
 
 def shown(value: Any) -> Any:
@@ -186,18 +207,21 @@ def run_sweep(
     address: str | None = None,
     track: str | None = None,
     on_end: Callable[[str, str], None] | None = None,
+    runner: Callable[..., Any] | None = None,
 ) -> dict[str, str]:
     """Every run (a finished one is found finished, a partial one resumes) on a backend
     (:mod:`model_collapse.sweeps.backends`: ``jobs`` local processes, or a Dask or Ray cluster,
     the one at ``address`` or a local one of ``jobs`` workers); then sweep.csv and the
     aggregate. With ``track`` (an MLflow URI), each run is logged there too; ``on_end``
-    is told of each run's end (name, error). Returns each run's error ("" for done)."""
+    is told of each run's end (name, error); ``runner``, where given, runs the tasks
+    instead of the backend (a suite's runs in this process, with their progress). Returns
+    each run's error ("" for done)."""
     from contextlib import closing
 
     from model_collapse.engine.lock import RunLock
     from model_collapse.sweeps.backends import BACKENDS, Task
 
-    check_sweep_folder(out)
+    check_sweep_folder(out, {run.name for run in sweep.runs})
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -206,7 +230,11 @@ def run_sweep(
     lock.acquire()
     try:
         keys = ", ".join(sweep.keys)
-        tell(f"sweep: {len(sweep.runs)} runs of {sweep.base}, varying {keys}, in {out}")
+        if sweep.what == "suite":
+            names = ", ".join(run.name for run in sweep.runs)
+            tell(f"suite: {len(sweep.runs)} runs of {sweep.base} ({names}), in {out}")
+        else:
+            tell(f"sweep: {len(sweep.runs)} runs of {sweep.base}, varying {keys}, in {out}")
         if sweep.same:
             tell(
                 f"sweep: the grid has {sweep.same} more setting(s) that vary only keys their "
@@ -216,7 +244,7 @@ def run_sweep(
         # absolute: a worker elsewhere (a Dask cluster) writes the very same folders
         folder = out.resolve()
         todo = [Task(r.name, r.config, str(folder / r.name), track) for r in sweep.runs]
-        run_all = BACKENDS[backend][0]
+        run_all = runner or BACKENDS[backend][0]
         write_states(sweep, out, errors)  # every run "to do": the folder reads as a sweep
         with closing(run_all(todo, jobs, address)) as results:  # a stop ends its workers
             for name, error in results:
@@ -232,9 +260,10 @@ def run_sweep(
     return errors
 
 
-def check_sweep_folder(out: Path) -> None:
-    """``--out`` is new, empty, or a sweep's own folder (it has sweep.csv): a sweep never
-    writes its tables and run folders into a run's folder or anyone else's files."""
+def check_sweep_folder(out: Path, own: Collection[str] = ()) -> None:
+    """``--out`` is new, empty, or a sweep's own folder (it has sweep.csv, or holds only
+    its own runs and figures: a suite written before suites kept a sweep's tables): a
+    sweep never writes its tables and run folders into a run's folder or anyone's files."""
     from model_collapse.engine.lock import LOCK
 
     if out.exists() and not out.is_dir():
@@ -245,6 +274,8 @@ def check_sweep_folder(out: Path) -> None:
         entries = sorted(entry.name for entry in out.iterdir() if entry.name != LOCK)
     except OSError as err:
         raise UserInputError(f"cannot read --out {out}: {err.strerror}") from None
+    if own and set(entries) <= {*own, "figures"}:
+        return
     if entries:
         what = "a run (config.toml)" if "config.toml" in entries else f"{entries[0]!r}"
         raise UserInputError(

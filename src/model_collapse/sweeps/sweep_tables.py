@@ -11,7 +11,6 @@ one line that names the table and what to do, never read as if intact.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ import numpy as np
 from model_collapse.core.errors import UserInputError
 
 STATUSES = ("done", "failed", "to do")
-RUN_NAME = re.compile(r"[A-Za-z0-9._=,+-]+")  # what sweep.run_name writes: no / or ..
 RERUN = "run the sweep again to rewrite it"
 
 
@@ -54,6 +52,7 @@ def read_csv_table(path: Path, what: str, **options: Any) -> Any:
 def read_states(directory: Path) -> SweepTables:
     """sweep.csv and every run it marks done, each verified (see the module's text)."""
     from model_collapse.api import open_run
+    from model_collapse.sweeps.sweep import RUN_NAME
 
     path = directory / "sweep.csv"
     states = read_csv_table(path, "a sweep's table", keep_default_na=False)  # errors stay text
@@ -115,6 +114,10 @@ def check_keys(path: Path, name: str, config: Any, row: dict[str, Any]) -> None:
 
     ran = config_to_dict(config)
     for key, value in row.items():
+        if "." not in key:  # a suite's variant: the run's own name
+            if str(value) != name:
+                raise UserInputError(f"{path} gives run {name} {key} = {value!r}; {RERUN}")
+            continue
         if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
             continue  # a key this run's plug-ins do not use
         section, _, field = key.partition(".")

@@ -65,6 +65,7 @@ def test_lm_paper_asks_for_the_files_it_needs(tmp_path: Path):
     assert result.stderr.strip() == (
         "error: source 'wikitext' needs source.path: the wikitext-2-raw folder"
     )
+    assert not (tmp_path / "p").exists()  # refused before any variant ran: nothing left
 
 
 def test_lm_paper_runs_on_a_tiny_model_and_tiny_wikitext(tiny_hf: Path, tmp_path: Path):
@@ -137,3 +138,68 @@ def test_a_suite_answers_compare_and_one_run_is_refused(tmp_path: Path):
     metrics.write_text(metrics.read_text().replace("0.", "9.", 1))  # a damaged variant
     damaged = CliRunner().invoke(app, ["compare", str(out)])
     assert damaged.exit_code == 2 and "metrics.csv" in damaged.output
+
+
+def _suite_file(tmp_path: Path) -> Path:
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE)
+    return path
+
+
+def test_a_suite_writes_a_sweeps_tables_and_compare_ranks_its_variants(tmp_path: Path):
+    import pandas as pd
+
+    results = model_collapse.run_suite(_suite_file(tmp_path), tmp_path / "out")
+    states = pd.read_csv(tmp_path / "out/sweep.csv")
+    assert states.columns.tolist() == ["run", "variant", "status", "error"]
+    assert states["run"].tolist() == states["variant"].tolist() == ["replace", "accumulate"]
+    aggregate = pd.read_csv(tmp_path / "out/aggregate.csv")
+    for name, result in results.items():  # the aggregate holds each variant's own numbers
+        mine = aggregate[aggregate["variant"] == name].drop(columns=["run", "variant"])
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), result.metrics)
+    intervals = pd.read_csv(tmp_path / "out/intervals.csv")
+    assert set(intervals["variant"]) == {"replace", "accumulate"}
+    ranked = CliRunner().invoke(app, ["compare", str(tmp_path / "out"), "-m", "variance_ratio"])
+    assert ranked.exit_code == 0 and "accumulate" in ranked.output and "replace" in ranked.output
+
+
+@pytest.mark.slow  # a pool of 2 processes: make test-slow and CI run it
+def test_a_suite_on_two_processes_writes_the_bytes_it_writes_here(tmp_path: Path):
+    path = _suite_file(tmp_path)
+    model_collapse.run_suite(path, tmp_path / "here")
+    model_collapse.run_suite(path, tmp_path / "pool", jobs=2)
+    files = ["sweep.csv", "aggregate.csv", "intervals.csv", "figures/comparison.png"]
+    files += [f"{v}/{f}" for v in ("replace", "accumulate") for f in ("metrics.csv", "config.toml")]
+    for name in files:
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "pool" / name).read_bytes()
+
+
+def test_a_suite_written_before_it_kept_tables_resumes_and_gains_them(tmp_path: Path):
+    path = _suite_file(tmp_path)
+    model_collapse.run_suite(path, tmp_path / "out")
+    before = (tmp_path / "out/replace/metrics.csv").read_bytes()
+    for name in ("sweep.csv", "aggregate.csv", "aggregate.parquet", "intervals.csv"):
+        (tmp_path / f"out/{name}").unlink()  # as a suite folder of an earlier version
+    model_collapse.run_suite(path, tmp_path / "out")
+    assert (tmp_path / "out/intervals.csv").is_file()
+    assert (tmp_path / "out/replace/metrics.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "dask"], "--backend, --jobs and --address run a suite's variants"),
+        (["--jobs", "2"], "a single run runs here: drop them"),
+    ],
+)
+def test_a_single_run_refuses_the_suite_options(tmp_path: Path, args: list[str], message: str):
+    result = CliRunner().invoke(app, ["run", "gaussian-1d", "--out", str(tmp_path / "r"), *args])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert message in result.output and not (tmp_path / "r").exists()
+
+
+def test_restart_runs_a_suite_here_only(tmp_path: Path):
+    args = ["run", str(_suite_file(tmp_path)), "--out", str(tmp_path / "s"), "--restart"]
+    result = CliRunner().invoke(app, [*args, "--jobs", "2"])
+    assert result.exit_code == 2 and "--restart runs a suite's variants one by one" in result.output
+    assert not (tmp_path / "s").exists()
