@@ -52,20 +52,22 @@ def test_a_sweep_report_reads_its_numbers_in_plain_words(sweep_dir: Path):
     assert [g["label"] for g in data["groups"]] == ["replace", "mix, real_fraction=0.5"]
     ratio = data["curves"]["variance_ratio"]
     assert len(ratio["regime.name=replace"]["x"]) == 12
-    # the reading names the last generation's means, matching intervals.csv
+    # the reading names the last generation's medians (variance_ratio's declared
+    # statistic), matching intervals.csv
     import pandas as pd
 
     intervals = pd.read_csv(sweep_dir / "intervals.csv")
     last = intervals[(intervals["metric"] == "variance_ratio") & (intervals["generation"] == 11)]
     replace = last[last["regime.name"] == "replace"].iloc[0]
-    assert f"under replace it falls to {replace['mean']:.3g}" in html
+    assert replace["statistic"] == "median"
+    assert f"under replace it falls to {replace['value']:.3g}" in html
     assert "Theory expects a mean variance_ratio of" in html  # the replace run's closed form
-    # the difference the reading states is the one compare marks (Welch, Holm)
+    # the difference the reading states is the one compare marks (on medians, Holm)
     from model_collapse.sweeps.compare import compare
     from model_collapse.sweeps.sweep_tables import read_aggregate
 
     table, keys = read_aggregate(sweep_dir)
-    rows, _, _ = compare(table, "variance_ratio", None, keys)
+    rows, *_ = compare(table, "variance_ratio", None, keys)
     marked = rows[1]["differs"]
     said = "&quot;replace&quot; differs clearly from &quot;mix, real_fraction=0.5&quot;" in html
     assert marked and said

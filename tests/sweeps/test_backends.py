@@ -76,8 +76,14 @@ def _completed(directory: Path) -> int:
 def _pool_workers(pid: int) -> list[psutil.Process]:
     """The sweep's spawned worker processes (a process pool's, or a Dask LocalCluster's;
     not multiprocessing's resource tracker)."""
-    children = psutil.Process(pid).children(recursive=True)
-    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+    workers = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                workers.append(child)
+        except psutil.Error:  # it ended between the listing and the look (a zombie)
+            continue
+    return workers
 
 
 @pytest.mark.slow  # 15-20 s each: make test-slow and CI run them

@@ -236,40 +236,49 @@ def compare_command(
         str | None, typer.Option("--metric", "-m", help="Default: the first.")
     ] = None,
     at: Annotated[int | None, typer.Option("--at", help="Generation (default: the last).")] = None,
+    statistic: Annotated[
+        str | None,
+        typer.Option("--statistic", help="mean, median or log (default: the metric's own)."),
+    ] = None,
 ) -> None:
-    """A sweep's or a suite's runs at one generation, ranked by a metric's mean over seeds, with 95%
-    t and bootstrap intervals; * marks a run that differs from the top one (Welch's t
-    test, Holm-corrected, 5%)."""
+    """A sweep's or a suite's runs at one generation, best first as the metric is read
+    (lower, higher, or closer to the real level), by its statistic over seeds (the median
+    of a heavy-tailed ratio), with 95% intervals and the mean beside it. * marks a run
+    that differs from the best one (Welch's t test on means, a permutation test on
+    medians or log values; Holm-corrected, 5%)."""
     from rich.console import Console
     from rich.table import Table
 
     from model_collapse.output.report import compared_table
-    from model_collapse.sweeps.compare import compare
+    from model_collapse.sweeps.compare import compare, test_name
 
     with bad_input_exits_2():
         table, keys = compared_table(directory)
-        rows, metric, at = compare(table, metric, at, keys)
+        rows, metric, at, read = compare(table, metric, at, keys, statistic)
+    order = {
+        "lower": "lowest first",
+        "higher": "highest first",
+        "closer": f"closest to {read.level:g} first",
+    }.get(read.better, "highest first: the metric declares no direction")
+    what = {"mean": "mean", "median": "median", "log": "geometric mean"}[read.statistic]
     shown = Table(
-        title=f"{metric} at generation {at}: mean over seeds (highest first), 95% intervals",
-        caption="vs top: Welch's p against the first row, uncorrected; "
-        "* = differs after Holm's correction over the rows, at 5%",
+        title=f"{metric} at generation {at}: {what} over seeds ({order}), 95% intervals",
+        caption=f"vs best: the p-value of {test_name(read.statistic)} against the first row, "
+        "uncorrected; * = differs after Holm's correction over the rows, at 5%",
     )
-    for column in ("run", "mean", "t interval", "bootstrap interval", "vs top"):
+    columns = ["run", what, "bootstrap interval", "mean", "t interval", "vs best"]
+    for column in columns if read.statistic != "mean" else [columns[0], *columns[3:]]:
         shown.add_column(column, justify="left" if column == "run" else "right")
     for row in rows:
         if row is rows[0]:
-            versus = "(top)"
+            versus = "(best)"
         elif row["p"] != row["p"]:  # NaN: infinite values, or no spread on either side
             versus = "no p-value"
         else:
             versus = f"{'* ' if row['differs'] else ''}p = {row['p']:.2g}"
-        shown.add_row(
-            row["run"],
-            f"{row['mean']:.4g}",
-            f"[{row['t_low']:.4g}, {row['t_high']:.4g}]",
-            f"[{row['boot_low']:.4g}, {row['boot_high']:.4g}]",
-            versus,
-        )
+        own = [f"{row['value']:.4g}", f"[{row['low']:.4g}, {row['high']:.4g}]"]
+        means = [f"{row['mean']:.4g}", f"[{row['t_low']:.4g}, {row['t_high']:.4g}]"]
+        shown.add_row(row["run"], *(own if read.statistic != "mean" else []), *means, versus)
     Console(width=160).print(shown)
 
 

@@ -75,6 +75,28 @@ class Metric:
     log_scale: bool = False
     # the memory it needs beyond the run's sets, for the check before a run (None: none)
     memory: Callable[[Config, Shape], Need | None] | None = None
+    # How it is read. ``better``: "lower", "higher", or "closer" to ``level`` ("": not
+    # declared; compare then ranks highest first and says so). ``level``: the real data's
+    # level (1 for a ratio of model to real, 0 for a distance), None where it depends on
+    # the data. ``statistic``: what summarises it over seeds without being held up by a
+    # few of them: "mean", "median" (a heavy-tailed ratio, whose mean a few seeds carry),
+    # or "log" (the geometric mean).
+    better: str = ""
+    level: float | None = None
+    statistic: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.better not in READINGS or self.statistic not in STATISTICS:
+            raise ValueError(
+                f"a metric is read with better in {READINGS} and statistic in {STATISTICS}, "
+                f"got {self.better!r} and {self.statistic!r}"
+            )
+        if self.better == "closer" and self.level is None:
+            raise ValueError('a metric read "closer" needs the level it should be close to')
+
+
+READINGS = ("lower", "higher", "closer", "")
+STATISTICS = ("mean", "median", "log")
 
 
 METRICS: Registry[Metric] = Registry("metric")

@@ -213,7 +213,13 @@ def needs_items(least: int) -> Callable[[Reference], str]:
     return too_small
 
 
-def _metric(compute: Any, description: str, least: int = 1, expensive: bool = False) -> Metric:
+def _metric(
+    compute: Any,
+    description: str,
+    least: int = 1,
+    expensive: bool = False,
+    **reading: Any,
+) -> Metric:
     return Metric(
         ("image",),
         compute,
@@ -224,17 +230,34 @@ def _metric(compute: Any, description: str, least: int = 1, expensive: bool = Fa
         needs=NEEDS,
         runs_at=scheduled if expensive else None,
         too_small=needs_items(least),
+        **reading,
     )
 
 
 METRICS.register("class_coverage")(
-    _metric(class_coverage, "share of the real classes the samples still draw")
+    _metric(
+        class_coverage,
+        "share of the real classes the samples still draw",
+        better="higher",
+        level=1.0,
+    )
 )
 METRICS.register("class_entropy")(
-    _metric(class_entropy, "entropy (nats) of the samples' class shares, by the classifier")
+    _metric(
+        class_entropy,
+        "entropy (nats) of the samples' class shares, by the classifier",
+        better="higher",  # its real level is the real classes' entropy: the data's own
+    )
 )
 METRICS.register("fid")(
-    _metric(fid, "Frechet distance to the real test images in the classifier's features", 2, True)
+    _metric(
+        fid,
+        "Frechet distance to the real test images in the classifier's features",
+        2,
+        True,
+        better="lower",
+        level=0.0,
+    )
 )
 METRICS.register("precision")(
     _metric(
@@ -242,6 +265,7 @@ METRICS.register("precision")(
         "share of samples inside the real images' manifold (k = 5)",
         NEIGHBOURS + 1,
         True,
+        better="higher",
     )
 )
 METRICS.register("recall")(
@@ -250,5 +274,6 @@ METRICS.register("recall")(
         "share of real test images inside the samples' manifold (k = 5)",
         NEIGHBOURS + 1,
         True,
+        better="higher",
     )
 )

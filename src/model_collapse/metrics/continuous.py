@@ -180,6 +180,8 @@ METRICS.register("mean_error")(
         _has_moments,
         "distance from the model's mean to the true (or test) mean",
         log_scale=True,
+        better="lower",
+        level=0.0,
     )
 )
 
@@ -200,6 +202,9 @@ METRICS.register("variance_ratio")(
         _has_moments,
         "trace of the model covariance over the true (or test) one",
         log_scale=True,
+        better="closer",
+        level=1.0,
+        statistic="median",
     )
 )
 METRICS.register("wasserstein")(
@@ -215,6 +220,8 @@ METRICS.register("wasserstein")(
         },
         log_scale=True,
         memory=_sliced_memory,
+        better="lower",
+        level=0.0,
     )
 )
 METRICS.register("tail_mass_ratio")(
@@ -223,6 +230,9 @@ METRICS.register("tail_mass_ratio")(
         tail_mass_ratio,
         _gaussian_truth_if_exact,
         "generated share beyond the real 1%/99% quantiles / 0.02",
+        better="closer",
+        level=1.0,
+        statistic="median",
     )
 )
 METRICS.register("kl_true")(
@@ -232,5 +242,7 @@ METRICS.register("kl_true")(
         _gaussian_pair,
         "KL(truth || model), closed form for Gaussian truth and model",
         log_scale=True,
+        better="lower",
+        level=0.0,
     )
 )

@@ -61,23 +61,30 @@ def test_error(step: Step) -> np.ndarray:
     return np.asarray((residual**2).mean(axis=1))
 
 
-for _name, _fn, _text, _log in [
+# name, value, description, log scale, better, level
+for _name, _fn, _text, _log, _better, _level in [
     (
         "support_fraction",
         support_fraction,
         "share of real categories the model still generates",
         False,
+        "higher",
+        1.0,
     ),
-    ("entropy_ratio", entropy_ratio, "model entropy over the real entropy", False),
-    ("kl", kl, "KL(model || real distribution), nats", True),
+    ("entropy_ratio", entropy_ratio, "model entropy over the real entropy", False, "closer", 1.0),
+    ("kl", kl, "KL(model || real distribution), nats", True, "lower", 0.0),
     (
         "heterozygosity_ratio",
         heterozygosity_ratio,
         "(1 - sum q^2) / (1 - sum p^2), Wright-Fisher",
         False,
+        "closer",
+        1.0,
     ),
 ]:
-    METRICS.register(_name)(Metric(("categorical",), _fn, always, _text, log_scale=_log))
+    METRICS.register(_name)(
+        Metric(("categorical",), _fn, always, _text, log_scale=_log, better=_better, level=_level)
+    )
 METRICS.register("test_error")(
     Metric(
         ("regression",),
@@ -85,5 +92,6 @@ METRICS.register("test_error")(
         always,
         "mean squared error on the real test rows",
         log_scale=True,
+        better="lower",
     )
 )

@@ -82,6 +82,9 @@ METRICS.register("nearest_real_distance")(
         always,
         "share of samples nearer a training image than 95% of real test images (memorised)",
         per_item=_distances,
+        # fresh real images are nearer a training image than 95% of the others 5% of the time
+        better="closer",
+        level=0.05,
     )
 )
 METRICS.register("pixel_variance_ratio")(
@@ -90,5 +93,8 @@ METRICS.register("pixel_variance_ratio")(
         pixel_variance_ratio,
         always,
         "generated images' total pixel variance over the real test images'",
+        better="closer",
+        level=1.0,
+        statistic="median",
     )
 )

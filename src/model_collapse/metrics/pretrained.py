@@ -74,5 +74,6 @@ METRICS.register("pretrained_perplexity")(
         "perplexity of the real test text under the pretrained weights (before fine-tuning)",
         services=("pretrained",),
         needs="a family that starts from pretrained weights (family.name = 'hf')",
+        better="lower",
     )
 )

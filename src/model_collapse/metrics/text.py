@@ -127,6 +127,14 @@ def _blocks_of(length: int) -> Callable[[Reference], str]:
     return too_small
 
 
+TEXT_READINGS: dict[str, tuple[str, float | None]] = {
+    "test_perplexity": ("lower", None),
+    "distinct_1": ("higher", None),
+    "distinct_2": ("higher", None),
+    "vocab_coverage": ("higher", 1.0),
+    "tail_mass": ("closer", 0.1),  # the rarest real types make up 10% of real tokens
+    "repetition": ("lower", None),
+}
 for _name, _fn, _applies, _text in [
     ("test_perplexity", test_perplexity, _has_log_prob, "perplexity of the real test text"),
     (
@@ -144,9 +152,22 @@ for _name, _fn, _applies, _text in [
     ("tail_mass", tail_mass, always, "generated share of the rarest types (10% of real tokens)"),
     ("repetition", repetition, always, "share of generated 4-grams that repeat"),
 ]:
+    # generated text's perplexity under generation 0's model has no level of its own: the
+    # real text's is test_perplexity's generation 0, so its direction is left undeclared
+    better, level = TEXT_READINGS.get(_name, ("", None))
     per_item = sequence_gen0_perplexity if _name == "gen0_perplexity" else None
     too_small = _blocks_of(4) if _name == "repetition" else None
     guard = pretrained.GUARD if _name == "test_perplexity" else None
     METRICS.register(_name)(
-        Metric(("text",), _fn, _applies, _text, per_item, too_small, guard=guard)
+        Metric(
+            ("text",),
+            _fn,
+            _applies,
+            _text,
+            per_item,
+            too_small,
+            guard=guard,
+            better=better,
+            level=level,
+        )
     )

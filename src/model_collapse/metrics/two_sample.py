@@ -50,6 +50,8 @@ METRICS.register("c2st_accuracy")(
         _applies,
         "held-out accuracy of a discriminator of generated vs real test items (1/2: alike)",
         params=OPT_IN,
+        better="closer",
+        level=0.5,
         needs="metrics.two_sample = true, and samples (family.exact = false)",
     )
 )
@@ -60,6 +62,7 @@ METRICS.register("c2st_p")(
         _applies,
         "p-value of the classifier two-sample test (small: told apart)",
         params=OPT_IN,
+        better="higher",
         needs="metrics.two_sample = true, and samples (family.exact = false)",
     )
 )

@@ -1,10 +1,11 @@
 """A short reading of a report's numbers in plain words, generated from them.
 
-For each of the first metrics: where each group starts and ends (mean over seeds, with
-the 95% bootstrap interval at the end), and whether that is a fall, a rise or no clear
-change: a paired t test over seeds of last minus first value (each seed is one chain), at
-5%. Then which groups differ from the top one at the end, by the very test ``compare``
-prints (Welch, Holm-corrected), how the closed form compares where one holds (against its
+For each of the first metrics: where each group starts and ends (the metric's declared
+statistic over seeds, its median for a heavy-tailed ratio, with the 95% bootstrap
+interval at the end), best first as the metric is read, and whether that is a fall, a
+rise or no clear change: a paired t test over seeds of last minus first value (each seed
+is one chain), at 5%. Then which groups differ from the best one at the end, by the very
+test ``compare`` prints (Holm-corrected), how the closed form compares where one holds (against its
 own 95% band for the mean of that many seeds), and how many seeds collapsed. Every
 sentence names its numbers, so a reader can check it against the curves; where the seeds
 cannot support a claim (one seed, infinite values), none is made.
@@ -27,7 +28,7 @@ def number(value: float) -> str:
 
 
 def span(row: Any) -> str:
-    low, high = row["boot_low"], row["boot_high"]
+    low, high = row["low"], row["high"]  # the bootstrap interval of the declared statistic
     if not (np.isfinite(low) and np.isfinite(high)):
         return ""
     return f" [{number(low)}, {number(high)}]"
@@ -60,23 +61,27 @@ def metric_sentences(gathered: Any, metric: str) -> list[str]:
         starts[name], ends[name] = group.iloc[0], group.iloc[-1]  # in generation order
     if not ends:
         return []
-    ranked = sorted(ends, key=lambda r: -ends[r]["mean"] if np.isfinite(ends[r]["mean"]) else 0)
-    shared = len({(s["generation"], s["mean"]) for s in starts.values()}) == 1
+    from model_collapse.sweeps.compare import reading_of
+
+    read = reading_of(metric)  # best first, as compare ranks
+    ranked = sorted(ends, key=lambda r: read.distance(float(ends[r]["value"])))
+    shared = len({(s["generation"], s["value"]) for s in starts.values()}) == 1
     parts = []
     for name in ranked:
         end, start = ends[name], starts[name]
         verb = change(runs[name].metrics, metric, int(start["generation"]), int(end["generation"]))
-        origin = "" if shared else f" from {number(start['mean'])}"
+        origin = "" if shared else f" from {number(start['value'])}"
         parts.append(
-            f"under {runs[name].label} it {verb} {number(end['mean'])}{span(end)}"
+            f"under {runs[name].label} it {verb} {number(end['value'])}{span(end)}"
             f" at generation {int(end['generation'])}{origin}"
         )
     first = starts[ranked[0]]
+    what = {"mean": "mean", "median": "median", "log": "geometric mean"}[read.statistic]
     lead = (
-        f"{metric} starts at {number(first['mean'])}{span(first)} "
+        f"{metric} ({what} over seeds) starts at {number(first['value'])}{span(first)} "
         f"(generation {int(first['generation'])}{', every run' if len(ranked) > 1 else ''}); "
         if shared
-        else f"{metric}: "
+        else f"{metric} ({what} over seeds): "
     )
     sentences = [lead + "; ".join(parts) + "."]
     differ = difference_sentence(gathered, metric, ranked, ends)
@@ -85,26 +90,24 @@ def metric_sentences(gathered: Any, metric: str) -> list[str]:
 
 def difference_sentence(gathered: Any, metric: str, ranked: list[str], ends: Any) -> str | None:
     """Which runs differ from the top one at the last generation, as compare marks them."""
-    from model_collapse.sweeps.compare import compare
+    from model_collapse.sweeps.compare import compare, test_name
 
     lasts = {int(end["generation"]) for end in ends.values()}
     if len(ranked) < 2 or len(lasts) != 1:
         return None
     table = gathered.table[gathered.table["run"].isin(ranked)]
-    rows, _, at = compare(table, metric, lasts.pop(), [])
+    rows, _, at, read = compare(table, metric, lasts.pop(), [])
+    how = f"{test_name(read.statistic)}, Holm-corrected, 5%"
     labels = {run.name: f'"{run.label}"' for run in gathered.runs}  # labels hold commas
     differ = [labels[row["run"]] for row in rows[1:] if row["differs"]]
     same = [labels[row["run"]] for row in rows[1:] if not row["differs"]]
     top = labels[rows[0]["run"]]
     if not differ:
-        return (
-            f"At generation {at} no run's {metric} differs clearly from {top}'s "
-            "(Welch's t test, Holm-corrected, 5%)."
-        )
+        return f"At generation {at} no run's {metric} differs clearly from {top}'s ({how})."
     verb = "differs" if len(differ) == 1 else "differ"
     text = f"At generation {at}, {', '.join(differ)} {verb} clearly from {top} in {metric}"
     text += f"; {', '.join(same)} {'does' if len(same) == 1 else 'do'} not" if same else ""
-    return text + " (Welch's t test, Holm-corrected, 5%; as `model-collapse compare` marks)."
+    return text + f" ({how}; as `model-collapse compare` marks)."
 
 
 def theory_sentence(run: Any, intervals: Any, metric: str) -> str | None:

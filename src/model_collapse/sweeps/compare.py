@@ -10,6 +10,8 @@ fixed stream: the same table every time), which does not lean on normality.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -85,16 +87,27 @@ def interval(values: np.ndarray) -> dict[str, float]:
 
 def interval_table(table: Any, keys: list[str]) -> Any:
     """Every run's intervals, per metric and generation: one row each, with the run's
-    varied keys (what report.html draws and intervals.csv holds)."""
+    varied keys (what report.html draws and intervals.csv holds). Beside the mean and its
+    intervals: the metric's declared statistic over seeds (``statistic``: mean, median or
+    log for the geometric mean), its ``value`` and 95% bootstrap interval (``low``,
+    ``high``), which compare and the reading use."""
     import pandas as pd
 
     frames = []
     for run, rows in table.groupby("run", sort=False):
         wide = rows.drop(columns=["run", *keys]).pivot(index="seed", columns="generation")
         for metric in metric_columns(table, keys):
-            found = column_intervals(wide[metric].to_numpy(dtype=float))
+            matrix = wide[metric].to_numpy(dtype=float)
+            found = column_intervals(matrix)
+            statistic = reading_of(metric).statistic
+            if statistic == "mean":
+                own = {"value": found["mean"], "low": found["boot_low"], "high": found["boot_high"]}
+            else:
+                own = column_statistic(matrix, statistic)
             generations = wide[metric].columns.to_numpy()
-            frame = pd.DataFrame({"generation": generations, **found})
+            frame = pd.DataFrame(
+                {"generation": generations, **found, "statistic": statistic, **own}
+            )
             frame.insert(0, "metric", metric)
             for key in reversed(["run", *keys]):
                 frame.insert(0, key, run if key == "run" else rows[key].iloc[0])
@@ -103,38 +116,162 @@ def interval_table(table: Any, keys: list[str]) -> Any:
     return result.astype({"n": int})
 
 
+def column_statistic(matrix: np.ndarray, statistic: str) -> dict[str, np.ndarray]:
+    """The statistic over seeds of each generation and its 95% bootstrap interval."""
+    found = {name: np.full(matrix.shape[1], np.nan) for name in ("value", "low", "high")}
+    for j in range(matrix.shape[1]):
+        found["value"][j] = statistic_of(matrix[:, j], statistic)
+        found["low"][j], found["high"][j] = boot_statistic(matrix[:, j], statistic)
+    return found
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a column is read (the metric's declaration, :class:`~model_collapse.metrics.
+    base.Metric`): which way is better, the real level, the statistic over seeds."""
+
+    better: str = ""
+    level: float | None = None
+    statistic: str = "mean"
+    log_scale: bool = False
+
+    def distance(self, value: float) -> float:
+        """How far a group's statistic lies from the best: what compare sorts by."""
+        if np.isnan(value):
+            return np.inf  # undefined last
+        if self.better == "lower":
+            return value
+        if self.better == "closer" and self.level is not None:
+            if self.log_scale and value > 0 and self.level > 0:
+                return abs(float(np.log(value / self.level)))  # 0.5 as far as 2 from 1
+            return abs(value - self.level)
+        return -value  # higher is better, or not declared: highest first
+
+
+def reading_of(column: str) -> Reading:
+    """The declared reading of a metric; a column no metric declares (a regime's
+    diagnostic, a plug-in that says nothing) is read highest first, by its mean."""
+    from model_collapse.metrics import METRICS
+
+    metric = dict(METRICS.items()).get(column)
+    if metric is None:
+        return Reading()
+    return Reading(metric.better, metric.level, metric.statistic, metric.log_scale)
+
+
+def statistic_of(values: np.ndarray, statistic: str) -> float:
+    """The statistic over seeds (NaN seeds left out); the geometric mean ("log") is
+    undefined (NaN) where a value is 0 or negative."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return float("nan")
+    if statistic == "median":
+        return float(np.median(values))
+    if statistic == "log":
+        return float(np.exp(np.log(values).mean())) if (values > 0).all() else float("nan")
+    return float(values.mean())
+
+
 def compare(
-    table: Any, metric: str | None, at: int | None, keys: list[str]
-) -> tuple[list[dict[str, Any]], str, int]:
-    """The runs at one generation, ranked by mean (highest first), each with its intervals
-    and whether it differs from the top run (Welch's t test, Holm-corrected at 5%)."""
+    table: Any, metric: str | None, at: int | None, keys: list[str], statistic: str | None = None
+) -> tuple[list[dict[str, Any]], str, int, Reading]:
+    """The runs at one generation, best first by the metric's declared direction and
+    statistic (``statistic`` overrides it), each with its intervals and whether it differs
+    from the best run: Welch's t test for means, a permutation test for medians and log
+    values, Holm-corrected at 5% over the family of runs against the best."""
     metrics = metric_columns(table, keys)
     metric = metric or metrics[0]
     if metric not in metrics:
         hint = did_you_mean(metric, metrics) or f" metrics: {', '.join(metrics)}"
         raise UserInputError(f"no metric {metric!r} in this sweep;{hint}")
+    if statistic is not None and statistic not in ("mean", "median", "log"):
+        raise UserInputError(f"--statistic is mean, median or log, got {statistic!r}")
     last = int(table["generation"].max())
     at = last if at is None else at
     if not 0 <= at <= last:
         raise UserInputError(f"--at {at} is outside the sweep's generations 0 to {last}")
+    read = reading_of(metric)
+    read = Reading(read.better, read.level, statistic or read.statistic, read.log_scale)
     rows = table[table["generation"] == at]
     groups = {run: g[metric].to_numpy(dtype=float) for run, g in rows.groupby("run", sort=False)}
-    means = {
-        run: float(v[~np.isnan(v)].mean()) if (~np.isnan(v)).any() else -np.inf
-        for run, v in groups.items()
-    }
-    ranked = sorted(groups, key=lambda run: -means[run])  # undefined means last
-    top = groups[ranked[0]]
-    p_values = [1.0, *(welch(groups[run], top) for run in ranked[1:])]
-    differs = [False, *holm(p_values[1:])]  # the family: each other run against the top
+    values = {run: statistic_of(v, read.statistic) for run, v in groups.items()}
+    ranked = sorted(groups, key=lambda run: read.distance(values[run]))  # stable: file order
+    best = groups[ranked[0]]
+    test = welch if read.statistic == "mean" else functools.partial(permuted, read.statistic)
+    p_values = [1.0, *(test(groups[run], best) for run in ranked[1:])]
+    differs = [False, *holm(p_values[1:])]  # the family: each other run against the best
     return (
         [
-            {"run": run, **interval(groups[run]), "p": p, "differs": flag}
+            {
+                "run": run,
+                "value": values[run],
+                **dict(
+                    zip(("low", "high"), boot_statistic(groups[run], read.statistic), strict=True)
+                ),
+                **interval(groups[run]),
+                "p": p,
+                "differs": flag,
+            }
             for run, p, flag in zip(ranked, p_values, differs, strict=True)
         ],
         metric,
         at,
+        read,
     )
+
+
+def boot_statistic(values: np.ndarray, statistic: str) -> tuple[float, float]:
+    """The 95% percentile bootstrap interval of the statistic over seeds (a fixed stream)."""
+    values = values[~np.isnan(values)]
+    if len(values) < 2 or np.isinf(values).any():
+        return float("nan"), float("nan")
+    rows = np.random.default_rng(0).integers(0, len(values), size=(RESAMPLES, len(values)))
+    if statistic == "log" and (values <= 0).any():
+        return float("nan"), float("nan")
+    resampled = values[rows]
+    draws = (
+        np.median(resampled, axis=1)
+        if statistic == "median"
+        else np.exp(np.log(resampled).mean(axis=1))
+        if statistic == "log"
+        else resampled.mean(axis=1)
+    )
+    low, high = np.quantile(draws, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    return float(low), float(high)
+
+
+PERMUTATIONS = 9999
+
+
+def test_name(statistic: str) -> str:
+    """The test compare runs on a statistic, in words."""
+    return {
+        "mean": "Welch's t test",
+        "median": "a permutation test of medians",
+        "log": "a permutation test of mean log values",
+    }[statistic]
+
+
+def permuted(statistic: str, a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided permutation p-value of the difference in the statistic (median, or mean
+    of log values) between two groups of seeds: (1 + as extreme) / (1 + permutations), from
+    a fixed stream. Its false-alarm rate is at most the level for exchangeable seeds. NaN
+    where it is undefined (a value 0 or below on the log scale, infinities, too few seeds)."""
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a) < 2 or len(b) < 2 or np.isinf(a).any() or np.isinf(b).any():
+        return float("nan")
+    pooled = np.concatenate([a, b])
+    if statistic == "log":
+        if (pooled <= 0).any():
+            return float("nan")
+        pooled = np.log(pooled)
+    summary = np.median if statistic == "median" else np.mean
+    observed = abs(summary(pooled[: len(a)]) - summary(pooled[len(a) :]))
+    rng = np.random.default_rng(0)
+    order = np.argsort(rng.random((PERMUTATIONS, len(pooled))), axis=1)
+    shuffled = pooled[order]
+    diffs = np.abs(summary(shuffled[:, : len(a)], axis=1) - summary(shuffled[:, len(a) :], axis=1))
+    return float((1 + np.sum(diffs >= observed - 1e-12)) / (1 + PERMUTATIONS))
 
 
 def welch(a: np.ndarray, b: np.ndarray) -> float:
