@@ -223,3 +223,36 @@ def test_a_figure_that_is_a_fifo_or_no_png_is_refused_not_embedded(tmp_path, mak
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr and figure.name in result.stderr
     assert not (run / "report.html").exists()
+
+
+def test_a_folder_of_suites_gets_an_index_and_each_suite_its_report(tmp_path: Path):
+    """The demo's folder: a suite per setting. Before, report refused it."""
+    import model_collapse
+    from tests.sweeps.test_suite import SUITE
+
+    (tmp_path / "suite.toml").write_text(SUITE)
+    for name in ("first", "second"):
+        model_collapse.run_suite(tmp_path / "suite.toml", tmp_path / "demo" / name)
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "demo/report.html").read_text()
+    assert 'href="first/report.html"' in index and 'href="second/report.html"' in index
+    assert index.count("variance_ratio (median over seeds) starts at") == 2
+    assert "<script" not in index  # links and words only
+    assert (tmp_path / "demo/first/report.html").is_file()
+
+
+def test_an_interrupted_suite_reports_the_variants_that_finished(tmp_path: Path):
+    import pandas as pd
+
+    import model_collapse
+    from tests.sweeps.test_suite import SUITE
+
+    (tmp_path / "suite.toml").write_text(SUITE)
+    model_collapse.run_suite(tmp_path / "suite.toml", tmp_path / "out")
+    states = pd.read_csv(tmp_path / "out/sweep.csv")
+    states.loc[states["run"] == "accumulate", "status"] = "to do"  # as a stop leaves it
+    states.to_csv(tmp_path / "out/sweep.csv", index=False)
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "1 runs are not shown: accumulate (to do)." in (tmp_path / "out/report.html").read_text()

@@ -59,12 +59,19 @@ def gather(directory: Path) -> Gathered:
     if (directory / "config.toml").is_file():
         return _complete("run", directory, [], [_run(directory, None)])
     found = sorted(p for p in directory.iterdir() if (p / "config.toml").is_file())
-    if found and (directory / "figures" / "comparison.png").is_file():
+    if found:  # a folder of runs: a suite from before suites kept tables, or any runs
         return _complete("suite", directory, [], [_run(p, p.name) for p in found])
     raise UserInputError(
         f"{directory} is not a run, a suite or a sweep directory (no config.toml or sweep.csv); "
         "give the --out of model-collapse run or sweep"
     )
+
+
+def gatherable(directory: Path) -> bool:
+    """Whether a folder is a run, a suite or a sweep (what :func:`gather` reads)."""
+    if (directory / "sweep.csv").is_file() or (directory / "config.toml").is_file():
+        return True
+    return any((p / "config.toml").is_file() for p in directory.iterdir() if p.is_dir())
 
 
 def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) -> Gathered:

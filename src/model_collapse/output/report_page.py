@@ -28,6 +28,7 @@ from model_collapse.output.report import (
     RunPart,
     finite_list,
     gather,
+    gatherable,
     text_samples,
 )
 
@@ -227,13 +228,48 @@ def spread(runs: list[RunPart], metric: str) -> dict[str, Any]:
 
 
 def write_report(directory: Path) -> Path:
-    """Gather the directory and write DIR/report.html (replaced whole); its path."""
+    """Gather the directory and write DIR/report.html (replaced whole); its path. A folder
+    of runs, suites or sweeps (the demo's) gets a report in each and an index page that
+    links them, each with its reading."""
     from model_collapse.engine.store import atomic_write
 
-    gathered = gather(directory)
-    path = directory / "report.html"
+    if directory.is_dir() and not gatherable(directory):
+        children = [p for p in sorted(directory.iterdir()) if p.is_dir() and gatherable(p)]
+        if children:
+            parts = [(child, gather(child)) for child in children]
+            for child, gathered in parts:
+                _write(child / "report.html", page(gathered), atomic_write)
+            return _write(directory / "report.html", index_page(directory, parts), atomic_write)
+    return _write(directory / "report.html", page(gather(directory)), atomic_write)
+
+
+def _write(path: Path, text: str, atomic_write: Any) -> Path:
     try:
-        atomic_write(path, page(gathered).encode("utf-8"))
+        atomic_write(path, text.encode("utf-8"))
     except OSError as err:
         raise UserInputError(f"cannot write {path}: {err.strerror}") from None
     return path
+
+
+def index_page(directory: Path, parts: list[tuple[Path, Gathered]]) -> str:
+    """A folder of runs, suites or sweeps: each one's reading, and a link to its report."""
+    style = asset("report.css")
+    policy = f"default-src 'none'; style-src {csp_hash(style)}"
+    title = f"model-collapse: {directory.name}"
+    sections = [
+        section(
+            child.name,
+            f"{child.name} ({gathered.kind})",
+            f'<p class="sub">{esc(subtitle(gathered))}</p>{reading_list(gathered)}'
+            f'<p><a href="{esc(child.name)}/report.html">the whole report</a></p>',
+        )
+        for child, gathered in parts
+    ]
+    body = "\n".join([f"<h1>{esc(title)}</h1>", *sections])
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+        f'<link rel="icon" href="data:,">\n<title>{esc(title)}</title>\n'
+        f"<style>{style}</style>\n</head><body>\n{body}\n</body></html>\n"
+    )
