@@ -381,7 +381,11 @@ def test_a_run_off_a_terminal_logs_its_start_and_every_tenth(tmp_path: Path):
     assert again.stderr.strip() == (
         "gaussian-1d: r is complete (50 generations x 3 seeds); nothing to run"
     )
-    assert again.output.strip().endswith("run directory: r  (metrics.csv, figures/, run.log)")
+    closing = again.output.strip().splitlines()
+    at = closing.index("run directory: r  (metrics.csv, figures/, run.log)")
+    # then the verdict, the last lines: the Gaussian's headline metric, from the run's numbers
+    assert closing[at + 1].startswith("By generation 49, variance_ratio (median of 3 seeds; ")
+    assert (tmp_path / "r/verdict.txt").read_text().splitlines() == closing[at + 1 :]
 
 
 def test_resuming_says_where(tmp_path: Path):
@@ -455,11 +459,15 @@ def test_a_suite_names_the_directories_it_wrote(tmp_path: Path):
     result = invoke("run", str(suite), "--out", "s")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[-2:] == [
+    at = next(i for i, line in enumerate(lines) if line.startswith("suite directory"))
+    assert lines[at : at + 2] == [
         "suite directory: s  (runs: replace/, mix/; sweep.csv, aggregate.csv, intervals.csv; "
         "model-collapse compare or report)",
         f"figure: {Path('s/figures/comparison.png')}",
     ]
+    verdict = lines[at + 2 :]  # the last lines: each variant's value, from the suite's numbers
+    assert verdict[0].startswith("By generation 1, variance_ratio (median of 2 seeds; real level")
+    assert "under replace" in verdict[0] and "under mix" in verdict[0]
     for name in ("replace", "mix"):
         assert (tmp_path / "s" / name / "metrics.csv").exists()
 

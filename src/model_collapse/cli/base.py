@@ -102,3 +102,17 @@ def options(
 
 def main() -> None:
     app()
+
+
+def tell_verdict(directory: Path, prefix: str = "") -> None:
+    """The verdict of a finished run, suite or sweep as the command's last lines on
+    stdout, written to its verdict.txt too (model_collapse.output.verdict)."""
+    from model_collapse.output.verdict import write_verdict
+
+    try:
+        lines = write_verdict(directory)
+    except (UserInputError, OSError) as err:  # the results stand; only the words are missing
+        say(f"no verdict for {directory}: {str(err).splitlines()[0]}")
+        return
+    for line in lines:
+        typer.echo(f"{prefix}{line}")

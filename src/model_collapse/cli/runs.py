@@ -22,6 +22,7 @@ from model_collapse.cli.base import (
     bad_input_exits_2,
     say,
     stops_explained,
+    tell_verdict,
 )
 from model_collapse.core.errors import UserInputError
 from model_collapse.engine.observers import Observer
@@ -264,6 +265,7 @@ def report_finished(directory: Path, session: Session) -> None:
         figure = directory / "figures" / "comparison.png"
         if figure.exists():
             typer.echo(f"figure: {figure}")
+        tell_verdict(directory)
         return
     if sys.stdout.isatty():
         print_summary(directory)
@@ -271,6 +273,7 @@ def report_finished(directory: Path, session: Session) -> None:
     if line:
         typer.echo(line)
     typer.echo(f"run directory: {directory}  (metrics.csv, figures/, run.log)")
+    tell_verdict(directory)
 
 
 @app.command("run")
@@ -329,6 +332,8 @@ def demo_command(out: OutOption = None) -> None:
         )
     for path in figures:
         typer.echo(f"figure: {path}")
+    for path in figures:  # each setting's suite folder: .../SETTING/figures/comparison.png
+        tell_verdict(path.parent.parent, prefix=f"{path.parent.parent.name}: ")
 
 
 @app.command("plot")

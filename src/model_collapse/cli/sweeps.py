@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from model_collapse.cli.base import TrackOption, app, bad_input_exits_2, say, stops_explained
+from model_collapse.cli.base import (
+    TrackOption,
+    app,
+    bad_input_exits_2,
+    say,
+    stops_explained,
+    tell_verdict,
+)
 from model_collapse.core.errors import SaveError, UserInputError
 
 # the disk failed the sweep (not a cluster's connection, also an OSError)
@@ -78,6 +85,8 @@ def sweep_command(
         f"sweep directory: {out}  ({len(errors) - len(failed)} done, {len(failed)} failed; "
         "sweep.csv, aggregate.csv, intervals.csv; model-collapse report for report.html)"
     )
+    if len(failed) < len(errors):
+        tell_verdict(out)
     if failed:
         raise typer.Exit(1)
 

@@ -50,6 +50,9 @@ RUN_ENTRIES = (
     "checkpoints",
     "samples",
     "figures",
+    # read from the run's numbers (model-collapse report, the verdict): stale on a restart
+    "report.html",
+    "verdict.txt",
 )
 
 

@@ -63,6 +63,7 @@ class Family:
     memory: Callable[[Config, int], float] | None = None  # bytes its fit needs, per (n, d)
     params: dict[str, Param] = field(default_factory=dict)  # its own family.* keys
     sampling: dict[str, Param] = field(default_factory=dict)  # its own sampling.* keys
+    headline: str = ""  # the metric that tells its collapse best, for the verdict
 
 
 FAMILIES: Registry[Family] = Registry("family")

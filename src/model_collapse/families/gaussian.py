@@ -140,6 +140,7 @@ FAMILIES.register("gaussian")(
         description="Gaussian, full covariance (family.estimator mle|unbiased; family.exact)",
         params={"estimator": ESTIMATOR},
         sampling=BIAS,
+        headline="variance_ratio",  # the paper's: the variance a refitted chain loses
         collapse="its covariance is singular to float64 precision: a point mass, or flat "
         "along some direction",
     )

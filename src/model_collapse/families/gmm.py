@@ -271,6 +271,7 @@ FAMILIES.register("gmm")(
         check=check,
         params=PARAMS,
         sampling=BIAS,
+        headline="variance_ratio",  # the paper's: the variance a refitted chain loses
         memory=lambda config, dim: 3 * config.family.components * dim * 8.0,
         collapse="a component is empty or sits on a single point (covariance at family.reg_covar)",
     )

@@ -34,9 +34,11 @@ def span(row: Any) -> str:
     return f" [{number(low)}, {number(high)}]"
 
 
-def change(metrics: Any, metric: str, first: int, last: int) -> str:
+def change(metrics: Any, metric: str, first: int, last: int, statistic: str = "mean") -> str:
     """'falls to', 'rises to' or 'ends at' (no clear change) for one run, from the paired
-    differences of its seeds between two generations."""
+    differences of its seeds between two generations: a paired t test for a metric read
+    by its mean, Wilcoxon's signed-rank test for one read by its median or log values (a
+    few seeds far out do not carry it)."""
     from scipy import stats
 
     at = metrics.set_index(["generation", "seed"])[metric]
@@ -46,6 +48,10 @@ def change(metrics: Any, metric: str, first: int, last: int) -> str:
         return "ends at"  # one seed, or an infinite value: no test
     # every seed moved by the same amount: clear unless that amount is zero
     steady = diff.std() == 0
+    if statistic != "mean" and not steady:
+        if stats.wilcoxon(diff).pvalue >= ALPHA:
+            return "ends at"
+        return "falls to" if np.median(diff) < 0 else "rises to"
     if (diff.mean() == 0) if steady else stats.ttest_1samp(diff, 0.0).pvalue >= ALPHA:
         return "ends at"
     return "falls to" if diff.mean() < 0 else "rises to"
@@ -69,7 +75,8 @@ def metric_sentences(gathered: Any, metric: str) -> list[str]:
     parts = []
     for name in ranked:
         end, start = ends[name], starts[name]
-        verb = change(runs[name].metrics, metric, int(start["generation"]), int(end["generation"]))
+        first_at, last_at = int(start["generation"]), int(end["generation"])
+        verb = change(runs[name].metrics, metric, first_at, last_at, read.statistic)
         origin = "" if shared else f" from {number(start['value'])}"
         parts.append(
             f"under {runs[name].label} it {verb} {number(end['value'])}{span(end)}"

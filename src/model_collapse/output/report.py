@@ -37,6 +37,7 @@ class RunPart:
     collapse: Any = None  # pandas DataFrame of collapse.csv, if any
     status: str = "done"
     error: str = ""
+    family: str = ""  # the family it ran
 
 
 @dataclass
@@ -50,17 +51,18 @@ class Gathered:
     failed: list[RunPart] = field(default_factory=list)
 
 
-def gather(directory: Path) -> Gathered:
-    """Read a run, a suite or a sweep; refuse anything else in one line."""
+def gather(directory: Path, ends_only: bool = False) -> Gathered:
+    """Read a run, a suite or a sweep; refuse anything else in one line. ``ends_only``:
+    intervals of each run's first and last generations only (what a verdict reads)."""
     if not directory.is_dir():
         raise UserInputError(f"{directory} is not a folder; give a run, suite or sweep directory")
     if (directory / "sweep.csv").is_file():
-        return _sweep(directory)
+        return _sweep(directory, ends_only)
     if (directory / "config.toml").is_file():
-        return _complete("run", directory, [], [_run(directory, None)])
+        return _complete("run", directory, [], [_run(directory, None)], ends_only)
     found = sorted(p for p in directory.iterdir() if (p / "config.toml").is_file())
     if found:  # a folder of runs: a suite from before suites kept tables, or any runs
-        return _complete("suite", directory, [], [_run(p, p.name) for p in found])
+        return _complete("suite", directory, [], [_run(p, p.name) for p in found], ends_only)
     raise UserInputError(
         f"{directory} is not a run, a suite or a sweep directory (no config.toml or sweep.csv); "
         "give the --out of model-collapse run or sweep"
@@ -74,7 +76,9 @@ def gatherable(directory: Path) -> bool:
     return any((p / "config.toml").is_file() for p in directory.iterdir() if p.is_dir())
 
 
-def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) -> Gathered:
+def _complete(
+    kind: str, directory: Path, keys: list[str], runs: list[RunPart], ends_only: bool = False
+) -> Gathered:
     import pandas as pd
 
     from model_collapse.sweeps.compare import interval_table
@@ -82,7 +86,11 @@ def _complete(kind: str, directory: Path, keys: list[str], runs: list[RunPart]) 
     table = pd.concat([r.metrics.assign(run=r.name) for r in runs], ignore_index=True)
     # run first, as in a sweep's aggregate: its metric columns are all but run, seed, generation
     table = table[["run", *(c for c in table.columns if c != "run")]]
-    return Gathered(kind, directory, keys, runs, interval_table(table, []), table)
+    shown = table
+    if ends_only:  # a generation's intervals depend on that generation's values alone
+        last = table.groupby("run")["generation"].transform("max")
+        shown = table[(table["generation"] == 0) | (table["generation"] == last)]
+    return Gathered(kind, directory, keys, runs, interval_table(shown, []), table)
 
 
 def _run(
@@ -104,13 +112,14 @@ def _run(
         (directory / "config.toml").read_text(encoding="utf-8", errors="replace"),
         result.metrics,
         collapse=pd.read_csv(collapse_path) if collapse_path.is_file() else None,
+        family=result.config.family.name,
     )
     generations = int(result.metrics["generation"].max()) + 1
     part.theory = theory_curves(result.config, list(result.metrics.columns[2:]), generations)
     return part
 
 
-def _sweep(directory: Path) -> Gathered:
+def _sweep(directory: Path, ends_only: bool = False) -> Gathered:
     """A sweep's runs as sweep.csv lists them, each done one verified (sweep_tables)."""
     from model_collapse.sweeps.sweep_tables import read_states
 
@@ -130,7 +139,8 @@ def _sweep(directory: Path) -> Gathered:
         raise UserInputError(f"no run of the sweep in {directory} finished; nothing to report")
     from model_collapse.sweeps.sweep import VARIANT
 
-    gathered = _complete("suite" if keys == [VARIANT] else "sweep", directory, keys, runs)
+    kind = "suite" if keys == [VARIANT] else "sweep"
+    gathered = _complete(kind, directory, keys, runs, ends_only)
     gathered.failed = failed
     return gathered
 

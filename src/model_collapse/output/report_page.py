@@ -52,6 +52,7 @@ def page(gathered: Gathered) -> str:
         [
             f"<h1>{esc(title)}</h1>",
             f'<p class="sub">{esc(subtitle(gathered))}</p>',
+            section("verdict", "Verdict", verdict_block(gathered)),
             section("reading", "What the numbers say", reading_list(gathered)),
             section("curves", "Metrics by generation", curves_block()),
             section("spread", "Spread over seeds at the last generation", spread_block(gathered)),
@@ -93,6 +94,13 @@ def spread_of(values: list[int]) -> str:
     """One number, or the range where the runs differ ("2-30")."""
     low, high = min(values), max(values)
     return str(low) if low == high else f"{low}-{high}"
+
+
+def verdict_block(gathered: Gathered) -> str:
+    from model_collapse.output.verdict import verdict
+
+    lines = verdict(gathered) or ["No metric of these runs declares how it is read."]
+    return f'<p class="verdict">{esc(" ".join(lines))}</p>'
 
 
 def reading_list(gathered: Gathered) -> str:
