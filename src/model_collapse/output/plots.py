@@ -208,9 +208,8 @@ def plot_metrics(
         if collapse is not None:
             mark_collapse(ax, collapse)
         draw_guard(ax, metrics, metric)
-        ax.set_title(
-            f"{title}\n{config.experiment.seeds} seeds, n = {config.sampling.n}", fontsize=9
-        )
+        n = config.sampling.n or "all rows"  # 0: as many as the real data have
+        ax.set_title(f"{title}\n{config.experiment.seeds} seeds, n = {n}", fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()
         paths.append(figures / f"{metric}.png")
