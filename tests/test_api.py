@@ -83,3 +83,17 @@ def test_a_run_gives_the_same_bytes_whatever_blas_threads_it_is_given():
     with threadpool_limits(limits=1, user_api="blas"):
         one = model_collapse.run("gmm-2d", overrides=settings).metrics
     assert many.to_csv(index=False) == one.to_csv(index=False)
+
+
+def test_a_finished_run_asked_again_keeps_its_figures_and_draws_missing_ones(tmp_path: Path):
+    import shutil
+
+    config = make_config(experiment={"generations": 3, "seeds": 2})
+    model_collapse.run(config, tmp_path / "r")
+    figure = next((tmp_path / "r/figures").glob("*.png"))
+    figure.write_bytes(b"kept")  # a finished run does not draw its figures again
+    model_collapse.run(config, tmp_path / "r")
+    assert figure.read_bytes() == b"kept"
+    shutil.rmtree(tmp_path / "r/figures")  # none there: drawn
+    model_collapse.run(config, tmp_path / "r")
+    assert any((tmp_path / "r/figures").glob("*.png"))

@@ -195,10 +195,12 @@ def run(
         ):
             for observer in watching:
                 observer.start(plan, store.start, directory)
+            complete = store.start >= plan.config.experiment.generations
             with progress.listening(functools.partial(tell, watching, "stage")):
                 run_generations(plan, store, watching)
             result = Result(plan.saved, read_metrics(store.metrics_text()), directory)
-            if directory is not None:
+            drawn = directory is not None and any((directory / "figures").glob("*.png"))
+            if directory is not None and not (complete and drawn):  # a finished run: drawn
                 try:
                     write_figures(result)
                 except OSError as err:
