@@ -101,6 +101,7 @@ def test_a_directory_that_turns_unwritable_mid_run(tmp_path: Path):
     assert (out / "metrics.csv").read_bytes() == (full / "metrics.csv").read_bytes()
 
 
+@pytest.mark.slow  # 7 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_ctrl_c_says_how_to_resume(tmp_path: Path, uninterrupted: bytes):
     out = tmp_path / "r"
     process = subprocess.Popen(

@@ -52,6 +52,7 @@ def test_a_second_writer_is_refused_naming_the_first(tmp_path: Path):
     assert (tmp_path / "r/.lock").read_bytes() == b""
 
 
+@pytest.mark.slow  # 7 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path):
     out = tmp_path / "r"
     command = [sys.executable, "-m", "model_collapse", "run", "gaussian-1d"]

@@ -23,6 +23,7 @@ def _config(model: Path, **family):
     )
 
 
+@pytest.mark.slow  # 7 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_hf_runs_end_to_end_and_resumes(tiny_hf: Path, tmp_path: Path):
     config = _config(tiny_hf, init="previous")
     full = model_collapse.run(config, tmp_path / "full")

@@ -98,6 +98,7 @@ def test_watermark_filter_finds_every_generated_block():
     assert (later.real_kept > 0.8).all()  # z > 1.645 on real text: 5% of 30 blocks
 
 
+@pytest.mark.slow  # 7 s: make test-slow and CI run it (make test stays under 8 minutes)
 def test_a_text_filter_resumes_byte_identically(tmp_path: Path):
     config = make_config(
         **_text({"name": "filter", "detector": "fast_detectgpt", "calibration": 100})
