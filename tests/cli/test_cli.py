@@ -483,3 +483,17 @@ def test_a_key_set_with_its_plug_ins_name_for_another_plug_in_is_left_out_with_a
     assert result.exit_code == 0, result.output
     assert "note: regime.real_fraction is not used by regime 'replace'; left out" in result.output
     assert "real_fraction" not in (tmp_path / "r" / "config.toml").read_text()
+
+
+def test_help_lists_each_command_in_one_whole_sentence():
+    """Before, compare's and report's summaries ran over five lines, broken mid-sentence,
+    and run's lost the word [suite] to the help's markup."""
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "120", "TERM": "dumb"})
+    lines = result.output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Commands" in line)
+    rows = [line.strip("│ ").rstrip(" │") for line in lines[start + 1 :] if line.startswith("│")]
+    names = [row.split()[0] for row in rows]
+    assert {"run", "sweep", "compare", "report", "audit"} <= set(names)
+    assert len(names) == len(set(names))  # one row each: no summary runs onto a second
+    assert all(row.endswith((".", ")")) for row in rows), rows
+    assert "suite" in next(row for row in rows if row.startswith("run "))

@@ -276,7 +276,10 @@ def report_finished(directory: Path, session: Session) -> None:
     tell_verdict(directory)
 
 
-@app.command("run")
+@app.command(
+    "run",
+    short_help="Run a config file or a preset (a suite: each variant); resume an interrupted run.",
+)
 def run_command(
     config: Annotated[str, typer.Argument(help="A config .toml file or a preset name.")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="section.key=value")] = None,
@@ -295,7 +298,7 @@ def run_command(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="A suite's variants at once.")] = 1,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run.
-    A preset or file with a [suite] runs each variant, as a sweep runs its runs."""
+    A preset or file with a suite table runs each variant, as a sweep runs its runs."""
     from model_collapse.cli.sweeps import check_address, check_backend, sweep_options
 
     name = Path(config).stem if config.endswith(".toml") else config

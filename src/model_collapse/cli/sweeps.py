@@ -238,7 +238,10 @@ def check_address(backend: str, address: str) -> None:
         raise UserInputError(f"--address is for --backend dask or ray, not {backend}")
 
 
-@app.command("compare")
+@app.command(
+    "compare",
+    short_help="Rank a sweep's or suite's runs at one generation, best first, with 95% intervals.",
+)
 def compare_command(
     directory: Annotated[Path, typer.Argument(help="A sweep's or a suite's directory.")],
     metric: Annotated[
@@ -291,7 +294,10 @@ def compare_command(
     Console(width=160).print(shown)
 
 
-@app.command("report")
+@app.command(
+    "report",
+    short_help="Write DIR/report.html, one self-contained page: a run, suite, sweep or folder.",
+)
 def report_command(
     directory: Annotated[Path, typer.Argument(help="A run, suite or sweep directory.")],
 ) -> None:
