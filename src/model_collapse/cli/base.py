@@ -24,6 +24,10 @@ TrackOption = Annotated[
     str | None,
     typer.Option("--track", help="Log to MLflow: mlflow (./mlruns) or mlflow:URI."),
 ]
+AddressOption = Annotated[
+    str | None,
+    typer.Option("--address", help="A Dask scheduler or Ray cluster (default: a local one)."),
+]
 
 
 def say(text: str) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from model_collapse.cli.base import (
+    AddressOption,
     OutOption,
     TrackOption,
     app,
@@ -291,10 +292,7 @@ def run_command(
     backend: Annotated[
         str, typer.Option("--backend", help="Where a suite's variants run: local, dask or ray.")
     ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option("--address", help="A Dask scheduler or Ray cluster (default: a local one)."),
-    ] = None,
+    address: AddressOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="A suite's variants at once.")] = 1,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run.
@@ -308,9 +306,7 @@ def run_command(
     words += sweep_options(backend, address, jobs)
     session = Session(words, restart, backend=backend, jobs=jobs, address=address)
     with bad_input_exits_2():
-        check_backend(backend)
-        if jobs < 1:
-            raise UserInputError(f"--jobs must be at least 1, got {jobs}")
+        check_backend(backend, jobs)
         if address is not None:
             check_address(backend, address)
     with stops_explained(session), bad_input_exits_2():

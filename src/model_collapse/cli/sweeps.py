@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from model_collapse.cli.base import (
+    AddressOption,
     TrackOption,
     app,
     bad_input_exits_2,
@@ -38,10 +39,7 @@ def sweep_command(
     backend: Annotated[
         str, typer.Option("--backend", help="Where runs go: local, dask or ray.")
     ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option("--address", help="A Dask scheduler or Ray cluster (default: a local one)."),
-    ] = None,
+    address: AddressOption = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Runs at once (local processes or workers).")
     ] = 1,
@@ -55,9 +53,7 @@ def sweep_command(
     from model_collapse.sweeps.sweep import read_sweep, run_sweep
 
     with bad_input_exits_2():
-        check_backend(backend)
-        if jobs < 1:
-            raise UserInputError(f"--jobs must be at least 1, got {jobs}")
+        check_backend(backend, jobs)
         sweep = read_sweep(sweep_file)
         uri = None
         if track is not None:
@@ -205,8 +201,9 @@ class SweepView:
         self.live.stop()
 
 
-def check_backend(backend: str) -> None:
-    """A backend this version has, whose package is installed; else one line naming it."""
+def check_backend(backend: str, jobs: int) -> None:
+    """A backend this version has, whose package is installed, and at least one job;
+    else one line naming it."""
     import importlib.util
 
     from model_collapse.sweeps.backends import BACKENDS
@@ -222,6 +219,8 @@ def check_backend(backend: str) -> None:
             f"--backend {backend} needs {module}, which is not installed; "
             f"pip install 'model-collapse[{backend}]'"
         )
+    if jobs < 1:
+        raise UserInputError(f"--jobs must be at least 1, got {jobs}")
 
 
 def check_address(backend: str, address: str) -> None:
@@ -262,7 +261,7 @@ def compare_command(
     from rich.table import Table
 
     from model_collapse.output.report import compared_table
-    from model_collapse.sweeps.compare import compare, test_name
+    from model_collapse.sweeps.compare import STATISTIC_WORDS, compare, test_name
 
     with bad_input_exits_2():
         table, keys = compared_table(directory)
@@ -272,7 +271,7 @@ def compare_command(
         "higher": "highest first",
         "closer": f"closest to {read.level:g} first",
     }.get(read.better, "highest first: the metric declares no direction")
-    what = {"mean": "mean", "median": "median", "log": "geometric mean"}[read.statistic]
+    what = STATISTIC_WORDS[read.statistic]
     shown = Table(
         title=f"{metric} at generation {at}: {what} over seeds ({order}), 95% intervals",
         caption=f"vs best: the p-value of {test_name(read.statistic)} against the first row, "

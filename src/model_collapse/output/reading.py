@@ -57,17 +57,22 @@ def change(metrics: Any, metric: str, first: int, last: int, statistic: str = "m
     return "falls to" if diff.mean() < 0 else "rises to"
 
 
-def metric_sentences(gathered: Any, metric: str) -> list[str]:
-    rows = gathered.intervals[
-        (gathered.intervals["metric"] == metric) & (gathered.intervals["n"] > 0)
-    ]  # a run that did not compute the metric is not read
-    runs = {run.name: run for run in gathered.runs}
-    ends, starts = {}, {}
+def first_and_last(intervals: Any, metric: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each run's intervals row of a metric at its first and last generation (a run that
+    did not compute the metric is left out)."""
+    rows = intervals[(intervals["metric"] == metric) & (intervals["n"] > 0)]
+    starts, ends = {}, {}
     for name, group in rows.groupby("run", sort=False):
         starts[name], ends[name] = group.iloc[0], group.iloc[-1]  # in generation order
+    return starts, ends
+
+
+def metric_sentences(gathered: Any, metric: str) -> list[str]:
+    runs = {run.name: run for run in gathered.runs}
+    starts, ends = first_and_last(gathered.intervals, metric)
     if not ends:
         return []
-    from model_collapse.sweeps.compare import reading_of
+    from model_collapse.sweeps.compare import STATISTIC_WORDS, reading_of
 
     read = reading_of(metric)  # best first, as compare ranks
     ranked = sorted(ends, key=lambda r: read.distance(float(ends[r]["value"])))
@@ -83,7 +88,7 @@ def metric_sentences(gathered: Any, metric: str) -> list[str]:
             f" at generation {int(end['generation'])}{origin}"
         )
     first = starts[ranked[0]]
-    what = {"mean": "mean", "median": "median", "log": "geometric mean"}[read.statistic]
+    what = STATISTIC_WORDS[read.statistic]
     lead = (
         f"{metric} ({what} over seeds) starts at {number(first['value'])}{span(first)} "
         f"(generation {int(first['generation'])}{', every run' if len(ranked) > 1 else ''}); "

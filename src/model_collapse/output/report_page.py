@@ -239,19 +239,20 @@ def write_report(directory: Path) -> Path:
     """Gather the directory and write DIR/report.html (replaced whole); its path. A folder
     of runs, suites or sweeps (the demo's) gets a report in each and an index page that
     links them, each with its reading."""
-    from model_collapse.engine.store import atomic_write
-
     if directory.is_dir() and not gatherable(directory):
         children = [p for p in sorted(directory.iterdir()) if p.is_dir() and gatherable(p)]
         if children:
             parts = [(child, gather(child)) for child in children]
             for child, gathered in parts:
-                _write(child / "report.html", page(gathered), atomic_write)
-            return _write(directory / "report.html", index_page(directory, parts), atomic_write)
-    return _write(directory / "report.html", page(gather(directory)), atomic_write)
+                _write(child / "report.html", page(gathered))
+            return _write(directory / "report.html", index_page(directory, parts))
+    return _write(directory / "report.html", page(gather(directory)))
 
 
-def _write(path: Path, text: str, atomic_write: Any) -> Path:
+def _write(path: Path, text: str) -> Path:
+    """Write a page whole, or refuse in one line."""
+    from model_collapse.engine.store import atomic_write
+
     try:
         atomic_write(path, text.encode("utf-8"))
     except OSError as err:

@@ -22,9 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.output.reading import change, number, theory_sentence
-
-WHAT = {"mean": "mean", "median": "median", "log": "geometric mean"}
+from model_collapse.output.reading import change, first_and_last, number, theory_sentence
 
 
 def verdict(gathered: Any) -> list[str]:
@@ -92,19 +90,16 @@ def _compared(gathered: Any, metric: str) -> list[dict[str, Any]] | None:
 
 def level_sentence(gathered: Any, metric: str) -> str:
     """Each group's statistic at the last generation, best first, from generation 0."""
-    from model_collapse.sweeps.compare import reading_of
+    from model_collapse.sweeps.compare import STATISTIC_WORDS, reading_of
 
     read = reading_of(metric)
-    rows = gathered.intervals[(gathered.intervals["metric"] == metric)]
-    ends, starts = {}, {}
-    for name, group in rows[rows["n"] > 0].groupby("run", sort=False):
-        starts[name], ends[name] = group.iloc[0], group.iloc[-1]
+    starts, ends = first_and_last(gathered.intervals, metric)
     runs = {run.name: run for run in gathered.runs}
     ranked = sorted(ends, key=lambda name: read.distance(float(ends[name]["value"])))
     seeds = int(max(int(end["n"]) for end in ends.values()))
     last = int(max(int(end["generation"]) for end in ends.values()))
     level = f"; real level {read.level:g}" if read.level is not None else ""
-    what = f"{metric} ({WHAT[read.statistic]} of {seeds} seeds{level})"
+    what = f"{metric} ({STATISTIC_WORDS[read.statistic]} of {seeds} seeds{level})"
     parts = []
     for name in ranked:
         first, end = int(starts[name]["generation"]), int(ends[name]["generation"])

@@ -243,6 +243,10 @@ def boot_statistic(values: np.ndarray, statistic: str) -> tuple[float, float]:
 PERMUTATIONS = 9999
 
 
+# each statistic as sentences and tables name it
+STATISTIC_WORDS = {"mean": "mean", "median": "median", "log": "geometric mean"}
+
+
 def test_name(statistic: str) -> str:
     """The test compare runs on a statistic, in words."""
     return {
