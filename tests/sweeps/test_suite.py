@@ -203,3 +203,19 @@ def test_restart_runs_a_suite_here_only(tmp_path: Path):
     result = CliRunner().invoke(app, [*args, "--jobs", "2"])
     assert result.exit_code == 2 and "--restart runs a suite's variants one by one" in result.output
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "[suite.variants] 'a/b' cannot name a run's folder"),
+        (["--jobs", "0"], "--jobs must be at least 1, got 0"),
+    ],
+)
+def test_a_suite_refuses_a_bad_variant_name_or_jobs_in_one_line(tmp_path: Path, args, message):
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE.replace("replace = [", '"a/b" = [') if not args else SUITE)
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "s"), *args])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "s").exists()
