@@ -80,12 +80,15 @@ class Suite:
 
     In TOML: a ``[suite]`` table with ``title``, ``compare`` (metric names) and
     ``[suite.variants]``, each variant a list of ``section.key=value`` overrides of the
-    config in the same file.
+    config in the same file; ``jobs``, how many variants run at once where the command
+    does not say (``--jobs``): 1, in this process with their progress, unless a suite
+    of light runs is known to finish sooner two at a time.
     """
 
     title: str
     compare: list[str]
     variants: dict[str, list[str]]
+    jobs: int = 1
 
 
 def read_suite(raw: dict[str, Any]) -> Suite:
@@ -93,7 +96,12 @@ def read_suite(raw: dict[str, Any]) -> Suite:
     variants = body.get("variants", {}) if isinstance(body, dict) else {}
     if not variants or not all(isinstance(v, list) for v in variants.values()):
         raise UserInputError("[suite.variants] must map each run's name to a list of overrides")
-    return Suite(str(body.get("title", "")), list(body.get("compare", [])), dict(variants))
+    jobs = body.get("jobs", 1)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise UserInputError(
+            f"suite.jobs is how many variants run at once: a whole number, 1 or more; got {jobs!r}"
+        )
+    return Suite(str(body.get("title", "")), list(body.get("compare", [])), dict(variants), jobs)
 
 
 @dataclass

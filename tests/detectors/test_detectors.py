@@ -170,3 +170,24 @@ def test_auto_picks_the_detector_marked_auto_for_the_datas_kind():
 
     assert auto_detector("text") == "fast_detectgpt"
     assert auto_detector("continuous") == auto_detector("image") == "classifier"
+
+
+def test_a_small_table_fits_on_one_thread_to_the_very_trees_of_all_threads():
+    """The classifier fits small tables on one thread (faster); the thread count changes
+    none of its probabilities, so no result depends on the machine's cores."""
+    from threadpoolctl import threadpool_limits
+
+    from model_collapse.detectors.classifier import SMALL_TABLE, ClassifierDetector
+
+    rng = np.random.default_rng(4)
+    human, machine = rng.normal(size=(300, 2)), rng.normal(0.3, 0.8, size=(300, 2))
+    assert human.size * 2 < SMALL_TABLE  # this table is fitted on one thread
+    one = ClassifierDetector().fit(human, machine, 7).score(human)
+    with threadpool_limits(limits=2, user_api="openmp"):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        x, y = np.concatenate([human, machine]), np.repeat([0.0, 1.0], 300)
+        free = HistGradientBoostingClassifier(
+            max_iter=100, learning_rate=0.1, early_stopping=False, random_state=7
+        ).fit(x, y)
+    assert np.array_equal(one, free.predict_proba(human)[:, 1])

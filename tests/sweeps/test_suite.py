@@ -219,3 +219,25 @@ def test_a_suite_refuses_a_bad_variant_name_or_jobs_in_one_line(tmp_path: Path, 
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("jobs", ["0", '"two"', "1.5", "true"])
+def test_a_suite_jobs_that_is_no_count_is_refused_in_one_line(tmp_path: Path, jobs: str):
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE.replace("[suite]\n", f"[suite]\njobs = {jobs}\n"))
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "suite.jobs is how many variants run at once" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow  # a pool of 2 processes: make test-slow and CI run it
+def test_a_suite_runs_as_many_variants_at_once_as_it_says_unless_told(tmp_path: Path):
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE.replace("[suite]\n", "[suite]\njobs = 2\n"))
+    pooled = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "pool")])
+    assert pooled.exit_code == 0 and "replace: done (" in pooled.output  # the sweep's lines
+    here = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "here"), "-j", "1"])
+    assert here.exit_code == 0 and "replace: done (" not in here.output  # each generation's
+    for name in ("replace/metrics.csv", "accumulate/metrics.csv", "intervals.csv"):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "pool" / name).read_bytes()

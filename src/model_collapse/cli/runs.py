@@ -121,13 +121,13 @@ class Session:
     current: Path | None = None  # the run directory being written now
     finished: list[Path] = field(default_factory=list)
     backend: str = "local"  # where a suite's variants run (local, dask, ray)
-    jobs: int = 1  # a suite's variants at once
+    jobs: int | None = None  # a suite's variants at once (None: as the suite says)
     address: str | None = None  # a Dask scheduler or Ray cluster for them
 
     @property
     def here(self) -> bool:
         """A suite's variants run in this process, one by one, with their progress."""
-        return self.backend == "local" and self.jobs == 1
+        return self.backend == "local" and (self.jobs or 1) == 1
 
     def run_one(self, config: Config, directory: Path, label: str) -> None:
         """Run (or resume) one experiment with its progress."""
@@ -182,12 +182,14 @@ def run_source(
     session: Session,
 ) -> Path:
     """Run a config, a preset or a suite of runs; return the directory it wrote."""
-    from model_collapse.api import load_config, read_raw
+    from model_collapse.api import load_config, read_raw, read_suite
     from model_collapse.config import config_to_toml, unused_overrides
     from model_collapse.sweeps.suite import run_suite
 
     raw = read_raw(config_source)
     if "suite" in raw:
+        if session.jobs is None:  # the suite's own choice; --restart runs here, one by one
+            session.jobs = 1 if session.restart else read_suite(raw).jobs
         text = json.dumps([raw, overrides], sort_keys=True, default=str)
         session.out = out or default_out(text, name)
         run_suite(
@@ -197,7 +199,7 @@ def run_source(
             run_one=session.run_one if session.here else None,
             restart=session.restart,
             backend=session.backend,
-            jobs=session.jobs,
+            jobs=session.jobs or 1,
             address=session.address,
             tell=say,
             track=session.track,
@@ -293,7 +295,10 @@ def run_command(
         str, typer.Option("--backend", help="Where a suite's variants run: local, dask or ray.")
     ] = "local",
     address: AddressOption = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="A suite's variants at once.")] = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="A suite's variants at once (default: suite.jobs, 1)."),
+    ] = None,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run.
     A preset or file with a suite table runs each variant, as a sweep runs its runs."""
@@ -303,10 +308,10 @@ def run_command(
     overrides = set_ or []
     command = ["run", config, *(a for s in overrides for a in ("--set", s))]
     words = [*command, *(["--track", track] if track else [])]
-    words += sweep_options(backend, address, jobs)
+    words += sweep_options(backend, address, jobs or 1)
     session = Session(words, restart, backend=backend, jobs=jobs, address=address)
     with bad_input_exits_2():
-        check_backend(backend, jobs)
+        check_backend(backend, 1 if jobs is None else jobs)
         if address is not None:
             check_address(backend, address)
     with stops_explained(session), bad_input_exits_2():

@@ -24,7 +24,7 @@ def run_suite(
     run_one: Callable[[Config, Path, str], None] | None = None,
     restart: bool = False,
     backend: str = "local",
-    jobs: int = 1,
+    jobs: int | None = None,
     address: str | None = None,
     tell: Callable[[str], None] = lambda line: None,
     track: str | None = None,
@@ -32,11 +32,12 @@ def run_suite(
     """Run every variant of a suite into ``out/NAME`` and draw ``out/figures/comparison.png``.
 
     A suite runs through the sweep engine: on ``backend`` (local processes, Dask or Ray,
-    ``jobs`` at once; ``track``, an MLflow URI, logs each run), resuming what is
-    unfinished, and writing a sweep's tables (sweep.csv, aggregate.csv, intervals.csv,
-    its key column ``variant``), so ``compare`` and ``report`` read it as a sweep.
-    ``run_one`` (the command line's, with progress) runs the variants one by one in this
-    process instead; ``restart`` starts every variant's directory over (here too).
+    ``jobs`` at once, by default the suite's own ``jobs``; ``track``, an MLflow URI, logs
+    each run), resuming what is unfinished, and writing a sweep's tables (sweep.csv,
+    aggregate.csv, intervals.csv, its key column ``variant``), so ``compare`` and ``report``
+    read it as a sweep. ``run_one`` (the command line's, with progress) runs the variants
+    one by one in this process instead; ``restart`` starts every variant's directory over
+    (here too).
     ``overrides`` apply to every variant; one that sets a key a variant sets itself is
     refused (which should win is the user's call, and a silent winner would run one thing
     under the other's name).
@@ -46,6 +47,7 @@ def run_suite(
 
     raw = read_raw(source)
     suite = read_suite(raw)
+    jobs = (1 if restart or run_one else suite.jobs) if jobs is None else jobs
     variants = suite_configs(raw, suite, overrides or [])
     for config in variants.values():  # every variant is checked before any runs
         check_names(config)
