@@ -348,6 +348,15 @@ def write_section(path: Path, section: str) -> None:
     path.write_text(text[:start] + section + ("" if end < 0 else text[end:]))
 
 
+def kept_section(text: str, heading: str) -> str:
+    """A section measured apart (scripts/time_presets.py), kept when the rest is rewritten."""
+    start = text.find(heading)
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + len(heading))
+    return "\n" + (text[start:] if end < 0 else text[start : end + 1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite docs/benchmarks.md")
@@ -358,17 +367,19 @@ def main() -> None:
     parser.add_argument(
         "--preset-seconds", type=float, default=None, help="lm-smollm2's time, measured apart"
     )
-    for part in ("detection", "images", "sweeps"):
+    for part in ("detection", "images", "sweeps", "classifier"):
         parser.add_argument(
             f"--only-{part}", action="store_true", help=f"measure {part} only; replace its section"
         )
     args = parser.parse_args()
+    from benchmarks.classifier import classifier_benchmark
     from benchmarks.images import image_benchmark
     from benchmarks.sweeps import sweep_benchmark
 
     parts = {"detection": lambda: detection_report(detector_benchmark(), watermark_benchmark())}
     parts["images"] = image_benchmark
     parts["sweeps"] = sweep_benchmark
+    parts["classifier"] = classifier_benchmark
     for part, measure in parts.items():
         if getattr(args, f"only_{part}"):
             section = measure()
@@ -391,10 +402,11 @@ def main() -> None:
     smol = smollm2_benchmark()
     preset = time_preset("lm-smollm2") if args.preset else args.preset_seconds
     text = report(g, m, t, p, sizes) + smollm2_report(smol, preset) + "\n" + detection
-    text += "\n" + image_benchmark() + "\n" + sweep_benchmark()
+    text += "\n" + image_benchmark() + "\n" + sweep_benchmark() + "\n" + classifier_benchmark()
     print(text)
     if args.write:
-        Path("docs/benchmarks.md").write_text(text)
+        docs = Path("docs/benchmarks.md")
+        docs.write_text(text + kept_section(docs.read_text(), "## Preset times"))
 
 
 if __name__ == "__main__":

@@ -32,9 +32,19 @@ def preset_names() -> list[str]:
 
 def preset_description(name: str) -> str:
     """The first comment line of a bundled preset."""
-    text = (resources.files("model_collapse") / "presets" / f"{name}.toml").read_text()
-    first = next((line for line in text.splitlines() if line.startswith("#")), "# ")
+    first = next((line for line in _preset_lines(name) if line.startswith("#")), "# ")
     return first.lstrip("# ").strip()
+
+
+def preset_time(name: str) -> str:
+    """How long a bundled preset takes, as measured and written on its ``# time:`` line
+    (on 2 CPU cores, or the GPU it is meant for); "" where it states none."""
+    line = next((line for line in _preset_lines(name) if line.startswith("# time:")), "")
+    return line.removeprefix("# time:").strip()
+
+
+def _preset_lines(name: str) -> list[str]:
+    return (resources.files("model_collapse") / "presets" / f"{name}.toml").read_text().splitlines()
 
 
 def read_raw(source: Config | dict[str, Any] | str | Path) -> dict[str, Any]:
@@ -113,22 +123,17 @@ class Result:
     directory: Path | None = None
 
     def plot(self, metrics: list[str] | None = None) -> Figure:
-        """One panel per metric: median over seeds, 95% band of seeds, mean dashed."""
-        from model_collapse.output.plots import _pyplot, draw_metric, fit_to_data
-        from model_collapse.theory import theory_for
+        """One panel per metric: median over seeds, 95% band of seeds, mean dashed, the
+        real level dotted, and the closed form where one holds."""
+        from model_collapse.output.plots import _pyplot, draw_panel
 
         names = metrics or list(self.metrics.columns[2:])
         plt = _pyplot()
         cols = min(3, len(names))  # a grid: many metrics stay readable
         rows = -(-len(names) // cols)
         fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.6 * rows), squeeze=False)
-        generations = int(self.metrics["generation"].max()) + 1
         for ax, name in zip(axes.flat, names, strict=False):
-            draw_metric(ax, self.metrics, name)
-            theory = theory_for(self.config, name)
-            if theory is not None:
-                theory.draw(ax, self.config, generations)
-                fit_to_data(ax, self.metrics[name].to_numpy())
+            draw_panel(ax, self.metrics, name, self.config)
             ax.legend(fontsize=7)
         for ax in axes.flat[len(names) :]:
             ax.set_visible(False)

@@ -50,6 +50,19 @@ def test_run_preset_writes_the_run_directory(tmp_path: Path):
     ).read_bytes()
 
 
+def test_list_states_each_presets_measured_time():
+    """Each preset's time, measured on a quiet machine and written on its ``# time:`` line
+    (docs/benchmarks.md), is on its line of list: a newcomer knows what they wait for."""
+    import re
+
+    presets = [line for line in invoke("list").output.splitlines() if line.startswith("preset")]
+    from model_collapse.api import preset_names
+
+    assert len(presets) == len(preset_names())
+    for line in presets:
+        assert re.search(r"Time: .*\d ?(s|min|h)\b", line), line
+
+
 def test_list_and_plot(tmp_path: Path):
     listing = invoke("list")
     assert listing.exit_code == 0

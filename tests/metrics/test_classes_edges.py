@@ -10,6 +10,7 @@ import pytest
 
 import model_collapse
 from model_collapse.assemble.validate import config_from_dict
+from model_collapse.engine.step import Step
 from model_collapse.metrics import METRICS, classes, images
 from model_collapse.metrics.image_classifier import ImageClassifier
 from tests.metrics.test_classes import _config, _step, digits  # noqa: F401
@@ -92,3 +93,39 @@ def test_a_metric_asked_for_on_too_little_data_is_refused(tmp_path: Path, name, 
     )
     with pytest.raises(UserInputError, match=f"metric '{name}' does not apply to this run: it"):
         model_collapse.run(config)
+
+
+def _memorised(digits, train: np.ndarray, samples: np.ndarray) -> np.ndarray:  # noqa: F811
+    """nearest_real_distance of ``samples`` against the training set ``train`` (per seed)."""
+    from dataclasses import replace
+
+    plan, classifier = digits
+    real = replace(plan.real, train=train)
+    step = Step(1, plan.config, real, [], None, None, plan.new_model, plan.reference)
+    step.services, step.synthetic = {"classifier": classifier}, samples
+    plan.reference.cache.clear()
+    return images.nearest_real_distance(step)
+
+
+def test_nearest_real_distance_is_one_for_copies_and_the_level_for_fresh_real(digits):  # noqa: F811
+    """The metric's three readings: a model that copies its training images scores about
+    1, one that draws fresh real images about 0.05 (its declared level), one that draws
+    those images blurred less (vae-digits' 0 at every generation: its samples, decoder
+    means, are smoother than any real digit and farther from every training image)."""
+    plan, _ = digits
+    pool = plan.real.train[0]
+    half = len(pool) // 2
+    train, fresh = pool[None, :half], pool[None, half:]
+    copies = _memorised(digits, train, train[:, : len(fresh[0])])
+    assert copies[0] == 1.0
+    # fresh real images fall below the 5% quantile of 359 real test images' distances
+    # 5% of the time: standard error sqrt(.05 .95 / n) for n fresh images, plus the
+    # quantile's own, sqrt(.05 .95 / 359) = 0.0115; 4 of them cover both (false alarm
+    # well under 1e-4)
+    share = _memorised(digits, train, fresh)[0]
+    error = np.sqrt(0.05 * 0.95 / fresh.shape[1]) + np.sqrt(0.05 * 0.95 / 359)
+    assert abs(share - images.MEMORISED) < 4 * error, share
+    from scipy.ndimage import uniform_filter
+
+    blurred = uniform_filter(fresh.reshape(-1, 8, 8), size=(1, 3, 3)).reshape(fresh.shape)
+    assert _memorised(digits, train, blurred)[0] < share / 2

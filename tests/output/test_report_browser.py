@@ -162,3 +162,66 @@ def test_a_script_in_generated_text_stays_text(browser, text_report: Path):
     assert "<script>window.__injected=1</script>" in page.locator("pre").first.inner_text()
     assert problems == []
     page.close()
+
+
+def _points(d: str) -> list[tuple[float, float]]:
+    import re
+
+    return [(float(x), float(y)) for x, y in re.findall(r"[ML](-?[\d.]+),(-?[\d.]+)", d)]
+
+
+def test_theory_stays_inside_the_frame_in_the_legend_with_the_real_level(browser, sweep_report):
+    """The closed form's lines stop where they leave the plotting area (they do not run
+    along its edge), its band is cut at the edge, each is named in the chart's legend, and
+    a dotted line marks the real level."""
+    page, problems = open_page(browser, sweep_report)
+    chart = page.locator("figure.chart").filter(has_text="variance_ratio").first
+    area = chart.locator("rect.plot-area")
+    left, top = float(area.get_attribute("x")), float(area.get_attribute("y"))
+    right = left + float(area.get_attribute("width"))
+    bottom = top + float(area.get_attribute("height"))
+    lines = chart.locator("path.theory")
+    assert lines.count() >= 3  # the mean, the typical seed and its band's two edges
+    on_edge = 0
+    for i in range(lines.count()):
+        for x, y in _points(lines.nth(i).get_attribute("d")):
+            assert left - 0.5 <= x <= right + 0.5 and top - 0.5 <= y <= bottom + 0.5, (x, y)
+            on_edge += abs(y - top) < 0.5 or abs(y - bottom) < 0.5
+    assert on_edge == 0  # no line drawn along the frame
+    for x, y in _points(chart.locator("path.theory-band").first.get_attribute("d")):
+        assert left - 0.5 <= x <= right + 0.5 and top - 0.5 <= y <= bottom + 0.5
+    legend = chart.locator(".legend").inner_text()
+    assert "theory: typical seed exp(E log)" in legend and "theory: mean" in legend
+    assert "median over seeds" in legend and "real data's level, 1" in legend
+    assert chart.locator("line.level").count() == 1
+    assert problems == []
+    page.close()
+
+
+def test_hiding_a_group_fits_the_axes_to_the_others_and_ticks_read_as_numbers(
+    browser, sweep_report
+):
+    page, problems = open_page(browser, sweep_report)
+    labels = page.locator("figure.chart").filter(has_text="wasserstein").first.locator(".axes text")
+    before = labels.evaluate_all("texts => texts.map((t) => t.textContent)")
+    for text in before:  # 0.5, 400, 1: never 0.5000 or 400.0
+        assert not (("." in text) and text.endswith("0")), before
+    chart = page.locator("figure.chart").filter(has_text="wasserstein").first
+    area = chart.locator("rect.plot-area")
+    top, height = float(area.get_attribute("y")), float(area.get_attribute("height"))
+
+    def band_top(group: int) -> float:
+        d = chart.locator(f'g[data-group="{group}"] path.band').get_attribute("d")
+        return min(y for _, y in _points(d))
+
+    groups = page.locator("#groups input").count()
+    lowest = max(range(groups), key=band_top)  # the group whose band stays lowest
+    padded_top = top + height * 0.05 / 1.1  # the axis pads its range by 5% each side
+    assert band_top(lowest) > padded_top + 5  # with every group shown, others reach higher
+    for group in range(groups):
+        if group != lowest:
+            page.locator(f'#groups input[data-group="{group}"]').uncheck()
+    chart = page.locator("figure.chart").filter(has_text="wasserstein").first
+    assert abs(band_top(lowest) - padded_top) < 1.5  # alone, it fills the axis
+    assert problems == []
+    page.close()

@@ -384,7 +384,7 @@ def list_command(
     ] = None,
 ) -> None:
     """Families, regimes, metrics, sources, services, detectors and presets, one line each."""
-    from model_collapse.api import preset_description, preset_names
+    from model_collapse.api import preset_description, preset_names, preset_time
     from model_collapse.assemble.plugins import load_plugins
     from model_collapse.detectors import DETECTORS
     from model_collapse.families import FAMILIES
@@ -410,4 +410,4 @@ def list_command(
             pairs = ", ".join(f"{k}={v.default!r}" for k, v in family.params.items())
             typer.echo(f"{'defaults':8} {name:22} {pairs}")
     for name in preset_names():
-        typer.echo(f"{'preset':8} {name:22} {preset_description(name)}")
+        typer.echo(f"{'preset':8} {name:22} {preset_description(name)} Time: {preset_time(name)}")

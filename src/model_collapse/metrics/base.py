@@ -84,6 +84,9 @@ class Metric:
     better: str = ""
     level: float | None = None
     statistic: str = "mean"
+    # what a reader needs where a value looks wrong but is not (the report shows it under
+    # the metric's chart): e.g. why a share moves in steps
+    note: str = ""
 
     def __post_init__(self) -> None:
         if self.better not in READINGS or self.statistic not in STATISTICS:

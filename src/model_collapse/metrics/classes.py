@@ -266,6 +266,11 @@ METRICS.register("precision")(
         NEIGHBOURS + 1,
         True,
         better="higher",
+        note=(
+            "Precision can rise while recall falls: collapsing samples crowd into the densest "
+            "part of the real images' manifold, each looking real while they cover less of it "
+            "(Alemohammad et al. 2024 report the same). Read it with recall."
+        ),
     )
 )
 METRICS.register("recall")(

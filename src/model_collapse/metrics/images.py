@@ -85,6 +85,13 @@ METRICS.register("nearest_real_distance")(
         # fresh real images are nearer a training image than 95% of the others 5% of the time
         better="closer",
         level=0.05,
+        note=(
+            "0.05 for a model that draws like the real data, towards 1 for one that copies "
+            "its training images, 0 for one whose samples are farther from every training "
+            "image than real images are: vae-digits' decoder means are smooth (generation 0: "
+            "median distance 1.45 against the real test images' 0.99), so 0 from generation "
+            "0 says blur, not a fault."
+        ),
     )
 )
 METRICS.register("pixel_variance_ratio")(
@@ -96,5 +103,10 @@ METRICS.register("pixel_variance_ratio")(
         better="closer",
         level=1.0,
         statistic="median",
+        note=(
+            "Below 1 from generation 0 for a VAE (vae-digits: 0.57): it draws each image as "
+            "its decoder's mean, without the pixel-level variation real images have, as in "
+            "Shumailov et al. Read the fall from generation 0, not the gap to 1."
+        ),
     )
 )

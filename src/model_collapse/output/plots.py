@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.output.colours import colours
 from model_collapse.theory import theory_for
 
 if TYPE_CHECKING:
@@ -135,6 +136,17 @@ def draw_metric(ax: Axes, metrics: pd.DataFrame, metric: str, label: str = "") -
     ax.set_ylabel(metric)
 
 
+def draw_panel(ax: Axes, metrics: pd.DataFrame, metric: str, config: Config) -> None:
+    """One run's metric: its seeds' median, band and mean, the real level, and the
+    closed form where one holds (in the legend, inside the frame: the axis fits the data)."""
+    draw_metric(ax, metrics, metric)
+    draw_level(ax, metric)
+    theory = theory_for(config, metric)
+    if theory is not None:
+        theory.draw(ax, config, int(metrics["generation"].max()) + 1)
+        fit_to_data(ax, metrics[metric].to_numpy())
+
+
 def run_label(config: Config) -> str:
     """The regime as a figure names it: with its real share where it has one."""
     from model_collapse.regimes import REGIMES
@@ -180,6 +192,18 @@ def draw_guard(ax: Axes, metrics: pd.DataFrame, metric: str) -> None:
         )
 
 
+def draw_level(ax: Axes, metric: str) -> None:
+    """A grey dotted line at the real data's level of a metric that declares one (1 for a
+    ratio of model to real, 0 for a distance): where the curves would stay without
+    collapse. Not on a log axis, for a level of 0."""
+    from model_collapse.sweeps.compare import reading_of
+
+    level = reading_of(metric).level
+    if level is None or (ax.get_yscale() == "log" and level <= 0):
+        return
+    ax.axhline(level, color="0.45", lw=1.2, ls=(0, (1, 2)), label=f"real level, {level:g}")
+
+
 def mark_collapse(ax: Axes, collapse: pd.DataFrame) -> None:
     """A vertical line where half the seeds had collapsed, if they did."""
     at = collapse["collapsed_at"].dropna().sort_values().to_numpy()
@@ -200,11 +224,7 @@ def plot_metrics(
     for metric in metrics.columns[2:]:
         fig: Figure = plt.figure(figsize=(6, 4))
         ax = fig.add_subplot()
-        draw_metric(ax, metrics, metric)
-        theory = theory_for(config, metric)
-        if theory is not None:
-            theory.draw(ax, config, int(metrics["generation"].max()) + 1)
-            fit_to_data(ax, metrics[metric].to_numpy())
+        draw_panel(ax, metrics, metric, config)
         if collapse is not None:
             mark_collapse(ax, collapse)
         draw_guard(ax, metrics, metric)
@@ -267,12 +287,13 @@ def plot_comparison(
         len(rows), len(metrics), figsize=(4.5 * len(metrics), 3.8 * len(rows)), squeeze=False
     )
     variants = list(dict.fromkeys(n.split("-", 1)[-1] if len(rows) > 1 else n for n in runs))
-    colours = {v: plt.cm.tab10(i % 10) for i, v in enumerate(variants)}
+    palette = colours(variants)  # keyed by name: the report draws each group in its colour
     for row, (group, names) in zip(axes, rows.items(), strict=True):
         for ax, metric in zip(row, metrics, strict=True):
-            ax.set_prop_cycle(color=[colours[n.split("-", 1)[-1] if group else n] for n in names])
+            ax.set_prop_cycle(color=[palette[n.split("-", 1)[-1] if group else n] for n in names])
             for label in names:
                 draw_metric(ax, runs[label], metric, label=label)
+            draw_level(ax, metric)
             ax.legend(fontsize=7)
     fig.suptitle(f"{title}: median over seeds, band = 95% of seeds", fontsize=10)
     fig.tight_layout()

@@ -96,20 +96,31 @@ def metric_sentences(gathered: Any, metric: str) -> list[str]:
         else f"{metric} ({what} over seeds): "
     )
     sentences = [lead + "; ".join(parts) + "."]
-    differ = difference_sentence(gathered, metric, ranked, ends)
+    differ = difference_sentence(gathered, metric, ranked)
     return sentences + ([differ] if differ else [])
 
 
-def difference_sentence(gathered: Any, metric: str, ranked: list[str], ends: Any) -> str | None:
-    """Which runs differ from the top one at the last generation, as compare marks them."""
+def compared_at_end(gathered: Any, metric: str, names: list[str]) -> Any:
+    """compare's rows for these runs at their common last generation, with that
+    generation and its test in words; None for fewer than two runs, runs of different
+    lengths or a metric they lack. The reading and the verdict both say what it finds."""
     from model_collapse.sweeps.compare import compare, test_name
 
-    lasts = {int(end["generation"]) for end in ends.values()}
-    if len(ranked) < 2 or len(lasts) != 1:
+    runs = [run for run in gathered.runs if run.name in names]
+    lasts = {int(run.metrics["generation"].max()) for run in runs}
+    table = gathered.table[gathered.table["run"].isin(names)]
+    if len(runs) < 2 or len(lasts) != 1 or metric not in table or table[metric].isna().all():
         return None
-    table = gathered.table[gathered.table["run"].isin(ranked)]
     rows, _, at, read = compare(table, metric, lasts.pop(), [])
-    how = f"{test_name(read.statistic)}, Holm-corrected, 5%"
+    return rows, at, f"{test_name(read.statistic)}, Holm-corrected, 5%"
+
+
+def difference_sentence(gathered: Any, metric: str, ranked: list[str]) -> str | None:
+    """Which runs differ from the top one at the last generation, as compare marks them."""
+    found = compared_at_end(gathered, metric, ranked)
+    if found is None:
+        return None
+    rows, at, how = found
     labels = {run.name: f'"{run.label}"' for run in gathered.runs}  # labels hold commas
     differ = [labels[row["run"]] for row in rows[1:] if row["differs"]]
     same = [labels[row["run"]] for row in rows[1:] if not row["differs"]]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.core.errors import UserInputError, check_regular_file
+from model_collapse.output.colours import colours
 from model_collapse.output.reading import reading
 from model_collapse.output.report import (
     MAX_RUNS_SHOWN,
@@ -111,13 +112,17 @@ def reading_list(gathered: Gathered) -> str:
 def curves_block() -> str:
     return (
         '<div id="controls"><div id="groups"></div>'
-        '<label>interval: <select id="band">'
-        '<option value="boot">95% bootstrap over seeds</option>'
-        '<option value="t">95% t interval</option></select></label>'
+        '<label>line: <select id="band">'
+        '<option value="stat">each metric\'s own statistic over seeds, 95% bootstrap '
+        "interval</option>"
+        '<option value="t">the mean over seeds, 95% t interval</option></select></label>'
         '<label><input type="checkbox" id="log"> log scale</label></div>'
-        "<p>Line: mean over seeds; band: its 95% interval. Black: the closed form, where "
-        "one holds. Hover for values; the boxes show or hide a group. On a log scale, "
-        "values at or below zero are not drawn.</p>"
+        "<p>Each metric is drawn by the statistic that summarises it over seeds without being "
+        "held up by a few (the median of a heavy-tailed ratio), with the mean dashed where "
+        "it is another; the band is the statistic's 95% interval. Black: the closed form, "
+        "where one holds; grey dots: the real data's level. Each chart's legend says which "
+        "is which. Hover for values; the boxes show or hide a group, and the axes fit what "
+        "is shown. On a log scale, values at or below zero are not drawn.</p>"
         '<div id="charts"></div>'
     )
 
@@ -197,11 +202,30 @@ def config_block(gathered: Gathered) -> str:
 
 
 def curve(rows: Any) -> dict[str, Any]:
+    """A group's curve: its declared statistic with that statistic's 95% bootstrap
+    interval, and the mean with its t interval."""
     return {
         "x": [int(g) for g in rows["generation"]],
+        "value": finite_list(rows["value"]),
+        "stat": [finite_list(rows["low"]), finite_list(rows["high"])],
         "mean": finite_list(rows["mean"]),
         "t": [finite_list(rows["t_low"]), finite_list(rows["t_high"])],
-        "boot": [finite_list(rows["boot_low"]), finite_list(rows["boot_high"])],
+    }
+
+
+def how_read(metric: str, statistic: str) -> dict[str, Any]:
+    """What a chart needs of a metric's declaration: its statistic, in words, the real
+    level it draws a line at, and the note that explains a value that looks wrong."""
+    from model_collapse.metrics import METRICS
+    from model_collapse.sweeps.compare import STATISTIC_WORDS, reading_of
+
+    read = reading_of(metric)
+    declared = dict(METRICS.items()).get(metric)
+    return {
+        "statistic": STATISTIC_WORDS[statistic],
+        "level": read.level,
+        "better": read.better,
+        "note": declared.note if declared is not None else "",
     }
 
 
@@ -212,9 +236,15 @@ def data_json(gathered: Gathered) -> str:
     for (metric, run), rows in intervals.groupby(["metric", "run"], sort=False):
         if rows["mean"].notna().any():
             curves[metric][run] = curve(rows)
+    statistics = intervals.drop_duplicates("metric").set_index("metric")["statistic"]
+    palette = colours([r.label or r.name for r in gathered.runs])
     data = {
         "metrics": [m for m in metrics if curves[m]],
-        "groups": [{"name": r.name, "label": r.label or r.name} for r in gathered.runs],
+        "groups": [
+            {"name": r.name, "label": r.label or r.name, "colour": palette[r.label or r.name]}
+            for r in gathered.runs
+        ],
+        "readings": {m: how_read(m, str(statistics[m])) for m in metrics},
         "curves": curves,
         "theory": {
             m: {r.name: r.theory[m] for r in gathered.runs if m in r.theory} for m in metrics

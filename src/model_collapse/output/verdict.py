@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from model_collapse.output.reading import change, first_and_last, number, theory_sentence
+from model_collapse.output.reading import (
+    change,
+    compared_at_end,
+    first_and_last,
+    number,
+    theory_sentence,
+)
 
 
 def verdict(gathered: Any) -> list[str]:
@@ -62,8 +68,9 @@ def clarity(gathered: Any, metric: str) -> float:
     from scipy import stats
 
     if len(gathered.runs) > 1:
-        rows = _compared(gathered, metric)
-        found = [row["p"] for row in rows[1:] if np.isfinite(row["p"])] if rows else []
+        compared = _compared(gathered, metric)
+        rows = compared[0] if compared else []
+        found = [row["p"] for row in rows[1:] if np.isfinite(row["p"])]
         return min(found, default=1.0)
     metrics = gathered.runs[0].metrics
     last = int(metrics["generation"].max())
@@ -75,17 +82,10 @@ def clarity(gathered: Any, metric: str) -> float:
     return float(stats.ttest_1samp(diff, 0.0).pvalue)
 
 
-def _compared(gathered: Any, metric: str) -> list[dict[str, Any]] | None:
-    from model_collapse.sweeps.compare import compare
-
-    table = gathered.table[gathered.table["run"].isin([run.name for run in gathered.runs])]
-    if metric not in table.columns or table[metric].isna().all():
-        return None
-    lasts = {int(run.metrics["generation"].max()) for run in gathered.runs}
-    if len(lasts) != 1:
-        return None
-    rows, *_ = compare(table, metric, lasts.pop(), [])
-    return rows
+def _compared(gathered: Any, metric: str) -> tuple[list[dict[str, Any]], str] | None:
+    """compare's rows at the last generation over every run, and its test in words."""
+    found = compared_at_end(gathered, metric, [run.name for run in gathered.runs])
+    return None if found is None else (found[0], found[2])
 
 
 def level_sentence(gathered: Any, metric: str) -> str:
@@ -112,15 +112,13 @@ def level_sentence(gathered: Any, metric: str) -> str:
 
 def difference(gathered: Any, metric: str) -> str | None:
     """Which groups differ from the best one at the last generation, by compare's test."""
-    from model_collapse.sweeps.compare import reading_of, test_name
-
-    rows = _compared(gathered, metric) if len(gathered.runs) > 1 else None
-    if not rows:
+    compared = _compared(gathered, metric)
+    if not compared:
         return None
+    rows, how = compared
     labels = {run.name: run.label for run in gathered.runs}
     best = labels[rows[0]["run"]]
     differ = [labels[row["run"]] for row in rows[1:] if row["differs"]]
-    how = f"{test_name(reading_of(metric).statistic)}, Holm-corrected, 5%"
     if not differ:
         return f"No group differs clearly from {best}, the best ({how})."
     verb = "differs" if len(differ) == 1 else "differ"
