@@ -50,3 +50,44 @@ def test_later_generations_label_generation_0s_design():
     old = {k: v for k, v in later.get_state().items() if k != "design_"}
     with pytest.raises(UserInputError, match="run the run again with --restart"):
         LinearModel().set_state(old)
+
+
+def test_known_noise_keeps_the_sources_sigma_and_a_file_is_refused(tmp_path):
+    from typer.testing import CliRunner
+
+    from model_collapse.api import run
+    from model_collapse.cli import app
+
+    sets = {"experiment": {"generations": 3, "seeds": 4}, "source": {"name": "linear", "dim": 3}}
+    known = run({**sets, "family": {"name": "linear", "noise": "known"}})
+    fitted = run({**sets, "family": {"name": "linear"}})
+    assert known.metrics["test_error"].iloc[0] == fitted.metrics["test_error"].iloc[0]  # gen 0
+    (tmp_path / "rows.csv").write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(200)))
+    args = [
+        "run",
+        "linear",
+        "--set",
+        "source.name=file",
+        "--set",
+        f"source.path={tmp_path}/rows.csv",
+    ]
+    result = CliRunner().invoke(
+        app, [*args, "--set", "family.noise=known", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2 and "family.noise = known needs the true noise" in result.output
+
+
+def test_excess_error_is_the_distance_to_the_true_weights_and_only_when_asked():
+    from model_collapse.api import run
+
+    sets = {
+        "experiment": {"generations": 2, "seeds": 3},
+        "source": {"name": "linear", "dim": 4, "noise": 1.0},
+    }
+    plain = run({**sets, "family": {"name": "linear"}})
+    assert "excess_error" not in plain.metrics  # opt-in: a run that does not ask keeps its columns
+    asked = run({**sets, "family": {"name": "linear"}, "metrics": {"excess_error": True}})
+    # test_error on 10,000 noisy rows = the excess error + sigma^2 = 1, to 3 standard
+    # errors of a mean of 10,000 squared N(0, 1): sqrt(2 / 10,000) = 0.014
+    gap = asked.metrics["test_error"] - asked.metrics["excess_error"]
+    assert np.allclose(gap, 1.0, atol=0.05)

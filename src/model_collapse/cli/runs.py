@@ -122,6 +122,7 @@ class Session:
     finished: list[Path] = field(default_factory=list)
     backend: str = "local"  # where a suite's variants run (local, dask, ray)
     jobs: int | None = None  # a suite's variants at once (None: as the suite says)
+    decompose: bool = False  # run --decompose: three arms as a suite
     address: str | None = None  # a Dask scheduler or Ray cluster for them
 
     @property
@@ -169,6 +170,35 @@ class Session:
         return f"generations 0-{state.completed} are saved in {self.current}"
 
 
+def run_arms(
+    raw: dict[str, Any], overrides: list[str], out: Path | None, name: str, session: Session
+) -> Path:
+    """``run --decompose``: the config's ordinary, statistical-only and functional-only
+    arms, run as a suite (model_collapse.sweeps.decompose)."""
+    from model_collapse.api import load_config
+    from model_collapse.config import config_to_toml
+    from model_collapse.sweeps.decompose import arm_overrides, decompose_configs
+    from model_collapse.sweeps.suite import run_variants
+
+    if "suite" in raw:
+        raise UserInputError(
+            "--decompose runs three arms of one config; a suite holds several: decompose one "
+            "variant's config (model-collapse init PRESET writes one to edit)"
+        )
+    config = load_config(raw, overrides)
+    arms = decompose_configs(config)
+    session.jobs = session.jobs or 1
+    session.out = out or default_out(config_to_toml(config), f"{name}-decompose")
+    title = f"{name}: the ordinary loop, statistical error only, functional error only"
+    run_variants(
+        arms, arm_overrides(arms), title, [], session.out,
+        run_one=session.run_one if session.here else None, restart=session.restart,
+        backend=session.backend, jobs=session.jobs, address=session.address, tell=say,
+        track=session.track,
+    )  # fmt: skip
+    return session.out
+
+
 def default_out(text: str, name: str) -> Path:
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     return Path("runs") / f"{name}-{digest}"
@@ -187,6 +217,8 @@ def run_source(
     from model_collapse.sweeps.suite import run_suite
 
     raw = read_raw(config_source)
+    if session.decompose:
+        return run_arms(raw, overrides, out, name, session)
     if "suite" in raw:
         if session.jobs is None:  # the suite's own choice; --restart runs here, one by one
             session.jobs = 1 if session.restart else read_suite(raw).jobs
@@ -299,6 +331,14 @@ def run_command(
         int | None,
         typer.Option("--jobs", "-j", help="A suite's variants at once (default: suite.jobs, 1)."),
     ] = None,
+    decompose: Annotated[
+        bool,
+        typer.Option(
+            "--decompose",
+            help="Run three arms (ordinary, statistical error only, functional error only) "
+            "and name the cause that drives the collapse.",
+        ),
+    ] = False,
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run.
     A preset or file with a suite table runs each variant, as a sweep runs its runs."""
@@ -308,8 +348,9 @@ def run_command(
     overrides = set_ or []
     command = ["run", config, *(a for s in overrides for a in ("--set", s))]
     words = [*command, *(["--track", track] if track else [])]
-    words += sweep_options(backend, address, jobs or 1)
+    words += sweep_options(backend, address, jobs or 1) + (["--decompose"] if decompose else [])
     session = Session(words, restart, backend=backend, jobs=jobs, address=address)
+    session.decompose = decompose
     with bad_input_exits_2():
         check_backend(backend, 1 if jobs is None else jobs)
         if address is not None:
@@ -321,6 +362,12 @@ def run_command(
             session.track = open_store(track, "model-collapse")
         directory = run_source(config, overrides, out, name, session)
     report_finished(directory, session)
+    if decompose:
+        from model_collapse.output.decomposition import write_decomposition
+
+        with bad_input_exits_2():
+            for line in write_decomposition(directory):
+                typer.echo(line)
 
 
 @app.command("demo")

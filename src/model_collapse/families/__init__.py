@@ -11,6 +11,7 @@ from model_collapse.engine.capabilities import (
 from model_collapse.families import (
     categorical,
     ddpm,
+    empirical,
     gaussian,
     gmm,
     gpt,
@@ -35,6 +36,7 @@ __all__ = [
     "WeightedFit",
     "categorical",
     "ddpm",
+    "empirical",
     "gaussian",
     "gmm",
     "gpt",

@@ -2,7 +2,10 @@
 
 Rows are ``[x_1 .. x_d, y]``. The design X is generation 0's real features and never
 changes; each generation's labels are drawn from the previous generation's fit,
-``y = X w_hat + sigma_hat * N(0, 1)``.
+``y = X w_hat + sigma * N(0, 1)``, with sigma fitted to the residuals every generation
+(``family.noise = "fitted"``, by ``family.estimator``), or the true noise where the source
+knows it (``"known"``: the setting of Gerstgrasser et al. and Dohmatob et al., whose
+closed forms assume it).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from model_collapse.config.params import param
 from model_collapse.core.degenerate import RESOLUTION, overflowed
 from model_collapse.core.errors import OLD_CHECKPOINT, UserInputError
 from model_collapse.families.base import FAMILIES, Family
-from model_collapse.sources.base import RealData
+from model_collapse.sources.base import KnowsWeights, RealData
 
 
 class LinearModel:
@@ -25,6 +28,7 @@ class LinearModel:
     Parameters
     ----------
     estimator : "mle" divides the residual sum of squares by n, "unbiased" by n - d.
+    noise : the labels' noise level where it is known (the truth's); None fits it.
 
     Learned: ``coef_`` (S, d), ``noise_`` (S,), and ``design_`` (S, m, d), the fixed design
     whose labels each generation samples: the features of the data it is first fitted
@@ -35,8 +39,9 @@ class LinearModel:
     coef_: np.ndarray
     noise_: np.ndarray
 
-    def __init__(self, estimator: str = "mle") -> None:
+    def __init__(self, estimator: str = "mle", noise: float | None = None) -> None:
         self.estimator = estimator
+        self.noise = noise
 
     def start_from(self, first: Self, previous: Self) -> Self:
         """Keep generation 0's design: every generation labels the same X."""
@@ -52,6 +57,8 @@ class LinearModel:
         residual = y - np.einsum("snd,sd->sn", x, self.coef_)
         dof = x.shape[1] - (x.shape[2] if self.estimator == "unbiased" else 0)
         self.noise_ = np.sqrt((residual**2).sum(axis=1) / dof)  # (S,)
+        if self.noise is not None:  # known: the fit's own estimate is not used
+            self.noise_ = np.full_like(self.noise_, self.noise)
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -86,7 +93,14 @@ class LinearModel:
 
 
 def _make(config: Config, real: RealData) -> LinearModel:
-    return LinearModel(config.family.estimator)
+    if config.family.noise == "fitted":
+        return LinearModel(config.family.estimator)
+    if not isinstance(real.truth, KnowsWeights):
+        raise UserInputError(
+            f"family.noise = known needs the true noise, which source {config.source.name!r} "
+            "does not know (source.name = linear does); use family.noise = fitted"
+        )
+    return LinearModel(config.family.estimator, float(real.truth.noise))
 
 
 FAMILIES.register("linear")(
@@ -100,7 +114,13 @@ FAMILIES.register("linear")(
                 "mle",
                 "noise estimator: mle divides by n, unbiased by n - d",
                 choices=("mle", "unbiased"),
-            )
+            ),
+            "noise": param(
+                "fitted",
+                "the labels' noise: fitted to each generation's residuals, or known (the "
+                "source's true sigma, as Gerstgrasser et al. keep it)",
+                choices=("fitted", "known"),
+            ),
         },
         collapse="the residual noise is zero: labels are a fixed function of the design",
     )

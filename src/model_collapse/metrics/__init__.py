@@ -15,6 +15,7 @@ from model_collapse.metrics import (
     images,
     pretrained,
     radioactivity,
+    regression,
     text,
     two_sample,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "make_reference",
     "pretrained",
     "radioactivity",
+    "regression",
     "text",
     "two_sample",
 ]

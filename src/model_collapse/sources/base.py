@@ -56,6 +56,29 @@ class KnowsProbabilities(Protocol):
     def categories(self) -> int: ...
 
 
+@runtime_checkable
+class KnowsWeights(Protocol):
+    """A regression truth whose weights and noise are known (linear): rows ``[x, y]`` with
+    x ~ N(0, I) and y = x . weights + noise * N(0, 1)."""
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(d,)."""
+        ...
+
+    @property
+    def noise(self) -> float: ...
+
+
+@runtime_checkable
+class HeldByFamily(Protocol):
+    """A truth that a family's maximum-likelihood fit holds exactly (a Gaussian, a
+    categorical): that family's refits err by sampling alone."""
+
+    @property
+    def exact_family(self) -> str: ...
+
+
 def true_probabilities(truth: Truth | None) -> np.ndarray | None:
     """The truth's category probabilities where it knows them, else None."""
     return np.asarray(truth.probs) if isinstance(truth, KnowsProbabilities) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -54,6 +55,8 @@ def _check_resolvable(spread: float, centre: float, keys: str) -> None:
 class GaussianTruth:
     mean: np.ndarray  # (d,)
     cov: np.ndarray  # (d, d)
+    # the family whose maximum-likelihood fit holds this truth exactly (run --decompose)
+    exact_family: ClassVar[str] = "gaussian"
 
     @property
     def dim(self) -> int:
@@ -138,6 +141,7 @@ class CategoricalTruth:
     dim: int = 1
     mean: None = None
     cov: None = None
+    exact_family: ClassVar[str] = "categorical"
 
     @property
     def categories(self) -> int:

@@ -42,13 +42,37 @@ def run_suite(
     refused (which should win is the user's call, and a silent winner would run one thing
     under the other's name).
     """
-    from model_collapse.assemble.plan import check_names
-    from model_collapse.sweeps.sweep import run_sweep, suite_sweep
-
     raw = read_raw(source)
     suite = read_suite(raw)
     jobs = (1 if restart or run_one else suite.jobs) if jobs is None else jobs
     variants = suite_configs(raw, suite, overrides or [])
+    changes = {name: suite.variants[name] for name in variants}
+    return run_variants(
+        variants, changes, suite.title, suite.compare, out, run_one, restart, backend, jobs,
+        address, tell, track,
+    )  # fmt: skip
+
+
+def run_variants(
+    variants: dict[str, Config],
+    changes: dict[str, list[str]],
+    title: str,
+    compare: list[str],
+    out: str | Path,
+    run_one: Callable[[Config, Path, str], None] | None = None,
+    restart: bool = False,
+    backend: str = "local",
+    jobs: int = 1,
+    address: str | None = None,
+    tell: Callable[[str], None] = lambda line: None,
+    track: str | None = None,
+) -> dict[str, Result]:
+    """Named configs run as a suite (``run_suite``'s second half; ``run --decompose``'s
+    arms too): each into ``out/NAME``, the sweep's tables, the comparison figure of the
+    ``compare`` metrics. ``changes`` are each one's overrides, for its tables."""
+    from model_collapse.assemble.plan import check_names
+    from model_collapse.sweeps.sweep import run_sweep, suite_sweep
+
     for config in variants.values():  # every variant is checked before any runs
         check_names(config)
     here = run_one is not None or restart
@@ -58,8 +82,8 @@ def run_suite(
             "and --jobs, or remove the variants' folders and run without --restart"
         )
     one = run_one or (lambda config, folder, name: run(config, folder, restart=restart))
-    runs = {name: (suite.variants[name], config_to_dict(c)) for name, c in variants.items()}
-    sweep = suite_sweep(suite.title, runs)
+    runs = {name: (changes[name], config_to_dict(c)) for name, c in variants.items()}
+    sweep = suite_sweep(title, runs)
     runner = _in_process(one, variants, Path(out)) if here else None
     created = not Path(out).exists()
     try:  # here, each run says what it does: the sweep's own lines would say it twice
@@ -78,9 +102,9 @@ def run_suite(
     results = {name: open_run(Path(out) / name) for name in variants}
     from model_collapse.output.plots import plot_comparison
 
-    compare = suite.compare or list(next(iter(results.values())).metrics.columns[2:5])
+    shown = compare or list(next(iter(results.values())).metrics.columns[2:5])
     frames = {name: result.metrics for name, result in results.items()}
-    plot_comparison(frames, compare, suite.title, Path(out) / "figures" / "comparison.png")
+    plot_comparison(frames, shown, title, Path(out) / "figures" / "comparison.png")
     return results
 
 

@@ -128,15 +128,22 @@ def _settings(raw: dict[str, Any], where: str, fixed: set[str]) -> list[dict[str
 
 def read_sweep(path: Path) -> Sweep:
     """Read and expand a sweep file; every run's config is checked before any runs."""
-    from model_collapse.api import load_config
-    from model_collapse.config import config_to_dict
-
     where = str(path)
     refuse_special(path)  # a FIFO would wait for a writer for ever
     try:
         raw = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise UserInputError(f"{where}: not a readable TOML sweep file ({err})") from None
+    return sweep_from(raw, where, path.parent)
+
+
+def sweep_from(raw: dict[str, Any], where: str, folder: Path) -> Sweep:
+    """Expand a sweep's tables (``base``, ``set``, ``grid``, ``zip``, as a sweep file holds
+    them; a recipe's own); a base config file is found in ``folder``. ``where`` names the
+    sweep in messages."""
+    from model_collapse.api import load_config
+    from model_collapse.config import config_to_dict
+
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
         raise UserInputError(f"{where}: unknown part {unknown[0]!r}; a sweep has {SECTIONS}")
@@ -144,7 +151,7 @@ def read_sweep(path: Path) -> Sweep:
     if not isinstance(base, str) or not base:
         raise UserInputError(f'{where}: base must name a preset or a config file: base = "..."')
     if base.endswith(".toml"):  # a config file: beside the sweep file, read from anywhere
-        base = str((path.parent / base).resolve())
+        base = str((folder / base).resolve())
     fixed_table = _table(raw, "set", where)
     runs: dict[str, SweepRun] = {}
     settings = _settings(raw, where, set(fixed_table))

@@ -1,0 +1,17 @@
+"""Recipes: the field's published results, reproduced side by side (``model-collapse
+recipes``). Importing this package registers the built-in ones, one file each."""
+
+from __future__ import annotations
+
+from model_collapse.recipes import gerstgrasser_linear, shumailov_gaussian, wright_fisher
+from model_collapse.recipes.base import RECIPES, Recipe, Row, Scale
+
+__all__ = [
+    "RECIPES",
+    "Recipe",
+    "Row",
+    "Scale",
+    "gerstgrasser_linear",
+    "shumailov_gaussian",
+    "wright_fisher",
+]

@@ -1,0 +1,118 @@
+"""``model-collapse recipes run NAME``: a recipe's sweep through the sweep engine, then
+reproduction.csv, a figure of ours beside theirs, and how many of theirs ours matches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from model_collapse.core.errors import UserInputError
+from model_collapse.recipes.base import COLUMNS, RECIPES, WITHIN, Finished, Recipe, Row
+
+
+def recipe_scale(name: str, scale: str) -> tuple[Recipe, dict[str, Any]]:
+    """The recipe and its sweep at ``scale``; an unknown one is refused in one line."""
+    recipe = RECIPES.get(name)
+    if scale not in recipe.scales:
+        raise UserInputError(
+            f"recipe {name!r} has the scales {', '.join(recipe.scales)}; got --scale {scale!r}"
+        )
+    return recipe, recipe.scales[scale].sweep
+
+
+def run_recipe(
+    name: str,
+    out: Path,
+    scale: str = "small",
+    jobs: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    tell: Callable[[str], None] = lambda line: None,
+) -> list[str]:
+    """Run a recipe into ``out``; write reproduction.csv, figures/reproduction.png and the
+    matches into verdict.txt; return the lines that say how many references ours matches."""
+    from model_collapse.api import load_config, open_run
+    from model_collapse.sweeps.sweep import run_sweep, sweep_from
+
+    recipe, spec = recipe_scale(name, scale)
+    sweep = sweep_from(spec, f"recipe {name} ({scale})", Path.cwd())
+    errors = run_sweep(sweep, out, jobs, tell, backend, address)
+    failed = next((run for run, error in errors.items() if error), None)
+    if failed is not None:
+        raise UserInputError(
+            f"run {failed!r} of recipe {name} failed: {errors[failed]}; the others' results "
+            f"are in {out}; run the recipe again to retry it"
+        )
+    finished = [
+        Finished(run.name, run.varied, load_config(run.config), open_run(out / run.name).metrics)
+        for run in sweep.runs
+    ]
+    rows = recipe.reproduce(finished)
+    write_reproduction(rows, out / "reproduction.csv")
+    plot_reproduction(rows, out / "figures" / "reproduction.png", f"{name}: {recipe.paper}")
+    return matches(rows, recipe.paper)
+
+
+def write_reproduction(rows: list[Row], path: Path) -> None:
+    import pandas as pd
+
+    from model_collapse.engine.store import atomic_write
+
+    table = pd.DataFrame([[getattr(row, c) for c in COLUMNS] for row in rows], columns=COLUMNS)
+    atomic_write(path, table.to_csv(index=False, float_format="%.6g").encode())
+
+
+def matches(rows: list[Row], paper: str) -> list[str]:
+    """How many reference numbers ours matches, and the ones it misses."""
+    from model_collapse.output.reading import number
+
+    referenced = [row for row in rows if row.reference == row.reference]  # not NaN
+    if not referenced:
+        return [f"{paper} publishes no number for these settings; reproduction.csv has ours."]
+    missed = [row for row in referenced if not row.matches()]
+    lines = [
+        f"Ours matches {len(referenced) - len(missed)} of {len(referenced)} reference numbers "
+        f"of {paper} (inside our 95% interval over seeds, or within {WITHIN:.0%})."
+    ]
+    for row in missed[:3]:
+        lines.append(
+            f"Missed: {row.quantity} at generation {row.generation}: ours {number(row.ours)} "
+            f"[{number(row.ours_low)}, {number(row.ours_high)}], theirs {number(row.reference)} "
+            f"({row.source})."
+        )
+    return lines
+
+
+def plot_reproduction(rows: list[Row], path: Path, title: str) -> Path:
+    """One panel per quantity: ours (points, 95% interval) and theirs (black) by generation."""
+    import numpy as np
+
+    from model_collapse.output.plots import _pyplot, save
+
+    plt = _pyplot()
+    quantities = list(dict.fromkeys(row.quantity for row in rows))
+    cols = min(3, len(quantities))
+    grid = -(-len(quantities) // cols)
+    fig, axes = plt.subplots(grid, cols, figsize=(4.6 * cols, 3.4 * grid), squeeze=False)
+    for ax, quantity in zip(axes.flat, quantities, strict=False):
+        mine = [row for row in rows if row.quantity == quantity]
+        x = np.array([row.generation for row in mine])
+        ours = np.array([row.ours for row in mine])
+        low = ours - np.array([row.ours_low for row in mine])
+        high = np.array([row.ours_high for row in mine]) - ours
+        ax.errorbar(x, ours, yerr=[low, high], fmt="o", ms=4, capsize=3, label="ours, 95%")
+        theirs = np.array([row.reference for row in mine])
+        if np.isfinite(theirs).any():
+            ax.plot(x, theirs, "k--", marker="x", lw=1, label="published")
+        ax.set_title(quantity, fontsize=8)
+        ax.set_xlabel("generation")
+        ax.legend(fontsize=7)
+    for ax in axes.flat[len(quantities) :]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(fig, path)
+    plt.close(fig)
+    return path
