@@ -45,3 +45,28 @@ def test_samples_follow_the_mixture():
     assert abs(share - 0.75) < 5 * np.sqrt(0.75 * 0.25 / len(x))
     mean, cov = model.moments()
     assert np.all(np.abs(x.mean(0) - mean[0]) < 5 * np.sqrt(np.diag(cov[0]) / len(x)))
+
+
+def test_a_kmeans_start_finds_the_clusters_scikit_learn_finds():
+    """Two clear clusters and a third, near one of them: from greedy k-means++ and
+    Lloyd's iterations, EM ends where scikit-learn's GaussianMixture (its default start,
+    k-means) ends, to its tolerance, at these fixed seeds. (k-means itself is random: at
+    other seeds one chain in four or so ends at another local optimum, as scikit-learn's
+    do at other random states.)"""
+    from sklearn.mixture import GaussianMixture
+
+    from model_collapse.families.gmm import GMMModel
+    from model_collapse.families.kmeans import kmeans_responsibilities
+
+    rng = np.random.default_rng(5)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [7.5, 2.0]])
+    x = np.stack([centres[rng.integers(0, 3, 600)] + rng.normal(size=(600, 2)) for _ in range(4)])
+    resp = kmeans_responsibilities(x, 3, np.random.default_rng(1))
+    assert resp.shape == (4, 600, 3) and np.array_equal(resp.sum(axis=2), np.ones((4, 600)))
+    ours = GMMModel(3, "full", max_iter=500, tol=1e-8, init_params="kmeans").fit(
+        x, np.random.default_rng(1)
+    )
+    scores = ours.score(x)
+    for seed in range(4):
+        theirs = GaussianMixture(3, tol=1e-8, max_iter=500, random_state=seed).fit(x[seed])
+        assert scores[seed] == pytest.approx(theirs.score(x[seed]), abs=1e-4)

@@ -95,3 +95,15 @@ def test_a_bad_recipe_or_scale_is_refused_in_one_line(tmp_path: Path, args, mess
     result = CliRunner().invoke(app, ["recipes", "run", *args, "--out", str(tmp_path / "r")])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert message in result.output and not (tmp_path / "r").exists()
+
+
+def test_a_recipe_of_a_figure_gives_ours_at_its_generations_and_says_so(tmp_path, monkeypatch):
+    """shumailov-gmm: the paper shows its GMM in a figure at fixed generations, with no
+    number; ours are given at those generations and the verdict says there is none."""
+    _shrunk("shumailov-gmm", monkeypatch, **{"experiment.generations": 52, "experiment.seeds": 3})
+    lines = run_recipe("shumailov-gmm", tmp_path / "r")
+    table = pd.read_csv(tmp_path / "r/reproduction.csv")
+    assert sorted(set(table["generation"])) == [0, 50, 51]  # the paper's 0 and 50, and the last
+    assert table["reference"].isna().all() and table["ours"].notna().all()
+    assert lines == ["Shumailov et al. (2024) publishes no number for these settings; "
+                     "reproduction.csv has ours."]  # fmt: skip

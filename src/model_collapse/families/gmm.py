@@ -92,6 +92,10 @@ class GMMModel:
     covariance : "full" or "diag".
     max_iter, tol, reg_covar : as in scikit-learn's GaussianMixture.
     bias : sampling bias lambda; components are sampled with covariance ``bias * cov``.
+    init_params : EM's start, with scikit-learn's names: "random_from_data" (k distinct
+        data points as means, the data's covariance for each; this tool's start before
+        the option) or "kmeans" (the first M-step from k-means clusters: scikit-learn's
+        default and Shumailov et al.'s notebook's).
     """
 
     def __init__(
@@ -102,6 +106,7 @@ class GMMModel:
         tol: float = 1e-3,
         reg_covar: float = 1e-6,
         bias: float = 1.0,
+        init_params: str = "random_from_data",
     ) -> None:
         self.components = components
         self.covariance = covariance
@@ -109,12 +114,19 @@ class GMMModel:
         self.tol = tol
         self.reg_covar = reg_covar
         self.bias = bias
+        self.init_params = init_params
 
     def initial_parameters(
         self, x: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Uniform weights, k distinct data points as means, the data covariance for each."""
+        """EM's start: from k-means clusters, or uniform weights with k distinct data points
+        as means and the data's covariance for each."""
         seeds, n, d = x.shape
+        if self.init_params == "kmeans":
+            from model_collapse.families.kmeans import kmeans_responsibilities
+
+            resp = kmeans_responsibilities(x, self.components, rng)
+            return m_step(x, resp, self.covariance == "diag", self.reg_covar)
         rows = random_subsets(rng, seeds, n, self.components)
         means = np.take_along_axis(x, rows[..., None], axis=1)
         centred = x - x.mean(axis=1, keepdims=True)
@@ -250,14 +262,20 @@ PARAMS = {
     "reg_covar": param(
         1e-6, "added to every component's covariance", low=0.0, high=BIG, open_low=True
     ),
+    "init_params": param(
+        "random_from_data",
+        "EM's start: k data points as means, or kmeans (scikit-learn's and the paper's)",
+        choices=("random_from_data", "kmeans"),
+    ),
 }
 
 
 def _make(config: Config, real: RealData) -> GMMModel:
     f = config.family
     return GMMModel(
-        f.components, f.covariance, f.max_iter, f.tol, f.reg_covar, config.sampling.bias
-    )
+        f.components, f.covariance, f.max_iter, f.tol, f.reg_covar, config.sampling.bias,
+        f.init_params,
+    )  # fmt: skip
 
 
 FAMILIES.register("gmm")(

@@ -3,7 +3,12 @@ recipes``). Importing this package registers the built-in ones, one file each.""
 
 from __future__ import annotations
 
-from model_collapse.recipes import gerstgrasser_linear, shumailov_gaussian, wright_fisher
+from model_collapse.recipes import (
+    gerstgrasser_linear,
+    shumailov_gaussian,
+    shumailov_gmm,
+    wright_fisher,
+)
 from model_collapse.recipes.base import RECIPES, Recipe, Row, Scale
 
 __all__ = [
@@ -13,5 +18,6 @@ __all__ = [
     "Scale",
     "gerstgrasser_linear",
     "shumailov_gaussian",
+    "shumailov_gmm",
     "wright_fisher",
 ]
