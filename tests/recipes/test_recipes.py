@@ -36,6 +36,7 @@ def _shrunk(name: str, monkeypatch, **settings) -> None:
         ("gerstgrasser-linear", {"experiment.generations": 12, "experiment.seeds": 300}),
         ("shumailov-gaussian", {"experiment.generations": 30, "experiment.seeds": 300}),
         ("wright-fisher", {"experiment.generations": 40, "experiment.seeds": 100}),
+        ("seddik-categorical", {"experiment.generations": 40, "experiment.seeds": 300}),
     ],
 )
 def test_a_recipe_matches_every_published_number(tmp_path: Path, monkeypatch, name, settings):
@@ -51,6 +52,17 @@ def test_a_recipe_matches_every_published_number(tmp_path: Path, monkeypatch, na
     assert all(row.matches() for row in rows), referenced
     assert lines[0].startswith(f"Ours matches {len(rows)} of {len(rows)} reference numbers")
     assert (tmp_path / "r/figures/reproduction.png").stat().st_size > 10_000
+
+
+def test_a_share_of_chains_has_its_wilson_interval_even_at_0_and_1():
+    from model_collapse.recipes.base import share_interval
+
+    assert share_interval(0, 1000)[:2] == (0.0, 0.0) and 0 < share_interval(0, 1000)[2] < 0.004
+    assert share_interval(1000, 1000)[1:] == pytest.approx((0.99617, 1.0), abs=1e-5)
+    share, low, high = share_interval(250, 1000)
+    assert low < share < high and high - low == pytest.approx(
+        2 * 1.96 * (0.25 * 0.75 / 1000) ** 0.5, rel=0.02
+    )
 
 
 def test_a_number_far_from_ours_is_missed_and_named(tmp_path: Path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from model_collapse.recipes import (
     gerstgrasser_linear,
+    seddik_categorical,
     shumailov_gaussian,
     shumailov_gmm,
     wright_fisher,
@@ -17,6 +18,7 @@ __all__ = [
     "Row",
     "Scale",
     "gerstgrasser_linear",
+    "seddik_categorical",
     "shumailov_gaussian",
     "shumailov_gmm",
     "wright_fisher",

@@ -66,6 +66,7 @@ class Finished:
     varied: dict[str, Any]
     config: Any
     metrics: Any  # pandas DataFrame
+    collapse: Any = None  # collapse.csv (seed, collapsed_at, diverged_at), where it has one
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,11 @@ def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def at_generation(run: Finished, metric: str, generation: int) -> np.ndarray:
-    """The seeds' values of a metric at one generation of a run."""
-    rows = run.metrics[run.metrics["generation"] == generation]
-    return np.asarray(rows[metric], dtype=float)
+def share_interval(hits: int, total: int) -> tuple[float, float, float]:
+    """A share and its 95% Wilson interval (right at 0 and 1, where a normal one is not)."""
+    z = 1.959963984540054
+    share = hits / total
+    centre = (share + z**2 / (2 * total)) / (1 + z**2 / total)
+    half = z * np.sqrt(share * (1 - share) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
+    # rounding must not put the share itself outside its interval (at 0 or 1)
+    return share, min(share, max(0.0, centre - half)), max(share, min(1.0, centre + half))

@@ -32,7 +32,6 @@ def run_recipe(
 ) -> list[str]:
     """Run a recipe into ``out``; write reproduction.csv, figures/reproduction.png and the
     matches into verdict.txt; return the lines that say how many references ours matches."""
-    from model_collapse.api import load_config, open_run
     from model_collapse.sweeps.sweep import run_sweep, sweep_from
 
     recipe, spec = recipe_scale(name, scale)
@@ -44,14 +43,26 @@ def run_recipe(
             f"run {failed!r} of recipe {name} failed: {errors[failed]}; the others' results "
             f"are in {out}; run the recipe again to retry it"
         )
-    finished = [
-        Finished(run.name, run.varied, load_config(run.config), open_run(out / run.name).metrics)
-        for run in sweep.runs
-    ]
+    finished = [finished_run(run.name, run.varied, out / run.name) for run in sweep.runs]
     rows = recipe.reproduce(finished)
     write_reproduction(rows, out / "reproduction.csv")
     plot_reproduction(rows, out / "figures" / "reproduction.png", f"{name}: {recipe.paper}")
     return matches(rows, recipe.paper)
+
+
+def finished_run(name: str, varied: dict[str, Any], directory: Path) -> Finished:
+    """A finished run read back and verified, with its collapse.csv where its state lists
+    one (verified with it)."""
+    import pandas as pd
+
+    from model_collapse.api import open_run
+    from model_collapse.engine.state import read_state
+
+    result = open_run(directory)
+    state = read_state(directory)
+    listed = state is not None and "collapse.csv" in state.files
+    collapse = pd.read_csv(directory / "collapse.csv") if listed else None
+    return Finished(name, varied, result.config, result.metrics, collapse)
 
 
 def write_reproduction(rows: list[Row], path: Path) -> None:
@@ -99,8 +110,9 @@ def plot_reproduction(rows: list[Row], path: Path, title: str) -> Path:
         mine = [row for row in rows if row.quantity == quantity]
         x = np.array([row.generation for row in mine])
         ours = np.array([row.ours for row in mine])
-        low = ours - np.array([row.ours_low for row in mine])
-        high = np.array([row.ours_high for row in mine]) - ours
+        # a mean's t interval holds it; NaN where one seed left no interval
+        low = np.clip(ours - np.array([row.ours_low for row in mine]), 0, None)
+        high = np.clip(np.array([row.ours_high for row in mine]) - ours, 0, None)
         ax.errorbar(x, ours, yerr=[low, high], fmt="o", ms=4, capsize=3, label="ours, 95%")
         theirs = np.array([row.reference for row in mine])
         if np.isfinite(theirs).any():
