@@ -119,3 +119,21 @@ def test_a_recipe_of_a_figure_gives_ours_at_its_generations_and_says_so(tmp_path
     assert table["reference"].isna().all() and table["ours"].notna().all()
     assert lines == ["Shumailov et al. (2024) publishes no number for these settings; "
                      "reproduction.csv has ours."]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "runs", "quantities"),
+    [
+        ("bertrand-lambda", 5, 5),
+        pytest.param("kazdan", 9, 9, marks=pytest.mark.slow),  # nine runs: make test-slow
+    ],
+)
+def test_a_recipe_without_published_numbers_gives_ours_for_each_run(
+    tmp_path, monkeypatch, name, runs, quantities
+):
+    _shrunk(name, monkeypatch, **{"experiment.generations": 6, "experiment.seeds": 5})
+    lines = run_recipe(name, tmp_path / "r")
+    table = pd.read_csv(tmp_path / "r/reproduction.csv")
+    assert len(pd.read_csv(tmp_path / "r/sweep.csv")) == runs
+    assert table["quantity"].nunique() == quantities and table["ours"].notna().all()
+    assert table["reference"].isna().all() and "publishes no number" in lines[0]

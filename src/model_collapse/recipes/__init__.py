@@ -4,7 +4,9 @@ recipes``). Importing this package registers the built-in ones, one file each.""
 from __future__ import annotations
 
 from model_collapse.recipes import (
+    bertrand_lambda,
     gerstgrasser_linear,
+    kazdan,
     seddik_categorical,
     shumailov_gaussian,
     shumailov_gmm,
@@ -17,7 +19,9 @@ __all__ = [
     "Recipe",
     "Row",
     "Scale",
+    "bertrand_lambda",
     "gerstgrasser_linear",
+    "kazdan",
     "seddik_categorical",
     "shumailov_gaussian",
     "shumailov_gmm",
