@@ -126,6 +126,7 @@ def test_a_recipe_of_a_figure_gives_ours_at_its_generations_and_says_so(tmp_path
     [
         ("bertrand-lambda", 5, 5),
         pytest.param("kazdan", 9, 9, marks=pytest.mark.slow),  # nine runs: make test-slow
+        pytest.param("shumailov-vae", 1, 4, marks=pytest.mark.slow),  # VAEs: make test-slow
     ],
 )
 def test_a_recipe_without_published_numbers_gives_ours_for_each_run(

@@ -10,6 +10,7 @@ from model_collapse.recipes import (
     seddik_categorical,
     shumailov_gaussian,
     shumailov_gmm,
+    shumailov_vae,
     wright_fisher,
 )
 from model_collapse.recipes.base import RECIPES, Recipe, Row, Scale
@@ -25,5 +26,6 @@ __all__ = [
     "seddik_categorical",
     "shumailov_gaussian",
     "shumailov_gmm",
+    "shumailov_vae",
     "wright_fisher",
 ]
