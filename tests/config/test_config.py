@@ -122,6 +122,7 @@ def test_each_plug_in_owns_its_keys():
         "max_iter": 100,
         "tol": 1e-3,
         "reg_covar": 1e-6,
+        "init_params": "random_from_data",
     }  # ngram's order is left out: it is not gmm's
     assert "order" not in config_to_toml(gmm)
     with pytest.raises(AttributeError, match="the gmm plug-in declares no parameter 'order'"):
