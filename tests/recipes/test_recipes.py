@@ -34,7 +34,11 @@ def _shrunk(name: str, monkeypatch, **settings) -> None:
     ("name", "settings"),
     [
         ("gerstgrasser-linear", {"experiment.generations": 12, "experiment.seeds": 300}),
-        ("shumailov-gaussian", {"experiment.generations": 30, "experiment.seeds": 300}),
+        pytest.param(  # 7 s: make test-slow, to keep make test's margin
+            "shumailov-gaussian",
+            {"experiment.generations": 30, "experiment.seeds": 300},
+            marks=pytest.mark.slow,
+        ),
         ("wright-fisher", {"experiment.generations": 40, "experiment.seeds": 100}),
         ("seddik-categorical", {"experiment.generations": 40, "experiment.seeds": 300}),
     ],

@@ -33,6 +33,7 @@ def test_a_gaussian_refitted_on_its_own_samples_collapses_by_sampling_error(tmp_
     assert (tmp_path / "d/verdict.txt").read_text().strip().endswith(lines[-1])
 
 
+@pytest.mark.slow  # 6 s: make test-slow, to keep make test's margin
 def test_a_kernel_density_drifts_by_its_own_kernel_not_by_sampling(tmp_path: Path):
     """A KDE adds its kernel's variance every generation, at any n: its functional arm
     spreads out faster than the Gaussian arm of n = 100 shrinks."""
