@@ -27,7 +27,7 @@ from model_collapse.recipes.run import run_recipe
 def _shrunk(name: str, monkeypatch, **settings) -> None:
     """A recipe's small scale cut further, for a quick test."""
     scale = RECIPES.get(name).scales["small"]
-    monkeypatch.setitem(scale.sweep, "set", {**scale.sweep["set"], **settings})
+    monkeypatch.setitem(scale.sweep, "set", {**scale.sweep.get("set", {}), **settings})
 
 
 @pytest.mark.parametrize(
