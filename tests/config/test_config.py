@@ -128,7 +128,7 @@ def test_each_plug_in_owns_its_keys():
     with pytest.raises(AttributeError, match="the gmm plug-in declares no parameter 'order'"):
         _ = gmm.family.order
     ngram = config_from_dict({"family": {"name": "ngram", "components": 3}})
-    assert ngram.family.params == {"order": 3}
+    assert ngram.family.params == {"order": 3, "smoothing": "kneser-ney"}
     text = config_from_dict({"source": {"name": "wikipedia"}})
     assert text.source.block_size == 64 and "dim" not in text.source.params
 

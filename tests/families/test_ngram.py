@@ -122,3 +122,20 @@ def test_orders_whose_keys_overflow_64_bits_are_refused():
     message = "family.order = 4 over a vocabulary of 128256 tokens needs n-gram keys beyond 64 "
     with pytest.raises(UserInputError, match=re.escape(message + "bits; set family.order <= 3")):
         check(config, real(128_256))
+
+
+def test_unsmoothed_counts_never_draw_a_token_their_data_lacked():
+    """family.smoothing = none, the maximum-likelihood n-gram: every drawn token was in
+    the data (a word once lost stays lost); Kneser-Ney gives the vocabulary's other
+    tokens mass, and at these sizes draws some of them."""
+    vocab = 40
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 12, size=(1, 60, 16))  # tokens 0-11 only, of 40
+    drawn = {}
+    for smoothing in ("none", "kneser-ney"):
+        model = NGramModel(3, vocab, smoothing=smoothing).fit(data, np.random.default_rng(0))
+        drawn[smoothing] = set(np.unique(model.sample(400, np.random.default_rng(1))))
+    assert drawn["none"] <= set(range(12))
+    assert drawn["kneser-ney"] - set(range(12))  # unseen tokens drawn: smoothing's mass
+    tables = NGramTables.count(data[0], 3, vocab, smoothed=False)
+    assert all(level.discount == 0.0 for level in tables.levels)

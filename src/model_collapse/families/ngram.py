@@ -75,19 +75,22 @@ class NGramTables:
         self.unigram += self.unigram_gamma / vocab
 
     @classmethod
-    def count(cls, blocks: np.ndarray, order: int, vocab: int) -> NGramTables:
-        """Counts from (n, L) token blocks, each padded on the left with start symbols."""
+    def count(
+        cls, blocks: np.ndarray, order: int, vocab: int, smoothed: bool = True
+    ) -> NGramTables:
+        """Counts from (n, L) token blocks, each padded on the left with start symbols.
+        Unsmoothed (no discount): each seen context's continuations by their counts alone,
+        the maximum-likelihood model, which never draws a token its data lacked."""
+        discount = _discount if smoothed else lambda counts: 0.0
         base = vocab + 1
         padded = np.concatenate([np.full((len(blocks), order - 1), vocab), blocks], axis=1)
         windows = np.lib.stride_tricks.sliding_window_view(padded, order, axis=1)
         keys = (windows.reshape(-1, order) * base ** np.arange(order - 1, -1, -1)).sum(axis=1)
         top_keys, top_counts = np.unique(keys, return_counts=True)
-        levels = [Level(top_keys, top_counts.astype(float), _discount(top_counts))]
+        levels = [Level(top_keys, top_counts.astype(float), discount(top_counts))]
         for k in range(order - 1, 0, -1):  # continuation counts: distinct left neighbours
             suffix_keys, continuation = np.unique(levels[0].keys % base**k, return_counts=True)
-            levels.insert(
-                0, Level(suffix_keys, continuation.astype(float), _discount(continuation))
-            )
+            levels.insert(0, Level(suffix_keys, continuation.astype(float), discount(continuation)))
         return cls(order, vocab, levels)
 
     def context_keys(self, context: np.ndarray, k: int) -> np.ndarray:
@@ -206,6 +209,9 @@ class NGramModel:
     order : n, the number of tokens in an n-gram.
     vocab : vocabulary size V.
     watermark : the green-list watermark its sampler applies, or None.
+    smoothing : "kneser-ney" (interpolated, Ney's discounts) or "none" (maximum
+        likelihood: no mass for what the data lacked, so a word once lost stays lost, as
+        the word-survival results assume).
 
     Learned: ``tables_``, the counts per seed, and ``prompts_`` (S, m, L), the blocks whose
     last tokens start each generated block: those of the data it is first fitted to
@@ -215,10 +221,17 @@ class NGramModel:
     prompts_: np.ndarray
     tables_: list[NGramTables]
 
-    def __init__(self, order: int, vocab: int, watermark: Watermark | None = None) -> None:
+    def __init__(
+        self,
+        order: int,
+        vocab: int,
+        watermark: Watermark | None = None,
+        smoothing: str = "kneser-ney",
+    ) -> None:
         self.order = order
         self.vocab = vocab
         self.watermark = watermark
+        self.smoothing = smoothing
 
     def start_from(self, first: Self, previous: Self) -> Self:
         """Keep generation 0's prompts: every generation continues the same real blocks."""
@@ -228,7 +241,10 @@ class NGramModel:
     def fit(self, data: Any, rng: np.random.Generator) -> Self:
         if "prompts_" not in vars(self):  # a first fit: its blocks are the prompts
             self.prompts_ = np.asarray(data)
-        self.tables_ = [NGramTables.count(blocks, self.order, self.vocab) for blocks in data]
+        smoothed = self.smoothing == "kneser-ney"
+        self.tables_ = [
+            NGramTables.count(blocks, self.order, self.vocab, smoothed) for blocks in data
+        ]
         return self
 
     def fit_weighted(self, data: np.ndarray, weight: np.ndarray, rng: np.random.Generator) -> Self:
@@ -359,14 +375,21 @@ def check(config: Config, real: RealData) -> None:
 
 def _make(config: Config, real: RealData) -> NGramModel:
     mark = Watermark.of(config.sampling)
-    return NGramModel(config.family.order, real.categories, mark)
+    return NGramModel(config.family.order, real.categories, mark, config.family.smoothing)
 
 
 FAMILIES.register("ngram")(
     text_family(
         _make,
-        "order-n token model, interpolated Kneser-Ney (family.order)",
-        {"order": param(3, "tokens per n-gram", low=1, high=4)},
+        "order-n token model, interpolated Kneser-Ney or unsmoothed (family.order, smoothing)",
+        {
+            "order": param(3, "tokens per n-gram", low=1, high=4),
+            "smoothing": param(
+                "kneser-ney",
+                "kneser-ney, or none: maximum likelihood, which never invents a lost word",
+                choices=("kneser-ney", "none"),
+            ),
+        },
         decodes=False,
         check=check,
     )
