@@ -53,6 +53,15 @@ def save(fig: Figure, path: Path) -> None:
     atomic_write(path, buffer.getvalue())
 
 
+def finish(fig: Figure, path: Path) -> Path:
+    """Lay a figure out, write it (its folder made where missing) and free it."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(fig, path)
+    _pyplot().close(fig)
+    return path
+
+
 def summarise(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Per generation: mean, median and the 2.5% / 97.5% quantiles over seeds."""
     import pandas as pd
@@ -296,11 +305,7 @@ def plot_comparison(
             draw_level(ax, metric)
             ax.legend(fontsize=7)
     fig.suptitle(f"{title}: median over seeds, band = 95% of seeds", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save(fig, path)
-    plt.close(fig)
-    return path
+    return finish(fig, path)
 
 
 @quiet
@@ -336,11 +341,7 @@ def plot_item_histograms(files: list[Path], path: Path, title: str) -> Path:
     ax.set_xlabel(title)
     ax.set_ylabel("density")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save(fig, path)
-    plt.close(fig)
-    return path
+    return finish(fig, path)
 
 
 def plot_image_rows(files: list[Path], path: Path, title: str) -> Path:
@@ -364,8 +365,4 @@ def plot_image_rows(files: list[Path], path: Path, title: str) -> Path:
                 ax.imshow(np.clip(images[column], 0, 1), cmap="gray", vmin=0, vmax=1)
         row[0].set_ylabel(f"gen {generation}", rotation=0, ha="right", va="center", fontsize=8)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save(fig, path)
-    plt.close(fig)
-    return path
+    return finish(fig, path)

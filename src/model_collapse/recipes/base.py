@@ -97,6 +97,12 @@ def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def seeds_at(run: Finished, metric: str, generation: int) -> np.ndarray:
+    """The seeds' values of a metric at one generation of a run."""
+    rows = run.metrics[run.metrics["generation"] == generation]
+    return np.asarray(rows[metric], dtype=float)
+
+
 def share_interval(hits: int, total: int) -> tuple[float, float, float]:
     """A share and its 95% Wilson interval (right at 0 and 1, where a normal one is not)."""
     z = 1.959963984540054

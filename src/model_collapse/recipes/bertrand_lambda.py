@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_collapse.recipes.base import RECIPES, Finished, Recipe, Row, Scale, mean_interval
+from model_collapse.recipes.base import (
+    RECIPES,
+    Finished,
+    Recipe,
+    Row,
+    Scale,
+    mean_interval,
+    seeds_at,
+)
 
 SOURCE = "Bertrand et al. (2024): a stability condition, no number for this model"
 SHARES = [0.1, 0.25, 0.5, 0.75, 0.9]  # real shares: lambda = 9, 3, 1, 1/3, 1/9
@@ -23,8 +31,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
         ratio = (1 - share) / share
         last = int(run.metrics["generation"].max())
         for g in sorted({0, last // 2, last}):
-            at = run.metrics[run.metrics["generation"] == g]["variance_ratio"]
-            drift = np.abs(np.log(np.asarray(at, dtype=float)))
+            drift = np.abs(np.log(seeds_at(run, "variance_ratio", g)))
             quantity = f"|log variance_ratio|, lambda = {ratio:.3g} (real share {share:g})"
             rows.append(Row(quantity, g, *mean_interval(drift), source=SOURCE))
     return rows

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_collapse.recipes.base import RECIPES, Finished, Recipe, Row, Scale, mean_interval
+from model_collapse.recipes.base import (
+    RECIPES,
+    Finished,
+    Recipe,
+    Row,
+    Scale,
+    mean_interval,
+    seeds_at,
+)
 
 SOURCE = {
     "replace": (
@@ -36,8 +44,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
         regime, d, sigma = config.regime.name, config.source.dim, config.source.noise
         generations = int(run.metrics["generation"].max()) + 1
         for g in sorted({0, 4, generations // 5, generations // 2, generations - 1}):
-            at = run.metrics[run.metrics["generation"] == g]
-            ours = mean_interval(np.asarray(at["excess_error"], dtype=float))
+            ours = mean_interval(seeds_at(run, "excess_error", g))
             theirs = expected_excess(regime, g + 1, sigma, d, config.source.n_train)
             rows.append(Row(f"excess test error, {regime}", g, *ours, theirs, SOURCE[regime]))
     return rows

@@ -8,9 +8,15 @@ closed form or table for these settings: ours are the numbers behind the story."
 
 from __future__ import annotations
 
-import numpy as np
-
-from model_collapse.recipes.base import RECIPES, Finished, Recipe, Row, Scale, mean_interval
+from model_collapse.recipes.base import (
+    RECIPES,
+    Finished,
+    Recipe,
+    Row,
+    Scale,
+    mean_interval,
+    seeds_at,
+)
 
 SOURCE = "Kazdan et al. (2024): shown in figures, no number for these settings"
 # the model each run fits, with the metric that reads its error
@@ -25,8 +31,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
         metric = MODELS[family]
         last = int(run.metrics["generation"].max())
         for g in sorted({0, last // 4, last // 2, last}):
-            at = run.metrics[run.metrics["generation"] == g][metric]
-            ours = mean_interval(np.asarray(at, dtype=float))
+            ours = mean_interval(seeds_at(run, metric, g))
             rows.append(Row(f"{family}: {metric}, {regime}", g, *ours, source=SOURCE))
     return rows
 

@@ -99,7 +99,7 @@ def plot_reproduction(rows: list[Row], path: Path, title: str) -> Path:
     """One panel per quantity: ours (points, 95% interval) and theirs (black) by generation."""
     import numpy as np
 
-    from model_collapse.output.plots import _pyplot, save
+    from model_collapse.output.plots import _pyplot, finish
 
     plt = _pyplot()
     quantities = list(dict.fromkeys(row.quantity for row in rows))
@@ -123,8 +123,4 @@ def plot_reproduction(rows: list[Row], path: Path, title: str) -> Path:
     for ax in axes.flat[len(quantities) :]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save(fig, path)
-    plt.close(fig)
-    return path
+    return finish(fig, path)

@@ -7,8 +7,6 @@ collapsed to one category by each generation (no closed form: ours only)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from model_collapse.recipes.base import (
     RECIPES,
     Finished,
@@ -16,6 +14,7 @@ from model_collapse.recipes.base import (
     Row,
     Scale,
     mean_interval,
+    seeds_at,
     share_interval,
 )
 
@@ -41,8 +40,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
         last = int(run.metrics["generation"].max())
         collapsed = run.collapse["collapsed_at"].to_numpy(dtype=float)
         for g in sorted({0, last // 10, last // 4, last // 2, last}):
-            at = run.metrics[run.metrics["generation"] == g]["heterozygosity_ratio"]
-            square_sums = 1 - np.asarray(at, dtype=float) * (1 - s_true)
+            square_sums = 1 - seeds_at(run, "heterozygosity_ratio", g) * (1 - s_true)
             # generation g was fitted after g + 1 draws: n0 real samples, then g of n
             expected = 1 - (1 - 1 / n0) * (1 - 1 / n) ** g * (1 - s_true)
             rows.append(

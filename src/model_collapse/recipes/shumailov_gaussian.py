@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_collapse.recipes.base import RECIPES, Finished, Recipe, Row, Scale, mean_interval
+from model_collapse.recipes.base import (
+    RECIPES,
+    Finished,
+    Recipe,
+    Row,
+    Scale,
+    mean_interval,
+    seeds_at,
+)
 
 SOURCE = (
     "Shumailov et al. (Nature 631, 2024), the single-Gaussian chain of their theory: the "
@@ -26,8 +34,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
         generations = int(run.metrics["generation"].max()) + 1
         theory = gaussian_variance_theory(generations, n, config.source.n_train, "mle")
         for g in _checkpoints(generations):
-            at = run.metrics[run.metrics["generation"] == g]["variance_ratio"]
-            ours, low, high = mean_interval(np.log(np.asarray(at, dtype=float)))
+            ours, low, high = mean_interval(np.log(seeds_at(run, "variance_ratio", g)))
             expected = float(theory.mean_log[g]) if regime == "replace" else float("nan")
             quantity = f"mean log variance_ratio, n = {n}, {regime}"
             source = SOURCE if regime == "replace" else "no closed form: ours only"

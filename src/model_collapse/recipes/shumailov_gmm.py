@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_collapse.recipes.base import RECIPES, Finished, Recipe, Row, Scale, mean_interval
+from model_collapse.recipes.base import (
+    RECIPES,
+    Finished,
+    Recipe,
+    Row,
+    Scale,
+    mean_interval,
+    seeds_at,
+)
 
 SNAPSHOTS = (0, 50, 100, 150, 200, 350, 2000)  # the generations the paper's figure shows
 SOURCE = "Shumailov et al. (2024): shown in a figure at this generation, no number"
@@ -22,10 +30,9 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
         last = int(run.metrics["generation"].max())
         shown = [g for g in SNAPSHOTS if g <= last] + ([last] if last not in SNAPSHOTS else [])
         for g in shown:
-            at = run.metrics[run.metrics["generation"] == g]
-            ratio = np.log(np.asarray(at["variance_ratio"], dtype=float))
+            ratio = np.log(seeds_at(run, "variance_ratio", g))
             rows.append(Row("mean log variance_ratio", g, *mean_interval(ratio), source=SOURCE))
-            distance = np.asarray(at["wasserstein"], dtype=float)
+            distance = seeds_at(run, "wasserstein", g)
             rows.append(Row("wasserstein to the blob", g, *mean_interval(distance), source=SOURCE))
     return rows
 

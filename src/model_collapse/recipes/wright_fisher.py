@@ -5,9 +5,15 @@ to its collapse). The share of categories kept has no closed form here: ours onl
 
 from __future__ import annotations
 
-import numpy as np
-
-from model_collapse.recipes.base import RECIPES, Finished, Recipe, Row, Scale, mean_interval
+from model_collapse.recipes.base import (
+    RECIPES,
+    Finished,
+    Recipe,
+    Row,
+    Scale,
+    mean_interval,
+    seeds_at,
+)
 
 SOURCE = (
     "Wright-Fisher drift (Wright 1931; Fisher 1930): E[H_t] = H_0 (1 - 1/n)^t, as Seddik "
@@ -24,10 +30,9 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
         generations = int(run.metrics["generation"].max()) + 1
         expected = heterozygosity_theory(generations, n, run.config.source.n_train)
         for g in sorted({0, generations // 10, generations // 2, generations - 1}):
-            at = run.metrics[run.metrics["generation"] == g]
-            ours = mean_interval(np.asarray(at["heterozygosity_ratio"], dtype=float))
+            ours = mean_interval(seeds_at(run, "heterozygosity_ratio", g))
             rows.append(Row(f"heterozygosity_ratio, n = {n}", g, *ours, float(expected[g]), SOURCE))
-            kept = mean_interval(np.asarray(at["support_fraction"], dtype=float))
+            kept = mean_interval(seeds_at(run, "support_fraction", g))
             rows.append(Row(f"support_fraction, n = {n}", g, *kept, source="ours only"))
     return rows
 
