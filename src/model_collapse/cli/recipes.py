@@ -52,6 +52,7 @@ def run_command(
     numbers, each with its source), figures/reproduction.png and the verdict: how many of
     the published numbers ours matches. Run it again to resume."""
     from model_collapse.cli.sweeps import SweepStop, check_address, check_backend, sweep_options
+    from model_collapse.output.verdict import add_to_verdict
     from model_collapse.recipes.run import recipe_scale, run_recipe
 
     folder = out or Path("runs") / f"recipe-{name}-{scale}"
@@ -66,7 +67,6 @@ def run_command(
         lines = run_recipe(name, folder, scale, jobs, backend, address, tell=say)
     typer.echo(f"recipe directory: {folder}  (reproduction.csv, figures/reproduction.png)")
     tell_verdict(folder)
-    with (folder / "verdict.txt").open("a") as verdict:
-        verdict.write("".join(f"{line}\n" for line in lines))
+    add_to_verdict(folder, lines)
     for line in lines:
         typer.echo(line)

@@ -78,10 +78,10 @@ def write_decomposition(directory: Any) -> list[str]:
     """The decomposition of a finished ``run --decompose`` folder, appended to its
     verdict.txt (after the suite's own verdict); the sentences."""
     from model_collapse.output.report import gather
+    from model_collapse.output.verdict import add_to_verdict
 
     lines = decomposition(gather(directory, ends_only=True))
-    with (directory / "verdict.txt").open("a", encoding="utf-8") as verdict:
-        verdict.write("".join(f"{line}\n" for line in lines))
+    add_to_verdict(directory, lines)
     return lines
 
 

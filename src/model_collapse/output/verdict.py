@@ -138,3 +138,10 @@ def write_verdict(directory: Path) -> list[str]:
     if lines:
         atomic_write(directory / "verdict.txt", ("\n".join(lines) + "\n").encode())
     return lines
+
+
+def add_to_verdict(directory: Path, lines: list[str]) -> None:
+    """Sentences a command adds after the verdict (a recipe's matches, a decomposition's
+    cause), at the end of verdict.txt."""
+    with (directory / "verdict.txt").open("a", encoding="utf-8") as text:
+        text.write("".join(f"{line}\n" for line in lines))
