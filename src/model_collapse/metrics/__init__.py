@@ -13,9 +13,11 @@ from model_collapse.metrics import (
     continuous,
     discrete,
     images,
+    manifold,
     pretrained,
     radioactivity,
     regression,
+    tails,
     text,
     two_sample,
 )
@@ -32,9 +34,11 @@ __all__ = [
     "discrete",
     "images",
     "make_reference",
+    "manifold",
     "pretrained",
     "radioactivity",
     "regression",
+    "tails",
     "text",
     "two_sample",
 ]

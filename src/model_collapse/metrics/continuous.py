@@ -235,7 +235,10 @@ METRICS.register("tail_mass_ratio")(
         statistic="median",
         note=(
             "A share of n samples moves in steps of 1/n: at n = 100 this ratio moves in steps "
-            "of 0.5 (1/100 over 0.02). Read its median over seeds, or raise sampling.n."
+            "of 0.5 (1/100 over 0.02). Read its median over seeds, or raise sampling.n. It is "
+            "measured about the real data's quantiles, so a shrinking variance lowers it and a "
+            "drifting mean raises it; standardised_tail_ratio (metrics.standardised_tail = "
+            "true) measures the tails about the model's own centre and scale."
         ),
     )
 )
