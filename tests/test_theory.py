@@ -84,3 +84,23 @@ def test_categorical_heterozygosity_follows_wright_fisher(exact: bool):
         index="seed", columns="generation", values="heterozygosity_ratio"
     ).to_numpy()
     assert _z_scores(values, heterozygosity_theory(generations, n)).max() < 4
+
+
+def test_a_theory_gives_its_numbers_by_generation_which_the_figures_draw():
+    """Theory.expected is numeric: the Gaussian's mean curve is E[ratio] itself, and a
+    curve is a line or a band, never both, with a declared role."""
+    from model_collapse.theory import Curve, gaussian_variance_theory, theory_for
+    from tests.conftest import make_config
+
+    config = make_config(experiment={"seeds": 30}, sampling={"n": 20}, source={"n_train": 20})
+    theory = theory_for(config, "variance_ratio")
+    assert theory is not None
+    curves = theory.expected(config, 6)
+    assert [c.role for c in curves] == ["mean", "mean band", "typical", "seed band", "seed band"]
+    np.testing.assert_array_equal(theory.mean(config, 6), gaussian_variance_theory(6, 20, 20).mean)
+    band, mean = curves[1], curves[0].y
+    assert band.kind == "band" and (band.low[1:] < mean[1:]).all() and (mean < band.high).all()
+    with pytest.raises(ValueError, match=r"a line \(y\) or a band"):
+        Curve("both", "mean", np.ones(3), low=np.zeros(3), high=np.ones(3))
+    with pytest.raises(ValueError, match="a role in"):
+        Curve("odd", "median", np.ones(3))

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
-from matplotlib.axes import Axes
 
 from model_collapse.config import Config, SourceConfig
 from model_collapse.config.params import param
 from model_collapse.families import FAMILIES, Family
 from model_collapse.sources.base import truth_source
-from model_collapse.theory import THEORIES, Theory
+from model_collapse.theory import THEORIES, Curve, Theory
 
 
 class UniformModel:
@@ -136,11 +135,11 @@ def _holds(config: Config) -> bool:
     )
 
 
-def _draw(ax: Axes, config: Config, generations: int) -> None:
+def _expected(config: Config, generations: int) -> list[Curve]:
     expected = expected_variance_ratio(generations, config.sampling.n)
-    ax.plot(np.arange(generations), expected, color="k", lw=1, ls="--", label="theory: mean")
+    return [Curve("theory: mean", "mean", expected, style="dashed")]
 
 
 THEORIES.register("uniform-variance")(
-    Theory("variance_ratio", _holds, _draw, "MLE uniform refits: E ratio = q^(g+1)")
+    Theory("variance_ratio", _holds, _expected, "MLE uniform refits: E ratio = q^(g+1)")
 )

@@ -8,24 +8,21 @@ Wright-Fisher drift, E[1 - sum p^2] shrinks by (1 - 1/k) a generation.
 
 Each closed form is registered in THEORIES by the plug-in it belongs to (the Gaussian
 family registers the first, the categorical family the second), with the metric it
-describes, when it holds and how it is drawn: this module names no plug-in, and a recipe
-or a plug-in adds its own without editing the figures.
+describes, when it holds, and what it expects: numbers by generation (``Curve``s), which
+the figures, the report, the verdict and the recipes' reproduction.csv all read. This
+module names no plug-in, and a recipe or a plug-in adds its own without editing them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import digamma, polygamma
 
 from model_collapse.config import Config
 from model_collapse.config.registry import Registry
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 Z95 = 1.959963984540054
 
@@ -80,14 +77,50 @@ def heterozygosity_theory(generations: int, n: int, n0: int | None = None) -> np
     return np.cumprod(1 - 1 / sizes)
 
 
+# what a curve is: the expected value itself, a 95% band for the mean of the run's seeds,
+# what the median seed follows, or a 95% band for one seed
+ROLES = ("mean", "mean band", "typical", "seed band")
+STYLES = ("solid", "dashed", "dotted")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One closed-form series, a value per generation: a line (``y``) or a band (``low``,
+    ``high``; NaN where it says nothing). ``label`` names it in the legend ("": the entry
+    of the line before, as a band's second edge)."""
+
+    label: str
+    role: str
+    y: np.ndarray | None = None
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+    style: str = "solid"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES or self.style not in STYLES:
+            raise ValueError(f"a curve has a role in {ROLES} and a style in {STYLES}")
+        if (self.y is None) == (self.low is None or self.high is None):
+            raise ValueError("a curve is a line (y) or a band (low and high)")
+
+    @property
+    def kind(self) -> str:
+        return "line" if self.y is not None else "band"
+
+
 @dataclass(frozen=True)
 class Theory:
-    """A closed form drawn beside a metric where ``holds(config)``."""
+    """A closed form of ``metric`` where ``holds(config)``: ``expected(config,
+    generations)`` gives its curves, one value per generation."""
 
     metric: str
     holds: Callable[[Config], bool]
-    draw: Callable[[Axes, Config, int], None]  # (axes, config, generations)
+    expected: Callable[[Config, int], list[Curve]]
     description: str
+
+    def mean(self, config: Config, generations: int) -> np.ndarray | None:
+        """The expected value by generation, where the closed form gives it."""
+        lines = [c.y for c in self.expected(config, generations) if c.role == "mean"]
+        return lines[0] if lines else None
 
 
 THEORIES: Registry[Theory] = Registry("theory")

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import numpy as np
+
 from model_collapse.api import open_run, run
 from model_collapse.theory import theory_for
 from tests.conftest import make_config
@@ -44,14 +46,14 @@ def test_text_runs_keep_samples_and_draw_the_perplexity_histogram(tmp_path: Path
 
 
 def test_a_plug_in_adds_its_own_closed_form(tmp_path: Path):
-    from model_collapse.theory import THEORIES, Theory
+    from model_collapse.theory import THEORIES, Curve, Theory
 
-    def draw(ax, config, generations):
-        ax.axhline(0.5, color="k", label="theory: a plug-in's line")
+    def expected(config, generations):
+        return [Curve("theory: a plug-in's line", "mean", np.full(generations, 0.5))]
 
     name = "test-mean-error-line"
     THEORIES.register(name)(
-        Theory("mean_error", lambda config: config.experiment.seeds == 3, draw, "a test's line")
+        Theory("mean_error", lambda config: config.experiment.seeds == 3, expected, "a line")
     )
     try:
         result = run(make_config(experiment={"seeds": 3}))

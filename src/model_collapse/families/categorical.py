@@ -6,7 +6,7 @@ no sample is lost for good.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import numpy as np
 
@@ -14,10 +14,7 @@ from model_collapse.config import Config
 from model_collapse.core.data import CategoricalStats, subsample
 from model_collapse.families.base import FAMILIES, Family
 from model_collapse.sources.base import RealData
-from model_collapse.theory import THEORIES, Theory, heterozygosity_theory
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+from model_collapse.theory import THEORIES, Curve, Theory, heterozygosity_theory
 
 
 def sample_categories(probs: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -107,17 +104,16 @@ def _drift_holds(config: Config) -> bool:
     return config.regime.name == "replace" and config.source.name != "file"
 
 
-def _draw_heterozygosity(ax: Axes, config: Config, generations: int) -> None:
-    n, n0 = config.sampling.n, config.source.n_train
-    expected = heterozygosity_theory(generations, n, n0)
-    ax.plot(np.arange(generations), expected, color="k", lw=1, label="theory: E, Wright-Fisher")
+def _expected_heterozygosity(config: Config, generations: int) -> list[Curve]:
+    expected = heterozygosity_theory(generations, config.sampling.n, config.source.n_train)
+    return [Curve("theory: E, Wright-Fisher", "mean", expected)]
 
 
 THEORIES.register("wright-fisher")(
     Theory(
         "heterozygosity_ratio",
         _drift_holds,
-        _draw_heterozygosity,
+        _expected_heterozygosity,
         "categorical refits drift as Wright-Fisher: E heterozygosity shrinks by 1 - 1/n",
     )
 )

@@ -6,7 +6,7 @@ N(mu, S / n) and its scatter matrix is Wishart(n - 1, S), independent of the mea
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import numpy as np
 
@@ -16,10 +16,7 @@ from model_collapse.core.data import GaussianStats
 from model_collapse.core.degenerate import overflowed, psd_factor, singular_gaussian
 from model_collapse.families.base import BIAS, FAMILIES, Family
 from model_collapse.sources.base import RealData
-from model_collapse.theory import THEORIES, Theory, gaussian_variance_theory
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+from model_collapse.theory import THEORIES, Curve, Theory, gaussian_variance_theory
 
 
 def sample_gaussian(
@@ -158,33 +155,26 @@ def _variance_theory_holds(config: Config) -> bool:
     )
 
 
-def _draw_variance(ax: Axes, config: Config, generations: int) -> None:
-    gens = np.arange(generations)
-    n, n0 = config.sampling.n, config.source.n_train
+def _expected_variance(config: Config, generations: int) -> list[Curve]:
+    n, n0, seeds = config.sampling.n, config.source.n_train, config.experiment.seeds
     theory = gaussian_variance_theory(generations, n, n0, config.family.estimator)
-    mean, low, high = theory.mean_band(config.experiment.seeds)
+    mean, low, high = theory.mean_band(seeds)
     low = np.where(low > 0, low, np.nan)  # a ratio is positive: where not, the band says nothing
-    ax.plot(gens, mean, color="k", lw=1, ls="--", label="theory: mean")
-    ax.fill_between(
-        gens,
-        low,
-        high,
-        color="k",
-        alpha=0.08,
-        lw=0,
-        label=f"theory: 95% band of the mean of {config.experiment.seeds}",
-    )
-    typical, low, high = theory.typical()
-    ax.plot(gens, typical, color="k", lw=1, label="theory: typical seed exp(E log)")
-    ax.plot(gens, low, color="k", lw=0.6, ls=":", label="theory: 95% of single seeds")
-    ax.plot(gens, high, color="k", lw=0.6, ls=":")
+    typical, seed_low, seed_high = theory.typical()
+    return [
+        Curve("theory: mean", "mean", mean, style="dashed"),
+        Curve(f"theory: 95% band of the mean of {seeds}", "mean band", low=low, high=high),
+        Curve("theory: typical seed exp(E log)", "typical", typical),
+        Curve("theory: 95% of single seeds", "seed band", seed_low, style="dotted"),
+        Curve("", "seed band", seed_high, style="dotted"),
+    ]
 
 
 THEORIES.register("gaussian-variance")(
     Theory(
         "variance_ratio",
         _variance_theory_holds,
-        _draw_variance,
+        _expected_variance,
         "1-D Gaussian refitted by MLE (or unbiased): mean and typical-seed variance ratio",
     )
 )

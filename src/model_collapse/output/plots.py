@@ -12,7 +12,7 @@ import numpy as np
 
 from model_collapse.config import Config
 from model_collapse.output.colours import colours
-from model_collapse.theory import theory_for
+from model_collapse.theory import Curve, theory_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -152,8 +152,26 @@ def draw_panel(ax: Axes, metrics: pd.DataFrame, metric: str, config: Config) -> 
     draw_level(ax, metric)
     theory = theory_for(config, metric)
     if theory is not None:
-        theory.draw(ax, config, int(metrics["generation"].max()) + 1)
+        draw_theory(ax, theory.expected(config, int(metrics["generation"].max()) + 1))
         fit_to_data(ax, metrics[metric].to_numpy())
+
+
+# a closed form is black: a dashed mean, a solid typical seed, dotted single-seed bounds
+LINES: dict[str, tuple[float, str]] = {"solid": (1, "-"), "dashed": (1, "--"), "dotted": (0.6, ":")}
+
+
+def draw_theory(ax: Axes, curves: list[Curve]) -> None:
+    """A closed form's lines and bands, each named in the legend."""
+    for curve in curves:
+        label = curve.label or "_nolegend_"
+        if curve.kind == "band":
+            assert curve.low is not None and curve.high is not None
+            gens = np.arange(len(curve.low))
+            ax.fill_between(gens, curve.low, curve.high, color="k", alpha=0.08, lw=0, label=label)
+        else:
+            assert curve.y is not None
+            width, style = LINES[curve.style]
+            ax.plot(np.arange(len(curve.y)), curve.y, color="k", lw=width, ls=style, label=label)
 
 
 def run_label(config: Config) -> str:

@@ -137,8 +137,8 @@ def theory_sentence(run: Any, intervals: Any, metric: str) -> str | None:
     """The seeds' last mean against the closed form's mean and its 95% band for the mean
     of that many seeds (the theory's own spread, not a t interval that assumes symmetry)."""
     series = run.theory.get(metric, [])
-    means = [s for s in series if s["label"] == "theory: mean"]
-    bands = [s for s in series if s["kind"] == "band" and "band of the mean" in s["label"]]
+    means = [s for s in series if s["role"] == "mean"]
+    bands = [s for s in series if s["role"] == "mean band"]
     rows = intervals[(intervals["run"] == run.name) & (intervals["metric"] == metric)]
     if not means or rows.empty:
         return None

@@ -160,27 +160,6 @@ def group_label(varied: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-class Recorder:
-    """Stands in for matplotlib's axes while a theory draws itself, keeping its lines and
-    bands as data, so the report draws the very closed forms the figures draw (a
-    plug-in's theory included) without a second copy of each."""
-
-    def __init__(self) -> None:
-        self.series: list[dict[str, Any]] = []
-
-    def plot(self, x: Any, y: Any, *args: Any, **style: Any) -> None:
-        dashed = style.get("ls", style.get("linestyle", "-")) not in ("-", "solid")
-        label = str(style.get("label", ""))
-        self.series.append({"kind": "line", "x": x, "y": y, "label": label, "dashed": dashed})
-
-    def fill_between(self, x: Any, low: Any, high: Any, *args: Any, **style: Any) -> None:
-        label = str(style.get("label", ""))
-        self.series.append({"kind": "band", "x": x, "low": low, "high": high, "label": label})
-
-    def __getattr__(self, name: str) -> Any:  # legends, limits, text: not data
-        return lambda *args, **kwargs: None
-
-
 def theory_curves(
     config: Any, metrics: list[str], generations: int
 ) -> dict[str, list[dict[str, Any]]]:
@@ -191,14 +170,20 @@ def theory_curves(
     for metric in metrics:
         theory = theory_for(config, metric)
         if theory is not None:
-            recorder = Recorder()
-            theory.draw(recorder, config, generations)  # type: ignore[arg-type]
-            for series in recorder.series:
-                for key in ("x", "y", "low", "high"):
-                    if key in series:
-                        series[key] = finite_list(series[key])
-            curves[metric] = recorder.series
+            curves[metric] = [as_series(c) for c in theory.expected(config, generations)]
     return curves
+
+
+def as_series(curve: Any) -> dict[str, Any]:
+    """A closed form's curve as the page's data: its kind, role, label, x and values."""
+    values = {"y": curve.y} if curve.kind == "line" else {"low": curve.low, "high": curve.high}
+    length = len(next(iter(values.values())))
+    series = {"kind": curve.kind, "role": curve.role, "label": curve.label}
+    series["x"] = list(range(length))
+    series.update({key: finite_list(v) for key, v in values.items()})
+    if curve.kind == "line":
+        series["dashed"] = curve.style != "solid"
+    return series
 
 
 def finite_list(values: Any) -> list[float | None]:
