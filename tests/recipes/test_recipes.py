@@ -131,6 +131,7 @@ def test_a_recipe_of_a_figure_gives_ours_at_its_generations_and_says_so(tmp_path
         ("bertrand-lambda", 5, 5),
         pytest.param("kazdan", 9, 9, marks=pytest.mark.slow),  # nine runs: make test-slow
         pytest.param("shumailov-vae", 1, 4, marks=pytest.mark.slow),  # VAEs: make test-slow
+        pytest.param("drayson-defence", 3, 6, marks=pytest.mark.slow),  # GMMs, a classifier
     ],
 )
 def test_a_recipe_without_published_numbers_gives_ours_for_each_run(
@@ -142,3 +143,91 @@ def test_a_recipe_without_published_numbers_gives_ours_for_each_run(
     assert len(pd.read_csv(tmp_path / "r/sweep.csv")) == runs
     assert table["quantity"].nunique() == quantities and table["ours"].notna().all()
     assert table["reference"].isna().all() and "publishes no number" in lines[0]
+
+
+@pytest.mark.slow  # 10 s: eight runs
+def test_mad_bias_matches_its_closed_form_and_loses_recall_not_precision(tmp_path, monkeypatch):
+    """The fully synthetic loop's covariance against ((n-1)/n)^(g+1) lambda^g; and the
+    paper's reading: under lambda = 0.5 every one of 10 seeds ends with a lower recall
+    than it began with, and no seed's precision falls by more than 0.02, while the fresh
+    data loop keeps more recall than the fully synthetic one (every seed)."""
+    _shrunk("mad-bias", monkeypatch, **{"experiment.generations": 5, "experiment.seeds": 10,
+                                        "source.n_train": 200, "sampling.n": 200})  # fmt: skip
+    lines = run_recipe("mad-bias", tmp_path / "r")
+    assert lines[0].startswith("Ours matches 12 of 12 reference numbers")
+
+    def metrics(bias: float, loop: str) -> pd.DataFrame:
+        sweep = pd.read_csv(tmp_path / "r/sweep.csv")
+        row = sweep[(sweep["sampling.bias"] == bias) & (sweep["regime.name"] == loop)].iloc[0]
+        table = pd.read_csv(tmp_path / "r" / row["run"] / "metrics.csv")
+        return table.pivot(index="seed", columns="generation")
+
+    synthetic, fresh = metrics(0.5, "replace"), metrics(0.5, "fresh")
+    assert (synthetic["knn_recall"][4] < synthetic["knn_recall"][0]).all()
+    assert (synthetic["knn_precision"][4] > synthetic["knn_precision"][0] - 0.02).all()
+    assert (fresh["knn_recall"][4] > synthetic["knn_recall"][4]).all()
+
+
+def test_a_recipe_takes_paths_for_every_run_and_refuses_to_fix_what_it_varies(tmp_path):
+    from model_collapse.recipes.run import recipe_scale
+
+    _, spec = recipe_scale("shumailov-lm", "paper", ["family.model_path=/models/opt-125m"])
+    assert spec["set"]["family.model_path"] == "/models/opt-125m"
+    assert "family.model_path" not in RECIPES.get("shumailov-lm").scales["paper"].sweep["set"]
+    result = CliRunner().invoke(
+        app,
+        ["recipes", "run", "mad-bias", "--set", "sampling.bias=0.3", "--out", str(tmp_path / "r")],
+    )
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "recipe mad-bias varies it itself" in result.output and not (tmp_path / "r").exists()
+
+
+def _lm_run(tmp_path: Path, first: np.ndarray, last: np.ndarray):
+    """A finished shumailov-lm arm: its per-block gen0 perplexities at generations 1 and 3."""
+    from types import SimpleNamespace
+
+    from model_collapse.recipes.base import Finished
+
+    folder = tmp_path / "samples" / "gen0_perplexity"
+    folder.mkdir(parents=True)
+    for g, values in ((1, first), (3, last)):
+        np.save(folder / f"generation-{g:05d}.npy", values[None, :])
+    metrics = pd.DataFrame({
+        "seed": 0, "generation": [0, 1, 2, 3], "repetition": [0.5, 0.7, 0.8, 0.9],
+        "test_perplexity": [400.0, 900.0, 2000.0, 5000.0],
+    })  # fmt: skip
+    config = SimpleNamespace(
+        regime=SimpleNamespace(name="replace"), family=SimpleNamespace(epochs=5)
+    )
+    return Finished("arm", {}, config, metrics, directory=tmp_path)
+
+
+def test_the_lm_recipe_says_whether_the_gen0_perplexity_histogram_shifts(tmp_path: Path):
+    """A one-sided Mann-Whitney test at 5% (its false-alarm rate): 500 blocks whose
+    perplexity fell by a fifth are a shift; the same distribution twice is not, and then
+    the reading says why, from the run's own numbers."""
+    from model_collapse.recipes.shumailov_lm import shift
+
+    rng = np.random.default_rng(0)
+    before = np.exp(rng.normal(3.0, 0.3, 500))
+    shifted = shift(_lm_run(tmp_path / "a", before, 0.8 * np.exp(rng.normal(3.0, 0.3, 500))))
+    assert "is more probable under generation 0's model, as in the paper" in shifted
+    assert "no real, 5 epochs" in shifted and "Mann-Whitney" in shifted
+    same = shift(_lm_run(tmp_path / "b", before, np.exp(rng.normal(3.0, 0.3, 500))))
+    assert "is not more probable" in same and "Why, from its numbers:" in same
+    assert "repeats 70% of its 4-grams" in same and "from 400 at generation 0 to 5e+03" in same
+
+
+@pytest.mark.slow  # two GPTs trained and decoded by beam search
+def test_the_lm_recipe_runs_the_protocol_and_reads_its_own_blocks(tmp_path, monkeypatch):
+    _shrunk("shumailov-lm", monkeypatch, **{"experiment.generations": 3, "source.n_train": 24,
+                                            "sampling.n": 24, "source.n_test": 32})  # fmt: skip
+    lines = run_recipe("shumailov-lm", tmp_path / "r")
+    table = pd.read_csv(tmp_path / "r/reproduction.csv")
+    assert table["reference"].isna().all() and table["ours"].notna().all()
+    assert {q.split(", ", 1)[1] for q in table["quantity"]} == {"no real, 5 epochs",
+                                                                "10% real, 10 epochs"}  # fmt: skip
+    config = pd.read_csv(tmp_path / "r/sweep.csv")
+    assert set(config["family.epochs"]) == {5, 10}
+    readings = [line for line in lines if "under generation 0's model" in line]
+    assert len(readings) == 2 and all("Mann-Whitney" in line for line in readings)

@@ -47,6 +47,10 @@ def run_command(
     ] = "local",
     address: AddressOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Runs at once.")] = 1,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="section.key=value for every run (a model's or data's path)."),
+    ] = None,
 ) -> None:
     """Run a recipe's sweep, then write reproduction.csv (ours beside the published
     numbers, each with its source), figures/reproduction.png and the verdict: how many of
@@ -57,14 +61,15 @@ def run_command(
 
     folder = out or Path("runs") / f"recipe-{name}-{scale}"
     with bad_input_exits_2():
-        recipe_scale(name, scale)  # an unknown recipe or scale: one line, nothing written
+        recipe_scale(name, scale, set_)  # an unknown recipe, scale or key: one line
         check_backend(backend, jobs)
         if address is not None:
             check_address(backend, address)
     words = ["model-collapse", "recipes", "run", name, "--scale", scale, "--out", str(folder)]
+    words += [word for text in set_ or [] for word in ("--set", text)]
     stop = SweepStop(words + sweep_options(backend, address, jobs), folder)
     with stops_explained(stop), bad_input_exits_2():
-        lines = run_recipe(name, folder, scale, jobs, backend, address, tell=say)
+        lines = run_recipe(name, folder, scale, jobs, backend, address, say, set_)
     typer.echo(f"recipe directory: {folder}  (reproduction.csv, figures/reproduction.png)")
     tell_verdict(folder)
     add_to_verdict(folder, lines)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from model_collapse.recipes import (
     bertrand_lambda,
+    drayson_defence,
     gerstgrasser_linear,
     kazdan,
+    mad_bias,
     seddik_categorical,
     shumailov_gaussian,
     shumailov_gmm,
+    shumailov_lm,
     shumailov_vae,
     wright_fisher,
 )
@@ -21,11 +24,14 @@ __all__ = [
     "Row",
     "Scale",
     "bertrand_lambda",
+    "drayson_defence",
     "gerstgrasser_linear",
     "kazdan",
+    "mad_bias",
     "seddik_categorical",
     "shumailov_gaussian",
     "shumailov_gmm",
+    "shumailov_lm",
     "shumailov_vae",
     "wright_fisher",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,7 @@ class Finished:
     config: Any
     metrics: Any  # pandas DataFrame
     collapse: Any = None  # collapse.csv (seed, collapsed_at, diverged_at), where it has one
+    directory: Path | None = None  # the run's folder: its per-item values under samples/
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class Recipe:
     scales: dict[str, Scale]
     reproduce: Callable[[list[Finished]], list[Row]]
     notes: list[str] = field(default_factory=list)  # honest differences, for the docs
+    # what the runs show where the paper states a finding but prints no number: sentences
+    # computed from the runs through a stated test, added to the verdict
+    reading: Callable[[list[Finished]], list[str]] | None = None
 
 
 RECIPES: Registry[Recipe] = Registry("recipe")

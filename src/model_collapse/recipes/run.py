@@ -11,14 +11,30 @@ from model_collapse.core.errors import UserInputError
 from model_collapse.recipes.base import COLUMNS, RECIPES, WITHIN, Finished, Recipe, Row
 
 
-def recipe_scale(name: str, scale: str) -> tuple[Recipe, dict[str, Any]]:
-    """The recipe and its sweep at ``scale``; an unknown one is refused in one line."""
+def recipe_scale(
+    name: str, scale: str, overrides: list[str] | None = None
+) -> tuple[Recipe, dict[str, Any]]:
+    """The recipe and its sweep at ``scale``, with ``section.key=value`` overrides on the
+    keys every run shares (paths to a model or data); an unknown recipe or scale, or an
+    override of a key the recipe varies, is refused in one line."""
+    from model_collapse.config.schema import parse_override
+
     recipe = RECIPES.get(name)
     if scale not in recipe.scales:
         raise UserInputError(
             f"recipe {name!r} has the scales {', '.join(recipe.scales)}; got --scale {scale!r}"
         )
-    return recipe, recipe.scales[scale].sweep
+    spec = dict(recipe.scales[scale].sweep)
+    fixed = dict(spec.get("set", {}))
+    varied = {key for part in ("grid", "zip") for key in spec.get(part, {})}
+    for text in overrides or []:
+        section, key, value = parse_override(text)
+        if f"{section}.{key}" in varied:
+            raise UserInputError(
+                f"--set {section}.{key}: recipe {name} varies it itself; it cannot be fixed"
+            )
+        fixed[f"{section}.{key}"] = value
+    return recipe, {**spec, "set": fixed}
 
 
 def run_recipe(
@@ -29,12 +45,13 @@ def run_recipe(
     backend: str = "local",
     address: str | None = None,
     tell: Callable[[str], None] = lambda line: None,
+    overrides: list[str] | None = None,
 ) -> list[str]:
     """Run a recipe into ``out``; write reproduction.csv, figures/reproduction.png and the
     matches into verdict.txt; return the lines that say how many references ours matches."""
     from model_collapse.sweeps.sweep import run_sweep, sweep_from
 
-    recipe, spec = recipe_scale(name, scale)
+    recipe, spec = recipe_scale(name, scale, overrides)
     sweep = sweep_from(spec, f"recipe {name} ({scale})", Path.cwd())
     errors = run_sweep(sweep, out, jobs, tell, backend, address)
     failed = next((run for run, error in errors.items() if error), None)
@@ -47,7 +64,8 @@ def run_recipe(
     rows = recipe.reproduce(finished)
     write_reproduction(rows, out / "reproduction.csv")
     plot_reproduction(rows, out / "figures" / "reproduction.png", f"{name}: {recipe.paper}")
-    return matches(rows, recipe.paper)
+    readings = recipe.reading(finished) if recipe.reading is not None else []
+    return matches(rows, recipe.paper) + readings
 
 
 def finished_run(name: str, varied: dict[str, Any], directory: Path) -> Finished:
@@ -62,7 +80,7 @@ def finished_run(name: str, varied: dict[str, Any], directory: Path) -> Finished
     state = read_state(directory)
     listed = state is not None and "collapse.csv" in state.files
     collapse = pd.read_csv(directory / "collapse.csv") if listed else None
-    return Finished(name, varied, result.config, result.metrics, collapse)
+    return Finished(name, varied, result.config, result.metrics, collapse, directory)
 
 
 def write_reproduction(rows: list[Row], path: Path) -> None:

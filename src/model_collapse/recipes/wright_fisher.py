@@ -22,13 +22,16 @@ SOURCE = (
 
 
 def _reproduce(runs: list[Finished]) -> list[Row]:
-    from model_collapse.theory import heterozygosity_theory
+    from model_collapse.theory import theory_for
 
     rows = []
     for run in sorted(runs, key=lambda r: r.config.sampling.n):
         n = run.config.sampling.n
         generations = int(run.metrics["generation"].max()) + 1
-        expected = heterozygosity_theory(generations, n, run.config.source.n_train)
+        theory = theory_for(run.config, "heterozygosity_ratio")
+        assert theory is not None  # the zipf source under replace: Wright-Fisher holds
+        expected = theory.mean(run.config, generations)
+        assert expected is not None
         for g in sorted({0, generations // 10, generations // 2, generations - 1}):
             ours = mean_interval(seeds_at(run, "heterozygosity_ratio", g))
             rows.append(Row(f"heterozygosity_ratio, n = {n}", g, *ours, float(expected[g]), SOURCE))
