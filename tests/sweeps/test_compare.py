@@ -254,3 +254,17 @@ def test_the_permutation_test_holds_its_false_alarm_rate_and_finds_a_shift():
     assert (p_shift <= 0.05).mean() > 0.8
     assert p_same.min() >= 1 / (1 + PERMUTATIONS)
     assert np.isnan(permuted("log", np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0])))
+
+
+def test_a_group_steady_to_rounding_is_compared_without_a_warning():
+    """Every seed at 0.7 but for one rounding step: scipy warns of precision loss, which
+    must not reach the user (nor fail under -W error); the test still runs."""
+    import warnings
+
+    from model_collapse.sweeps.compare import welch
+
+    steady = np.array([0.7, 0.7, 0.7 + 7e-16])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = welch(steady, np.array([0.5, 0.6, 0.55]))
+    assert 0 < p < 0.05

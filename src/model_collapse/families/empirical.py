@@ -4,7 +4,8 @@ It has no functional error at all: what it draws is exactly what it was fitted t
 chain of empirical refits drifts by sampling error alone (each generation keeps a
 multinomial share of the last one's rows, and rows lost are lost for good). ``run
 --decompose`` uses it as the statistical-only arm where the truth lies in no family with
-a closed-form fit.
+a closed-form fit: ``empirical`` for vectors, ``empirical-text`` for token blocks (a
+language model's statistical-only arm: whole blocks redrawn, none written anew).
 """
 
 from __future__ import annotations
@@ -62,5 +63,31 @@ FAMILIES.register("empirical")(
         min_samples=lambda config, dim: 1,
         description="the empirical distribution: redraws its training rows (no functional error)",
         collapse="its rows coincide along some direction",
+    )
+)
+
+
+class EmpiricalBlocks(EmpiricalModel):
+    """Token blocks redrawn whole; learned: ``rows_`` (S, n, L), the blocks, as integers."""
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Self:
+        self.rows_ = np.asarray(data)
+        return self
+
+    def collapsed(self) -> np.ndarray:
+        """Every block it holds is one and the same block."""
+        return np.asarray((self.rows_ == self.rows_[:, :1]).all(axis=(1, 2)))
+
+    def diverged(self) -> np.ndarray:
+        return np.zeros(len(self.rows_), dtype=bool)  # tokens cannot overflow
+
+
+FAMILIES.register("empirical-text")(
+    Family(
+        kind="text",
+        make=lambda config, real: EmpiricalBlocks(),
+        min_samples=lambda config, dim: 1,
+        description="token blocks redrawn whole from its training set (no functional error)",
+        collapse="every block it holds is the same block",
     )
 )

@@ -24,7 +24,7 @@ def decomposition(gathered: Any) -> list[str]:
     from model_collapse.output.verdict import headline_metric
     from model_collapse.sweeps.compare import STATISTIC_WORDS, reading_of
 
-    metric = headline_metric(gathered)
+    metric, note = _shared_headline(gathered, headline_metric(gathered))
     if metric is None:
         return ["No metric of these runs declares how it is read, so no cause is named."]
     read = reading_of(metric)
@@ -71,7 +71,30 @@ def decomposition(gathered: Any) -> list[str]:
     lines.append(
         _how_much(drift[f"{cause}-only"], drift[f"{other}-only"], cause, other, apart, how)
     )
-    return lines
+    return lines + ([note] if note else [])
+
+
+def _shared_headline(gathered: Any, headline: str | None) -> tuple[str | None, str]:
+    """The headline where every arm computed it; else the first metric with a declared
+    reading that all three did, and a sentence that says why (the empirical arm of a
+    language model has no probabilities, so no perplexity)."""
+    from model_collapse.sweeps.compare import reading_of
+
+    rows = gathered.intervals[gathered.intervals["n"] > 0]
+    by_arm = [
+        set(rows[rows["run"] == arm]["metric"]) for arm in (ORDINARY, STATISTICAL, FUNCTIONAL)
+    ]
+    shared = set.intersection(*by_arm)
+    if headline is None or headline in shared:
+        return headline, ""
+    common = [m for m in dict.fromkeys(rows["metric"]) if m in shared and reading_of(m).better]
+    common.sort(key=lambda m: reading_of(m).level is None)  # a real level first: drift from it
+    if not common:
+        return None, ""
+    return common[0], (
+        f"{headline} is not read: the statistical-only arm does not compute it (its family "
+        f"redraws its training items and has no probabilities); {common[0]} is."
+    )
 
 
 def write_decomposition(directory: Any) -> list[str]:

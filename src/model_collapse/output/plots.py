@@ -319,7 +319,8 @@ def plot_comparison(
         for ax, metric in zip(row, metrics, strict=True):
             ax.set_prop_cycle(color=[palette[n.split("-", 1)[-1] if group else n] for n in names])
             for label in names:
-                draw_metric(ax, runs[label], metric, label=label)
+                if metric in runs[label]:  # a run whose family does not compute it: none
+                    draw_metric(ax, runs[label], metric, label=label)
             draw_level(ax, metric)
             ax.legend(fontsize=7)
     fig.suptitle(f"{title}: median over seeds, band = 95% of seeds", fontsize=10)

@@ -52,7 +52,11 @@ def change(metrics: Any, metric: str, first: int, last: int, statistic: str = "m
         if stats.wilcoxon(diff).pvalue >= ALPHA:
             return "ends at"
         return "falls to" if np.median(diff) < 0 else "rises to"
-    if (diff.mean() == 0) if steady else stats.ttest_1samp(diff, 0.0).pvalue >= ALPHA:
+    from model_collapse.sweeps.compare import steady_groups_allowed
+
+    with steady_groups_allowed():
+        unmoved = (diff.mean() == 0) if steady else stats.ttest_1samp(diff, 0.0).pvalue >= ALPHA
+    if unmoved:
         return "ends at"
     return "falls to" if diff.mean() < 0 else "rises to"
 

@@ -79,7 +79,10 @@ def clarity(gathered: Any, metric: str) -> float:
     diff = diff[np.isfinite(diff)]
     if len(diff) < 2 or diff.std() == 0:
         return 1.0
-    return float(stats.ttest_1samp(diff, 0.0).pvalue)
+    from model_collapse.sweeps.compare import steady_groups_allowed
+
+    with steady_groups_allowed():
+        return float(stats.ttest_1samp(diff, 0.0).pvalue)
 
 
 def _compared(gathered: Any, metric: str) -> tuple[list[dict[str, Any]], str] | None:

@@ -102,7 +102,9 @@ def run_variants(
     results = {name: open_run(Path(out) / name) for name in variants}
     from model_collapse.output.plots import plot_comparison
 
-    shown = compare or list(next(iter(results.values())).metrics.columns[2:5])
+    # the first three metrics every run has (an arm of --decompose may lack some)
+    columns = [list(result.metrics.columns[2:]) for result in results.values()]
+    shown = compare or [m for m in columns[0] if all(m in c for c in columns)][:3]
     frames = {name: result.metrics for name, result in results.items()}
     plot_comparison(frames, shown, title, Path(out) / "figures" / "comparison.png")
     return results
