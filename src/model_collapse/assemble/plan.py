@@ -13,6 +13,7 @@ from typing import Any
 from model_collapse.assemble.checks import check_columns, check_memory_before_data, check_run
 from model_collapse.assemble.plugins import declared
 from model_collapse.config import Config, replace
+from model_collapse.config.schedules import config_at, scheduled_keys
 from model_collapse.engine import capabilities
 from model_collapse.engine.loop import Plan
 from model_collapse.families import FAMILIES
@@ -55,18 +56,37 @@ def plan_run(config: Config) -> Plan:
     check_memory_before_data(config, family, regime.keeps_history)
     real = load_real_data(config, family.kind)
     saved, config = config, with_data_sizes(config, real)
-    check_run(config, family, regime, real)
-    probe = family.make(config, real)  # an unfitted model: what it can do
-    capabilities.check(config, probe)
+    for now in generation_configs(config):  # a schedule's every value, checked as a constant
+        check_run(now, family, regime, real)
+    first = config_at(config, 0)
+    probe = family.make(first, real)  # an unfitted model: what it can do
+    capabilities.check(first, probe)
     reference = make_reference(config, real)
-    names, notes = choose_metrics(config, reference, probe, config.family.exact)
-    check_columns(config, regime, names)
+    names, notes = choose_metrics(first, reference, probe, config.family.exact)
+    check_columns(first, regime, names)
     inputs = inputs_digest(real, family.inputs(config) if family.inputs is not None else [])
     metrics = {name: METRICS.get(name) for name in names}
     services = needed(regime.services, *(metric.services for metric in metrics.values()))
     return Plan(
         config, saved, family, regime, real, reference, names, metrics, notes, inputs, services
     )
+
+
+def generation_configs(config: Config) -> list[Config]:
+    """Each distinct generation's config: the config itself where nothing is scheduled."""
+    if not scheduled_keys(config):
+        return [config]
+    distinct: dict[str, Config] = {}
+    for g in range(config.experiment.generations):
+        now = config_at(config, g)
+        values = repr(
+            sorted(
+                (k, getattr(now, k.split(".")[0]).params[k.split(".", 1)[1]])
+                for k in scheduled_keys(config)
+            )
+        )
+        distinct.setdefault(values, now)
+    return list(distinct.values())
 
 
 def inputs_digest(real: RealData, files: list[Path]) -> str:

@@ -139,7 +139,24 @@ def config_from_dict(raw: dict[str, Any], explicit: Collection[str] = ()) -> Con
     for section in list(SECTIONS)[1:]:
         owner = sections[OWNED_BY[section]].name if section in OWNED_BY else ""
         sections[section] = _build_section(section, raw.get(section, {}), explicit, owner)
-    return resolve(Config(**sections))
+    config = resolve(Config(**sections))
+    check_schedules(config)
+    return config
+
+
+def check_schedules(config: Config) -> None:
+    """Every scheduled key's value at every generation, against its declared range: one
+    line naming the generation (and a list of the wrong length, an unknown kind)."""
+    from model_collapse.config.params import check_value
+    from model_collapse.config.schedules import scheduled_keys, values_of
+
+    generations = config.experiment.generations
+    for dotted, table in scheduled_keys(config).items():
+        section, key = dotted.split(".", 1)
+        owner = getattr(config, OWNED_BY[section]).name if section in OWNED_BY else ""
+        spec = plugin_params(section, config_to_dict(config)[section], owner)[0][key]
+        for g, value in enumerate(values_of(dotted, table, generations)):
+            check_value(f"{dotted} at generation {g}", value, spec)
 
 
 def resolve(config: Config) -> Config:

@@ -34,6 +34,8 @@ class Param:
     choices : the valid strings.
     path : a file or folder: kept absolute, so a saved config runs from any folder.
     default_from : "section.key" whose value a None default takes (e.g. "sampling.n").
+    schedulable : it may change over generations (``config.schedules``): a schedule's
+        table or a list of values, each generation's checked against the range.
     """
 
     default: Any
@@ -46,6 +48,7 @@ class Param:
     open_high: bool = False
     path: bool = False
     default_from: str = ""
+    schedulable: bool = False
 
 
 def param(
@@ -100,7 +103,15 @@ def coerce(value: Any, kind: Any) -> Any:
 
 
 def validated(key: str, value: Any, spec: Param) -> Any:
-    """``value`` as the declared type, or one line naming the key, the rule and the value."""
+    """``value`` as the declared type, or one line naming the key, the rule and the value.
+    A schedulable key's schedule is checked for its form here, and for its range at every
+    generation once the config knows how many (``assemble.validate``)."""
+    from model_collapse.config.schedules import is_schedule, normalised
+
+    if is_schedule(value) and typing.get_origin(spec.kind) is not list:
+        if not spec.schedulable:
+            raise UserInputError(f"{key} takes one value; it cannot follow a schedule")
+        return normalised(key, value)
     try:
         value = coerce(value, spec.kind)
     except TypeError:

@@ -49,11 +49,12 @@ def saved_model(directory: Path, generation: int) -> tuple[Any, Any]:
             f"the real data or model files of {directory} changed since it ran; its "
             "models cannot be used"
         )
-    return plan.new_model().set_state(load(payload)), plan
+    return plan.new_model(generation).set_state(load(payload)), plan
 
 
 def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, Any]:
     """The samples (S, n, ...) generation ``generation`` of the run drew, and its plan."""
+    from model_collapse.config.schedules import config_at
     from model_collapse.engine.loop import generate
 
     model, plan = saved_model(directory, generation)
@@ -62,7 +63,7 @@ def generated_set(directory: Path, generation: int) -> tuple[np.ndarray, Any]:
             f"{directory} ran on the exact path (family.exact): it drew sufficient statistics, "
             "not samples; run it with family.exact = false to export samples"
         )
-    samples, _ = generate(model, plan.config, plan.regime, generation)
+    samples, _ = generate(model, config_at(plan.config, generation), plan.regime, generation)
     assert samples is not None
     return samples, plan
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from model_collapse.config import Config
+from model_collapse.config.schedules import config_at
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.rng import stream
 from model_collapse.engine import capabilities
@@ -102,8 +103,10 @@ class Plan:
     inputs: str  # checksum of the real data and the model files the run reads
     services: list[str]  # run-scoped helpers the regime and the metrics declare
 
-    def new_model(self) -> Model:
-        return self.family.make(self.config, self.real)
+    def new_model(self, generation: int = 0) -> Model:
+        """An unfitted model, made with that generation's config (a scheduled sampling
+        key, such as a temperature, is the model's own setting)."""
+        return self.family.make(config_at(self.config, generation), self.real)
 
     @property
     def columns(self) -> list[str]:
@@ -118,9 +121,9 @@ def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model
         return [], None, None
     needed = range(start) if plan.regime.keeps_history else range(start - 1, start)
     models = {
-        t: plan.new_model().set_state(store.load_model_state(t)) for t in sorted({0, *needed})
+        t: plan.new_model(t).set_state(store.load_model_state(t)) for t in sorted({0, *needed})
     }
-    history = [generate(models[t], config, plan.regime, t)[1] for t in needed]
+    history = [generate(models[t], config_at(config, t), plan.regime, t)[1] for t in needed]
     return history, models[0], models[start - 1]
 
 
@@ -139,7 +142,7 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
         guards = {name: plan.metrics[name].guard for name in plan.names}
         notes.guard(0, values, {name: g for name, g in guards.items() if g is not None})
     seeds = plan.config.experiment.seeds
-    for name, diagnostic in plan.regime.columns(plan.config).items():
+    for name, diagnostic in plan.regime.columns(step.config).items():
         # generation 0 trains on the real data, before any regime: a regime's column about
         # what it chose (a defence's pool) is undefined there, which is no news for the log
         value = notes.measure(
@@ -161,20 +164,23 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
         notes.lines += plan.notes
     history, first_model, previous = restore(plan, store)
     services = open_services(plan.services, config, real, store, notes.lines.append)
-    new_model, reference = plan.new_model, plan.reference
+    reference = plan.reference
     need = plan.family.min_samples(config, real.train.shape[2])  # a weighted set keeps this
 
     for generation in range(store.start, config.experiment.generations):
+        now = config_at(config, generation)  # every schedule at its value this generation
+        new_model = functools.partial(plan.new_model, generation)
         step = Step(
-            generation, config, real, history, first_model, previous, new_model, reference, services
+            generation, now, real, history, first_model, previous, new_model, reference, services
         )
+        step.config_of = functools.partial(config_at, config)
         with notes.watch(generation, "fit and sample"):
             train = Items.of(real.train, REAL) if generation == 0 else regime.training_set(step)
             model = new_model()
             if generation > 0 and capabilities.can(model, WarmStarts):
                 cast(WarmStarts, model).start_from(first_model, previous)
             model = fit_items(model, train, step, need)
-            samples, synthetic = generate(model, config, regime, generation)
+            samples, synthetic = generate(model, now, regime, generation)
         notes.check_model(generation, model)
         first_model = model if generation == 0 else first_model
         step.train, step.model, step.synthetic, step.first_model = (

@@ -44,6 +44,8 @@ class Step:
         generated (None on the exact path); set once the model is fitted.
     found : what this generation's stages found, for the columns that read it: a
         defence's pool and scores, the samples' image features (computed once).
+    config_of : any generation's config (``config.schedules.config_at``): what a regime
+        needs of earlier generations' scheduled values (the fresh rows they took).
     """
 
     generation: int
@@ -59,6 +61,7 @@ class Step:
     model: Any = None
     synthetic: np.ndarray | None = None
     found: dict[str, Any] = field(default_factory=dict)  # shared work of this generation
+    config_of: Callable[[int], Config] | None = None
 
     def rng(self, stage: str) -> np.random.Generator:
         """The random stream of ``stage`` in this generation (:mod:`model_collapse.core.rng`)."""

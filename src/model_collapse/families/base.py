@@ -71,7 +71,13 @@ FAMILIES: Registry[Family] = Registry("family")
 # sampling.bias, the sampling key of the families whose covariance it scales (gaussian, gmm)
 BIAS = {
     "bias": Param(
-        1.0, "sample with covariance x bias (1: as fitted)", float, 0.0, 10.0, open_low=True
+        1.0,
+        "sample with covariance x bias (1: as fitted)",
+        float,
+        0.0,
+        10.0,
+        open_low=True,
+        schedulable=True,
     )
 }
 

@@ -18,7 +18,9 @@ from model_collapse.sources.base import RealData
 
 # sampling.* keys of the language models that decode from logits (gpt, hf)
 DECODING = {
-    "temperature": param(1.0, "softmax temperature", low=0.0, high=100.0, open_low=True),
+    "temperature": param(
+        1.0, "softmax temperature", low=0.0, high=100.0, open_low=True, schedulable=True
+    ),
     "top_k": param(0, "keep the k likeliest tokens (0: all)", low=0, high=10_000_000),
     "top_p": param(1.0, "nucleus: keep this probability mass", low=0.0, high=1.0, open_low=True),
     "repetition_penalty": param(

@@ -154,6 +154,25 @@ def draw_panel(ax: Axes, metrics: pd.DataFrame, metric: str, config: Config) -> 
     if theory is not None:
         draw_theory(ax, theory.expected(config, int(metrics["generation"].max()) + 1))
         fit_to_data(ax, metrics[metric].to_numpy())
+    draw_schedules(ax, config)
+
+
+def draw_schedules(ax: Axes, config: Config) -> None:
+    """Each scheduled key's value by generation, grey on a second axis at the right."""
+    from model_collapse.config.schedules import scheduled_keys, values_of
+
+    scheduled = scheduled_keys(config)
+    if not scheduled:
+        return
+    right = ax.twinx()
+    generations = config.experiment.generations
+    for style, (dotted, table) in zip(("-.", ":", "--"), scheduled.items(), strict=False):
+        values = values_of(dotted, table, generations)
+        right.step(range(generations), values, where="mid", color="0.45", ls=style, lw=1)
+        right.plot([], [], color="0.45", ls=style, label=f"{dotted} (right axis)")
+    right.set_ylabel("scheduled value", color="0.45", fontsize=8)
+    right.tick_params(axis="y", colors="0.45", labelsize=7)
+    right.legend(loc="lower right", fontsize=7)
 
 
 # a closed form is black: a dashed mean, a solid typical seed, dotted single-seed bounds
@@ -179,7 +198,12 @@ def run_label(config: Config) -> str:
     from model_collapse.regimes import REGIMES
 
     regime = REGIMES.get(config.regime.name)
-    share = f" {config.regime.real_fraction:g} real" if regime.uses_real_fraction else ""
+    fraction = config.regime.real_fraction if regime.uses_real_fraction else None
+    if isinstance(fraction, dict):  # a schedule (config.schedules)
+        from model_collapse.config.schedules import describe
+
+        return f"{config.regime.name} {describe(fraction)} real"
+    share = f" {fraction:g} real" if fraction is not None else ""
     return f"{config.regime.name}{share}"
 
 

@@ -53,7 +53,14 @@ def mix_set(step: Step) -> Any:
 
 def fresh_set(step: Step) -> Any:
     k = real_share(step.config)
-    fresh = Items.of(step.real.fresh(step.generation, k, step.rng("regime")), REAL)
+    # the rows earlier generations took, where a schedule changed their share
+    config_of = step.config_of
+    used = (
+        None
+        if config_of is None
+        else sum(real_share(config_of(t)) for t in range(1, step.generation))
+    )
+    fresh = Items.of(step.real.fresh(step.generation, k, step.rng("regime"), used), REAL)
     return data.concat([fresh, data.head(step.history[-1], step.config.sampling.n - k)])
 
 
@@ -107,7 +114,11 @@ def _real_share(step: Step, train: Any) -> np.ndarray | float:
 
 
 REAL_SHARE: dict[str, Diagnostic] = {"real_share": _real_share}
-REAL_FRACTION = {"real_fraction": param(0.1, "real share of each training set", low=0.0, high=1.0)}
+REAL_FRACTION = {
+    "real_fraction": param(
+        0.1, "real share of each training set", low=0.0, high=1.0, schedulable=True
+    )
+}
 
 REGIMES.register("replace")(
     Regime(_replace, False, _all, "train on the previous generation's samples only")

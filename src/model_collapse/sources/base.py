@@ -84,6 +84,15 @@ def true_probabilities(truth: Truth | None) -> np.ndarray | None:
     return np.asarray(truth.probs) if isinstance(truth, KnowsProbabilities) else None
 
 
+class Fresh(Protocol):
+    """Real rows never used before: (S, k, d) for generation ``generation``, after the
+    ``used`` rows earlier generations took (None: (generation - 1) k)."""
+
+    def __call__(
+        self, generation: int, k: int, rng: np.random.Generator, used: int | None = None
+    ) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class RealData:
     """The real (human) data of one run, with a leading seed axis on the training set.
@@ -94,7 +103,8 @@ class RealData:
     train : (S, n_train, d) generation 0's training set per seed.
     test : (m, d) held-out real data shared by all seeds.
     truth : the true distribution, or None for user data.
-    fresh : draws (S, k, d) real rows never used before, for generation ``t``.
+    fresh : draws (S, k, d) real rows never used before, for generation ``t``, after the
+        ``used`` rows earlier generations took (default (t - 1) k: the same k each time).
     categories : number of categories K, or the vocabulary size for text.
     validation : (v, d) real validation data where the source has a split for it.
     decode : turns token ids back into text (text kind only).
@@ -110,7 +120,7 @@ class RealData:
     train: np.ndarray
     test: np.ndarray
     truth: Truth | None
-    fresh: Callable[[int, int, np.random.Generator], np.ndarray]
+    fresh: Fresh
     categories: int = 0
     validation: np.ndarray | None = None
     decode: Callable[[list[int]], str] | None = None
@@ -136,7 +146,7 @@ class RealData:
 
 def draw_per_seed(
     config: Config, pool: np.ndarray, where: str, unit: str
-) -> tuple[np.ndarray, Callable[[int, int, np.random.Generator], np.ndarray]]:
+) -> tuple[np.ndarray, Fresh]:
     """Each seed's training rows from a finite pool, and a source of never-used rows.
 
     Each seed sees its own random order of the pool: generation 0 takes the first
@@ -153,8 +163,10 @@ def draw_per_seed(
         stream(config.experiment.seed, "source", SOURCE_TRAIN), seeds, len(pool), len(pool)
     )
 
-    def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
-        start = n_train + (generation - 1) * k
+    def fresh(
+        generation: int, k: int, rng: np.random.Generator, used: int | None = None
+    ) -> np.ndarray:
+        start = n_train + ((generation - 1) * k if used is None else used)
         if start + k > len(pool):
             raise UserInputError(
                 f"{where}: the fresh regime needs {k} new real {unit} at generation {generation} "
@@ -209,8 +221,10 @@ def truth_source(
             train = truth.sample((seeds, n_train), stream(root, "source", SOURCE_TRAIN))
             test = truth.sample((config.source.n_test,), stream(root, "source", SOURCE_TEST))
 
-            def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
-                return truth.sample((seeds, k), rng)
+            def fresh(
+                generation: int, k: int, rng: np.random.Generator, used: int | None = None
+            ) -> np.ndarray:
+                return truth.sample((seeds, k), rng)  # a distribution: every draw is new
 
             categories = truth.categories if isinstance(truth, KnowsProbabilities) else 0
             return RealData(kind, train, test, truth, fresh, categories)

@@ -40,9 +40,11 @@ def image_data(
     test, pool = tagged[order[:n_test]], tagged[order[n_test:]]
     train, fresh_tagged = draw_per_seed(config, pool, where, "images")
 
-    def fresh(generation: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    def fresh(
+        generation: int, k: int, rng: np.random.Generator, used: int | None = None
+    ) -> np.ndarray:
         # fresh real images join a training set, where no metric reads their labels
-        return fresh_tagged(generation, k, rng)[..., :-1]
+        return fresh_tagged(generation, k, rng, used)[..., :-1]
 
     known = labels is not None
     return RealData(
