@@ -32,7 +32,9 @@ def budget_command(
     address: AddressOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Runs at once.")] = 1,
 ) -> None:
-    """The largest share of generated data in each generation's training set that keeps
+    """How much generated data keeps a metric within a tolerance of all-real training.
+
+    The largest share of generated data in each generation's training set that keeps
     METRIC within TOLERANCE of the all-real baseline: a coarse grid of shares, then a finer
     one where the tolerance is crossed, each a sweep. Writes budget.csv (the answer last),
     figures/budget.png and the verdict. Run it again to resume."""

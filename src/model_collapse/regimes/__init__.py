@@ -3,7 +3,7 @@
 
 # the order they register in is the order `model-collapse list` shows
 # isort: off
-from model_collapse.regimes import builtin, pools, filtering, weight, verify, watermark_filter
+from model_collapse.regimes import builtin, pools, filtering, weight, verify, watermark_filter, web
 
 # isort: on
 from model_collapse.regimes.base import REGIMES, Regime, defended, real_share
@@ -18,5 +18,6 @@ __all__ = [
     "real_share",
     "verify",
     "watermark_filter",
+    "web",
     "weight",
 ]

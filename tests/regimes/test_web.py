@@ -1,0 +1,63 @@
+"""The web regime: a pool of real, new human and published items that grows each
+generation, each training set a sample of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model_collapse.api import load_config, run
+from model_collapse.core.errors import UserInputError
+
+WEB = [
+    "regime.name=web", "experiment.generations=4", "experiment.seeds=200", "sampling.n=100",
+    "source.n_train=100", "regime.human_per_generation=50", "regime.publish=100",
+]  # fmt: skip
+
+
+def test_the_synthetic_share_follows_the_web_as_it_grows(tmp_path: Path):
+    """Year g's web holds 100 real rows, 50 g human rows and 100 g published ones: its
+    synthetic share is 100 g / (100 + 150 g). A sample of 100 of its N rows has a share
+    with standard error sqrt(p (1 - p) / 100 (N - 100) / (N - 1)); the mean of 200 seeds
+    is held to five of its standard errors (a false alarm well under once in a million)."""
+    metrics = run(load_config("gaussian-1d", WEB), tmp_path / "w").metrics
+    share = metrics.groupby("generation")["web_synthetic_share"].mean()
+    assert share[0] == 0.0
+    for g in (1, 2, 3):
+        total, p = 100 + 150 * g, 100 * g / (100 + 150 * g)
+        se = np.sqrt(p * (1 - p) / 100 * (total - 100) / (total - 1)) / np.sqrt(200)
+        assert abs(share[g] - p) < 5 * se, (g, share[g], p)
+
+
+def test_a_web_with_nothing_published_is_all_real(tmp_path: Path):
+    metrics = run(load_config("gaussian-1d", [*WEB, "regime.publish=0"]), tmp_path / "w").metrics
+    assert (metrics["web_synthetic_share"] == 0).all()
+
+
+def test_a_falling_human_share_is_a_schedule():
+    config = load_config(
+        "gaussian-1d",
+        [*WEB, 'regime.human_per_generation={schedule = "linear", start = 100, end = 20}'],
+    )
+    assert config.regime.human_per_generation["schedule"] == "linear"
+
+
+def test_the_web_needs_samples_not_statistics():
+    from model_collapse.assemble.plan import plan_run
+
+    with pytest.raises(UserInputError, match=r"set family\.exact = false"):
+        plan_run(load_config("gaussian-1d", [*WEB, "family.exact=true"]))
+
+
+def test_a_data_set_too_small_for_the_human_rows_is_refused_before_the_run(tmp_path, iris_csv):
+    from model_collapse.assemble.plan import plan_run
+
+    config = load_config(
+        "gaussian-1d",
+        [*WEB, "source.name=file", f"source.path={iris_csv}", "source.n_train=50",
+         "sampling.n=50", "regime.publish=50"],
+    )  # fmt: skip
+    with pytest.raises(UserInputError, match="new real"):
+        plan_run(config)
