@@ -137,7 +137,13 @@ def write_verdict(directory: Path) -> list[str]:
     from model_collapse.engine.store import atomic_write
     from model_collapse.output.report import gather
 
-    lines = verdict(gather(directory, ends_only=True))
+    gathered = gather(directory, ends_only=True)
+    lines = verdict(gathered)
+    metric = headline_metric(gathered)
+    if metric is not None:
+        from model_collapse.output.first_mover import first_mover
+
+        lines += first_mover(gathered, metric, directory)
     if lines:
         atomic_write(directory / "verdict.txt", ("\n".join(lines) + "\n").encode())
     return lines

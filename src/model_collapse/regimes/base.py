@@ -50,6 +50,9 @@ class Regime:
     services: tuple[str, ...] = ()  # run-scoped helpers it reads from step.services
     # columns a setting switches on (a pool regime given a detector), beside diagnostics
     measured: Callable[[Config], dict[str, Diagnostic]] | None = None
+    # the diagnostic that says how polluted each generation's training data are (the
+    # web's synthetic share): the report reads each generation as a year against it
+    exposure: str = ""
 
     def columns(self, config: Config) -> dict[str, Diagnostic]:
         """Every diagnostic column it adds to metrics.csv under this config."""

@@ -87,6 +87,7 @@ REGIMES.register("web")(
         lambda config: config.sampling.n,
         "a growing web of real, new human and published items; each set a sample of it",
         diagnostics={"web_synthetic_share": synthetic_share},
+        exposure="web_synthetic_share",
         check=check_web,
         params={
             "human_per_generation": param(
