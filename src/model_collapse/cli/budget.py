@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from model_collapse.cli.base import AddressOption, app, bad_input_exits_2, say, stops_explained
-from model_collapse.core.errors import UserInputError
 
 
 @app.command("budget")
@@ -41,7 +40,7 @@ def budget_command(
     from model_collapse.cli.sweeps import SweepStop, check_address, check_backend, sweep_options
     from model_collapse.output.budget import plot_budget
     from model_collapse.sweeps.budget import Tolerance, check_budget, run_budget
-    from model_collapse.sweeps.sweep import run_sweep, sweep_from
+    from model_collapse.sweeps.sweep import run_all_or_refuse, sweep_from
 
     overrides = list(set_ or [])
     folder = out or Path("runs") / f"budget-{metric}"
@@ -54,13 +53,8 @@ def budget_command(
 
     def run(spec: dict[str, Any], where: Path) -> None:
         sweep = sweep_from(spec, f"budget of {config}", Path.cwd())
-        errors = run_sweep(sweep, where, jobs, say, backend, address)
-        failed = next((name for name, error in errors.items() if error), None)
-        if failed is not None:
-            raise UserInputError(
-                f"run {failed!r} of the budget failed: {errors[failed]}; the others' results "
-                f"are in {where}; run budget again to retry it"
-            )
+        options = {"jobs": jobs, "tell": say, "backend": backend, "address": address}
+        run_all_or_refuse(sweep, where, "the budget", "run budget again", **options)
 
     words = ["model-collapse", "budget", config, "--metric", metric, "--tolerance", tolerance]
     words += [w for text in overrides for w in ("--set", text)] + ["--out", str(folder)]

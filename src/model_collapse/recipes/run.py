@@ -49,17 +49,12 @@ def run_recipe(
 ) -> list[str]:
     """Run a recipe into ``out``; write reproduction.csv, figures/reproduction.png and the
     matches into verdict.txt; return the lines that say how many references ours matches."""
-    from model_collapse.sweeps.sweep import run_sweep, sweep_from
+    from model_collapse.sweeps.sweep import run_all_or_refuse, sweep_from
 
     recipe, spec = recipe_scale(name, scale, overrides)
     sweep = sweep_from(spec, f"recipe {name} ({scale})", Path.cwd())
-    errors = run_sweep(sweep, out, jobs, tell, backend, address)
-    failed = next((run for run, error in errors.items() if error), None)
-    if failed is not None:
-        raise UserInputError(
-            f"run {failed!r} of recipe {name} failed: {errors[failed]}; the others' results "
-            f"are in {out}; run the recipe again to retry it"
-        )
+    options = {"jobs": jobs, "tell": tell, "backend": backend, "address": address}
+    run_all_or_refuse(sweep, out, f"recipe {name}", "run the recipe again", **options)
     finished = [finished_run(run.name, run.varied, out / run.name) for run in sweep.runs]
     rows = recipe.reproduce(finished)
     write_reproduction(rows, out / "reproduction.csv")

@@ -267,6 +267,19 @@ def run_sweep(
     return errors
 
 
+def run_all_or_refuse(sweep: Sweep, out: Path, what: str, again: str, **backend: Any) -> None:
+    """Run a sweep that a command reads whole (a recipe, a budget): a run that failed is
+    refused in one line that names it, ``what`` it belongs to and the command to run
+    ``again``; the others' results stay in ``out``. ``backend``: run_sweep's options."""
+    errors = run_sweep(sweep, out, **backend)
+    failed = next((name for name, error in errors.items() if error), None)
+    if failed is not None:
+        raise UserInputError(
+            f"run {failed!r} of {what} failed: {errors[failed]}; the others' results are in "
+            f"{out}; {again} to retry it"
+        )
+
+
 def check_sweep_folder(out: Path, own: Collection[str] = ()) -> None:
     """``--out`` is new, empty, or a sweep's own folder (it has sweep.csv, or holds only
     its own runs and figures: a suite written before suites kept a sweep's tables): a
