@@ -367,12 +367,13 @@ def main() -> None:
     parser.add_argument(
         "--preset-seconds", type=float, default=None, help="lm-smollm2's time, measured apart"
     )
-    for part in ("detection", "images", "sweeps", "classifier"):
+    for part in ("detection", "images", "sweeps", "classifier", "distances"):
         parser.add_argument(
             f"--only-{part}", action="store_true", help=f"measure {part} only; replace its section"
         )
     args = parser.parse_args()
     from benchmarks.classifier import classifier_benchmark
+    from benchmarks.distances import distances_benchmark
     from benchmarks.images import image_benchmark
     from benchmarks.sweeps import sweep_benchmark
 
@@ -380,6 +381,7 @@ def main() -> None:
     parts["images"] = image_benchmark
     parts["sweeps"] = sweep_benchmark
     parts["classifier"] = classifier_benchmark
+    parts["distances"] = distances_benchmark
     for part, measure in parts.items():
         if getattr(args, f"only_{part}"):
             section = measure()
@@ -403,6 +405,7 @@ def main() -> None:
     preset = time_preset("lm-smollm2") if args.preset else args.preset_seconds
     text = report(g, m, t, p, sizes) + smollm2_report(smol, preset) + "\n" + detection
     text += "\n" + image_benchmark() + "\n" + sweep_benchmark() + "\n" + classifier_benchmark()
+    text += "\n" + distances_benchmark()
     print(text)
     if args.write:
         docs = Path("docs/benchmarks.md")

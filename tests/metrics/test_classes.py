@@ -108,16 +108,6 @@ def test_frechet_distance_matches_the_closed_form_with_scipy():
     assert np.isclose(classes.frechet_distance(mean_a, cov_a, b), expected, rtol=1e-9)
 
 
-def test_kth_neighbour_distances_match_brute_force_across_chunks(monkeypatch):
-    monkeypatch.setattr(classes, "BUDGET", 8 * 30 * 7)  # blocks of 7 rows of 30 columns
-    points = np.random.default_rng(1).standard_normal((30, 3))
-    d = ((points[:, None] - points[None]) ** 2).sum(-1)
-    expected = np.sort(d, axis=1)[:, 5]
-    assert np.allclose(classes.kth_neighbour_distance(points, 5), expected)
-    inside = classes.inside(points[:10], points[10:], expected[10:])
-    assert np.array_equal(inside, (d[:10, 10:] <= expected[None, 10:]).any(axis=1))
-
-
 def test_feature_every_leaves_other_generations_empty_and_computes_the_last():
     config = _config()
     config = config_from_dict(

@@ -27,16 +27,15 @@ import numpy as np
 from model_collapse.config.params import param
 from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
+from model_collapse.metrics.distances import (
+    gpu_of,
+    inside,
+    kth_neighbour_distance,
+)
 from model_collapse.metrics.image_classifier import ImageClassifier
 
 NEIGHBOURS = 5  # the issue's k, as in Naeem et al.'s prdc (Kynkaanniemi et al. chose 3)
 COVERED = 0.25  # a class counts while drawn at a quarter of its real share or more
-BUDGET = 64 * 2**20  # bytes of one block of a distance matrix
-
-
-def rows_per_block(columns: int) -> int:
-    """Rows of a distance matrix with this many columns that fit in BUDGET."""
-    return max(1, BUDGET // (8 * max(columns, 1)))
 
 
 def _classifier(step: Step) -> ImageClassifier:
@@ -127,33 +126,6 @@ def fid(step: Step) -> np.ndarray:
     return per_seed(step, lambda f: frechet_distance(real["mean"], real["cov"], f))
 
 
-def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) squared Euclidean distances, never negative."""
-    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.maximum(d, 0.0)
-
-
-def kth_neighbour_distance(points: np.ndarray, k: int) -> np.ndarray:
-    """Each point's distance to its k-th nearest other point (squared)."""
-    out = np.empty(len(points))
-    rows = rows_per_block(len(points))
-    for start in range(0, len(points), rows):
-        d = squared_distances(points[start : start + rows], points)
-        # the point itself is its own 0th neighbour, at distance 0
-        out[start : start + rows] = np.partition(d, k, axis=1)[:, k]
-    return out
-
-
-def inside(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """Whether each point lies in some ball (centre, squared radius)."""
-    hit = np.zeros(len(points), dtype=bool)
-    rows = rows_per_block(len(centres))
-    for start in range(0, len(points), rows):
-        d = squared_distances(points[start : start + rows], centres)
-        hit[start : start + rows] = (d <= radii[None, :]).any(axis=1)
-    return hit
-
-
 def _manifold(step: Step) -> list[tuple[float, float]]:
     """(precision, recall) per seed, from as many samples as real test images (the
     smaller count of each, Kynkaanniemi et al.'s equal sizes)."""
@@ -163,16 +135,20 @@ def _manifold(step: Step) -> list[tuple[float, float]]:
         real = _real(step)["features"][:size]  # the test split is in random order
         key = f"manifold radii {size}"
         if key not in step.reference.cache:
-            step.reference.cache[key] = kth_neighbour_distance(real, NEIGHBOURS)
+            step.reference.cache[key] = kth_neighbour_distance(
+                real, NEIGHBOURS, gpu_of(step.config)
+            )
         radii = step.reference.cache[key]
+        device = gpu_of(step.config)
         out = []
         for features, finite in zip(_sample_features(step), finite_seeds(step), strict=True):
             if not finite:
                 out.append((np.nan, np.nan))
                 continue
             fake = features[:size]
-            precision = inside(fake, real, radii).mean()
-            recall = inside(real, fake, kth_neighbour_distance(fake, NEIGHBOURS)).mean()
+            precision = inside(fake, real, radii, device).mean()
+            fake_radii = kth_neighbour_distance(fake, NEIGHBOURS, device)
+            recall = inside(real, fake, fake_radii, device).mean()
             out.append((float(precision), float(recall)))
         step.found["manifold"] = out
     return step.found["manifold"]  # type: ignore[no-any-return]

@@ -75,11 +75,27 @@ class ImageClassifier:
         )
 
     def features(self, images: np.ndarray) -> np.ndarray:
-        """The last hidden layer's activations, (n, 64)."""
+        """The last hidden layer's activations, (n, 64): in float64 torch on the run's GPU
+        where it has one (the same values to rounding), else NumPy."""
+        from model_collapse.metrics.distances import gpu_of
+
+        device = gpu_of(self.config)
+        if device:
+            return self._features_on(images, device)
         h = np.asarray(images, dtype=np.float64)
         for w, b in zip(self.weights_[:-1], self.biases_[:-1], strict=True):
             h = np.maximum(h @ w + b, 0.0)
         return h
+
+    def _features_on(self, images: np.ndarray, device: str) -> np.ndarray:
+        import torch
+
+        h = torch.as_tensor(np.asarray(images, dtype=np.float64), device=device)
+        for w, b in zip(self.weights_[:-1], self.biases_[:-1], strict=True):
+            weight = torch.as_tensor(np.asarray(w, dtype=np.float64), device=device)
+            bias = torch.as_tensor(np.asarray(b, dtype=np.float64), device=device)
+            h = torch.clamp(h @ weight + bias, min=0.0)
+        return np.asarray(h.cpu().numpy())
 
     def predict_features(self, features: np.ndarray) -> np.ndarray:
         """The class of each image, from its features."""

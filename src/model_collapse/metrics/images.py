@@ -8,7 +8,8 @@ import numpy as np
 
 from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, always
-from model_collapse.metrics.classes import finite_seeds, rows_per_block, squared_distances
+from model_collapse.metrics.classes import finite_seeds
+from model_collapse.metrics.distances import gpu_of, nearest_distance
 
 
 def pixel_variance_ratio(step: Step) -> np.ndarray:
@@ -29,14 +30,11 @@ MEMORISED = 0.05
 MEMORY_SAMPLES = 1000
 
 
-def nearest_training_distance(points: np.ndarray, train: np.ndarray) -> np.ndarray:
+def nearest_training_distance(
+    points: np.ndarray, train: np.ndarray, device: str = ""
+) -> np.ndarray:
     """Each point's pixel distance to its nearest training image."""
-    out = np.empty(len(points))
-    rows = rows_per_block(len(train))
-    for start in range(0, len(points), rows):
-        d = squared_distances(points[start : start + rows], train)
-        out[start : start + rows] = np.sqrt(d.min(axis=1))
-    return out
+    return nearest_distance(points, train, device)
 
 
 def _distances(step: Step) -> np.ndarray:
@@ -46,7 +44,7 @@ def _distances(step: Step) -> np.ndarray:
         assert step.synthetic is not None
         step.found["nearest_real"] = np.stack(
             [
-                nearest_training_distance(samples[:MEMORY_SAMPLES], train)
+                nearest_training_distance(samples[:MEMORY_SAMPLES], train, gpu_of(step.config))
                 for samples, train in zip(step.synthetic, step.real.train, strict=True)
             ]
         )

@@ -16,7 +16,8 @@ import numpy as np
 from model_collapse.config.params import param
 from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
-from model_collapse.metrics.classes import NEIGHBOURS, inside, kth_neighbour_distance
+from model_collapse.metrics.classes import NEIGHBOURS
+from model_collapse.metrics.distances import inside, kth_neighbour_distance
 
 # samples and real test points compared: the k-NN balls cost (points)^2 distances, and
 # 2,000 keep a generation's cost to a fraction of a second with the share's standard
