@@ -28,6 +28,11 @@ AddressOption = Annotated[
     str | None,
     typer.Option("--address", help="A Dask scheduler or Ray cluster (default: a local one)."),
 ]
+# where a command's sweep sends its runs, and how many at once (recipes, budget)
+BackendOption = Annotated[
+    str, typer.Option("--backend", help="Where its runs go: local, dask or ray.")
+]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Runs at once.")]
 
 
 def say(text: str) -> None:

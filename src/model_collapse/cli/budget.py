@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from model_collapse.cli.base import AddressOption, app, bad_input_exits_2, say, stops_explained
+from model_collapse.cli.base import (
+    AddressOption,
+    BackendOption,
+    JobsOption,
+    app,
+    bad_input_exits_2,
+    say,
+    stops_explained,
+)
 
 
 @app.command("budget")
@@ -25,11 +33,9 @@ def budget_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Its folder (runs/budget-METRIC).")
     ] = None,
-    backend: Annotated[
-        str, typer.Option("--backend", help="Where its runs go: local, dask or ray.")
-    ] = "local",
+    backend: BackendOption = "local",
     address: AddressOption = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Runs at once.")] = 1,
+    jobs: JobsOption = 1,
 ) -> None:
     """How much generated data keeps a metric within a tolerance of all-real training.
 

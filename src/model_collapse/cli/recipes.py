@@ -10,6 +10,8 @@ import typer
 
 from model_collapse.cli.base import (
     AddressOption,
+    BackendOption,
+    JobsOption,
     app,
     bad_input_exits_2,
     say,
@@ -42,11 +44,9 @@ def run_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Its folder (runs/recipe-NAME-SCALE).")
     ] = None,
-    backend: Annotated[
-        str, typer.Option("--backend", help="Where its runs go: local, dask or ray.")
-    ] = "local",
+    backend: BackendOption = "local",
     address: AddressOption = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Runs at once.")] = 1,
+    jobs: JobsOption = 1,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="section.key=value for every run (a model's or data's path)."),
