@@ -36,7 +36,7 @@ def check_run(config: Config, family: Family, regime: Regime, real: RealData) ->
     n_train, dim = real.train.shape[1:]
     shape = Shape(dim, categories, declared_shape(config, family.kind).n_test)
     extra = metric_needs(config, shape)
-    check_memory(config, family, n_train, shape, regime.keeps_history, extra)
+    check_memory(config, family, n_train, shape, regime.keeps(config), extra)
 
 
 def declared_shape(config: Config, kind: Kind) -> Shape:

@@ -53,7 +53,7 @@ def plan_run(config: Config) -> Plan:
     family = FAMILIES.get(config.family.name)
     regime = REGIMES.get(config.regime.name)
     config = family.resolve(config) if family.resolve is not None else config
-    check_memory_before_data(config, family, regime.keeps_history)
+    check_memory_before_data(config, family, regime.keeps(config))
     real = load_real_data(config, family.kind)
     saved, config = config, with_data_sizes(config, real)
     for now in generation_configs(config):  # a schedule's every value, checked as a constant

@@ -119,7 +119,7 @@ def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model
     start, config = store.start, plan.config
     if start == 0 or start >= config.experiment.generations:
         return [], None, None
-    needed = range(start) if plan.regime.keeps_history else range(start - 1, start)
+    needed = range(start) if plan.regime.keeps(config) else range(start - 1, start)
     models = {
         t: plan.new_model(t).set_state(store.load_model_state(t)) for t in sorted({0, *needed})
     }
@@ -193,8 +193,9 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
         with notes.watch(generation, "samples"):
             files = sample_files(step, plan.metrics)
         done = Completed(generation, values, model.get_state(), files, notes.take(), notes.state())
-        store.append(done, keep_models=regime.keeps_history or config.experiment.keep_checkpoints)
-        history = [*history, synthetic] if regime.keeps_history else [synthetic]
+        keeps = regime.keeps(config)
+        store.append(done, keep_models=keeps or config.experiment.keep_checkpoints)
+        history = [*history, synthetic] if keeps else [synthetic]
         previous = model
         for observer in observers:
             observer.generation(generation, values)

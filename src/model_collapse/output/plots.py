@@ -163,6 +163,8 @@ def run_label(config: Config) -> str:
     from model_collapse.regimes import REGIMES
 
     regime = REGIMES.get(config.regime.name)
+    if config.regime.params.get("real_from") == "web":  # its real share is the web's own
+        return f"{config.regime.name} on the web"
     fraction = config.regime.real_fraction if regime.uses_real_fraction else None
     if isinstance(fraction, dict):  # a schedule (config.schedules)
         from model_collapse.config.schedules import describe

@@ -53,10 +53,16 @@ class Regime:
     # the diagnostic that says how polluted each generation's training data are (the
     # web's synthetic share): the report reads each generation as a year against it
     exposure: str = ""
+    # where a setting makes it need every earlier synthetic set (a pool drawn from the web)
+    history_when: Callable[[Config], bool] | None = None
 
     def columns(self, config: Config) -> dict[str, Diagnostic]:
         """Every diagnostic column it adds to metrics.csv under this config."""
         return {**self.diagnostics, **(self.measured(config) if self.measured else {})}
+
+    def keeps(self, config: Config) -> bool:
+        """Whether it needs every earlier synthetic set under this config."""
+        return self.keeps_history or (self.history_when is not None and self.history_when(config))
 
     @property
     def uses_real_fraction(self) -> bool:

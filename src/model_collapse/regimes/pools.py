@@ -3,7 +3,9 @@ items, and what every defence shares.
 
 Each generation's pool holds regime.real_fraction real items (from the training set, or
 never used before with ``regime.real_from = "fresh"``) and the previous generation's
-samples; a defence sees it without provenance (:func:`defended`) and chooses weights.
+samples, or with ``regime.real_from = "web"`` a sample of the web (:mod:`.web_pool`: the
+real data, new human items and what every earlier generation published, its real share a
+consequence); a defence sees it without provenance (:func:`defended`) and chooses weights.
 ``pool`` takes the pool as it comes and ``oracle`` keeps only its items known to be real
 (the bound for defences). The defences are each in a file of their own: ``filter``
 (:mod:`.filtering`), ``weight`` (:mod:`.weight`), ``verify`` (:mod:`.verify`) and
@@ -31,6 +33,7 @@ from model_collapse.engine.step import Step
 from model_collapse.families.base import Family
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, defended
 from model_collapse.regimes.builtin import REAL_SHARE, rest
+from model_collapse.regimes.web_pool import WEB_KEYS, check_human_rows, web_sample
 from model_collapse.sources.base import RealData
 
 
@@ -89,7 +92,9 @@ def pool_of(step: Step) -> Items:
     """This generation's pool, as ``regime.real_from`` draws its real part."""
     from model_collapse.regimes.builtin import fresh_set, mix_set
 
-    pool = fresh_set(step) if step.config.regime.real_from == "fresh" else mix_set(step)
+    real_from = step.config.regime.real_from
+    build = {"fresh": fresh_set, "web": web_sample}.get(real_from, mix_set)
+    pool = build(step)
     step.found["pool"] = pool
     return pool  # type: ignore[no-any-return]
 
@@ -122,6 +127,8 @@ def _measured_oracle(step: Step) -> Any:
     if step.config.regime.params.get("detector") != "none":
         step.found["verdict"] = judge(step, pool.data)
         step.found["kept"] = pool.origin == REAL
+    if step.config.regime.real_from == "web":  # the web's real share is its own: all of it
+        return pool.weighted((pool.origin == REAL).astype(float))
     real_first = (pool.origin != REAL).argsort(axis=1, kind="stable")[:, : real_share(step.config)]
     return pool.take(real_first)
 
@@ -134,7 +141,10 @@ def check_pool(config: Config, family: Family, real: RealData) -> None:
     """The real share fits the data, and items rather than statistics where they are scored."""
     from model_collapse.regimes.builtin import check_fresh, check_mix
 
-    (check_fresh if config.regime.real_from == "fresh" else check_mix)(config, family, real)
+    if config.regime.real_from == "web":
+        check_human_rows(config, real)
+    else:
+        (check_fresh if config.regime.real_from == "fresh" else check_mix)(config, family, real)
     if config.family.exact and config.regime.params.get("detector", "auto") != "none":
         raise UserInputError(
             f"regime '{config.regime.name}' scores items, which the exact path does not draw; "
@@ -172,7 +182,8 @@ def _check_oracle(config: Config, family: Family, real: RealData) -> None:
     from model_collapse.regimes.builtin import check_oracle_size as check_size
 
     check_detector(config, family, real)
-    check_size(config, family, real)
+    if config.regime.real_from != "web":  # a web sample's real share is not a setting
+        check_size(config, family, real)
 
 
 FPR = {
@@ -192,10 +203,16 @@ def pool_keys(**extra: Any) -> dict[str, Any]:
 
     real_from = param(
         "train",
-        "the pool's real items: drawn from the training set, or fresh (never used before)",
-        choices=("train", "fresh"),
+        "the pool's real items: drawn from the training set, fresh (never used before), or "
+        "a sample of the web (regime.human_per_generation, regime.publish)",
+        choices=("train", "fresh", "web"),
     )
-    return {**REAL_FRACTION, "real_from": real_from, **extra}
+    return {**REAL_FRACTION, "real_from": real_from, **WEB_KEYS, **extra}
+
+
+def from_the_web(config: Config) -> bool:
+    """A pool drawn from the web needs every earlier generation's samples."""
+    return bool(config.regime.real_from == "web")
 
 
 def detector_keys(default: str) -> dict[str, Any]:
@@ -236,6 +253,7 @@ def defence(
         diagnostics={**REAL_SHARE, **DEFENCE_COLUMNS},
         check=check,
         params=params,
+        history_when=from_the_web,
     )
 
 
@@ -249,6 +267,7 @@ REGIMES.register("pool")(
         params=pool_keys(**detector_keys("none")),
         check=check_detector,
         measured=_columns,
+        history_when=from_the_web,
     )
 )
 REGIMES.register("oracle")(
@@ -261,5 +280,6 @@ REGIMES.register("oracle")(
         params=pool_keys(**detector_keys("none")),
         check=_check_oracle,
         measured=_columns,
+        history_when=from_the_web,
     )
 )
