@@ -89,6 +89,7 @@ def test_a_falling_real_share_changes_the_generations_it_reaches(tmp_path: Path)
         ('{schedule = "linear", start = 1}', 'a "linear" schedule takes end, start'),
         ('{schedule = "step", generations = [1, 3], values = [1, 0]}', "start at 0 and increase"),
         ('{schedule = "linear", start = "a", end = 1}', "the schedule's start must be numbers"),
+        ('{schedule = "exponential", start = 0.0, rate = 1000}', "overflows by generation 5"),
     ],
 )
 def test_a_bad_schedule_is_refused_in_one_line(tmp_path: Path, value, message):
@@ -116,3 +117,12 @@ def test_fresh_rows_follow_a_changing_share(tmp_path: Path):
     third_default = fresh(3, 3, rng)  # (3 - 1) x 3 rows before it: the constant share's
     taken = np.concatenate([first, second], axis=1).ravel()
     assert len(set(taken)) == 8 and not set(third_default.ravel()) & set(first.ravel())
+
+
+def test_a_schedule_on_the_exact_path_is_refused():
+    """The exact path sizes a generation's statistics for the next one's share: a share
+    that changes would train on the wrong number of items."""
+    with pytest.raises(UserInputError, match=r"runs on samples; set family\.exact = false"):
+        load_config(
+            "gaussian-1d", [*MIX, "family.exact=true", "regime.real_fraction=[1, 1, 1, 0.5, 0, 0]"]
+        )

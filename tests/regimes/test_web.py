@@ -63,6 +63,7 @@ def test_a_data_set_too_small_for_the_human_rows_is_refused_before_the_run(tmp_p
         plan_run(config)
 
 
+@pytest.mark.slow  # two suites' runs and the report: make test-slow, for make test's margin
 def test_the_polluted_web_preset_reads_each_year_against_its_web(tmp_path: Path):
     """The first movers' figure and sentence: the polluted web's later models lose
     variance, a clear negative slope over 10 seeds; the clean web's stays at 0 share."""
@@ -81,7 +82,10 @@ def test_the_polluted_web_preset_reads_each_year_against_its_web(tmp_path: Path)
     assert (tmp_path / "figures/first_mover.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("regime", ["pool", "oracle", "weight"])
+@pytest.mark.parametrize(
+    "regime",
+    ["pool", "oracle", pytest.param("weight", marks=pytest.mark.slow)],  # a detector
+)
 def test_the_landed_defences_sort_a_sample_of_the_web(tmp_path: Path, regime):
     """regime.real_from = web: the pool is the web's sample, its history kept; the oracle
     keeps every real item of it, and weighted resampling keeps the variance the plain
@@ -101,3 +105,12 @@ def test_the_landed_defences_sort_a_sample_of_the_web(tmp_path: Path, regime):
         assert last["variance_ratio"].median() < 0.9
     if regime == "weight":
         assert last["variance_ratio"].median() > 0.9
+
+
+def test_a_pool_from_the_web_needs_samples():
+    from model_collapse.assemble.plan import plan_run
+
+    config = load_config("gaussian-1d", [*WEB, "regime.name=pool", "regime.real_from=web",
+                                         "family.exact=true"])  # fmt: skip
+    with pytest.raises(UserInputError, match=r"real_from = web draws items from the web"):
+        plan_run(config)

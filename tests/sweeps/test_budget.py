@@ -23,7 +23,7 @@ from model_collapse.sweeps.compare import Reading
 def test_a_tolerance_is_a_share_of_the_baseline_or_a_number():
     assert Tolerance.parse("5%").allowed(-2.0) == pytest.approx(0.1)
     assert Tolerance.parse("0.3").allowed(100.0) == 0.3
-    assert str(Tolerance.parse("5%")) == "5%"
+    assert str(Tolerance.parse("5%")) == "5%" and str(Tolerance.parse("2.5%")) == "2.5%"
 
 
 def test_worse_follows_the_metrics_direction():
@@ -39,6 +39,8 @@ def test_the_crossing_is_interpolated_between_the_grid_points_around_it():
     assert crossing(shares, np.array([-1.0, -1.0, -0.1])) == 1.0  # never crossed
     assert crossing(shares, np.array([0.0, 1.0, 2.0])) == 0.0  # crossed at once
     assert finer([0.0, 0.5, 1.0], np.array([-1.0, -0.5, 0.5])) == [0.625, 0.75, 0.875]
+    # an undefined value is not within the tolerance: the budget stops before it
+    assert crossing(np.array([0.0, 0.2, 0.4, 0.6]), np.array([-1, -0.5, np.nan, 3])) == 0.2
 
 
 def test_a_looser_tolerance_affords_at_least_as_much_and_the_interval_holds_it():

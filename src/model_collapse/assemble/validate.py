@@ -151,7 +151,14 @@ def check_schedules(config: Config) -> None:
     from model_collapse.config.schedules import scheduled_keys, values_of
 
     generations = config.experiment.generations
-    for dotted, table in scheduled_keys(config).items():
+    scheduled = scheduled_keys(config)
+    if scheduled and config.family.exact:
+        # the exact path sizes each generation's statistics for the next one's share
+        raise UserInputError(
+            f"{next(iter(scheduled))} follows a schedule, which runs on samples; set "
+            "family.exact = false"
+        )
+    for dotted, table in scheduled.items():
         section, key = dotted.split(".", 1)
         owner = getattr(config, OWNED_BY[section]).name if section in OWNED_BY else ""
         spec = plugin_params(section, config_to_dict(config)[section], owner)[0][key]

@@ -96,9 +96,16 @@ def values_of(key: str, table: dict[str, Any], generations: int) -> list[float]:
         return [start if g == 0 else end if g == last else start + (end - start) * g / last
                 for g in range(generations)]  # fmt: skip
     if kind == "exponential":
-        return [
-            float(table["start"]) * math.exp(float(table["rate"]) * g) for g in range(generations)
-        ]
+        try:
+            return [
+                float(table["start"]) * math.exp(float(table["rate"]) * g)
+                for g in range(generations)
+            ]
+        except OverflowError:
+            raise UserInputError(
+                f"{key}: the exponential schedule overflows by generation {generations - 1}; "
+                "lower its rate"
+            ) from None
     steps = list(zip(table["generations"], table["values"], strict=True))
     return [float(next(v for at, v in reversed(steps) if at <= g)) for g in range(generations)]
 

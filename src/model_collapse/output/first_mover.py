@@ -44,8 +44,12 @@ def first_mover(gathered: Any, metric: str, directory: Path) -> list[str]:
     regime declares an exposure."""
     from model_collapse.output.reading import number
 
-    exposed = [(run, column) for run in gathered.runs if (column := exposure_of(run))]
-    if not exposed or metric not in exposed[0][0].metrics:
+    exposed = [
+        (run, column)
+        for run in gathered.runs
+        if (column := exposure_of(run)) and metric in run.metrics
+    ]
+    if not exposed:
         return []
     lines = []
     for run, column in exposed:

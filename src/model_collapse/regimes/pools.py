@@ -142,6 +142,11 @@ def check_pool(config: Config, family: Family, real: RealData) -> None:
     from model_collapse.regimes.builtin import check_fresh, check_mix
 
     if config.regime.real_from == "web":
+        if config.family.exact:
+            raise UserInputError(
+                f"regime '{config.regime.name}' with regime.real_from = web draws items from "
+                "the web, which sufficient statistics do not hold; set family.exact = false"
+            )
         check_human_rows(config, real)
     else:
         (check_fresh if config.regime.real_from == "fresh" else check_mix)(config, family, real)

@@ -31,20 +31,22 @@ def published(config: Config) -> int:
 
 
 def web_pool(step: Step) -> Items:
-    """The web at this generation: real rows, human rows added in generations 1 to t, and
-    the published part of every earlier generation's samples."""
+    """The web at generation t: the real rows, and for each year u from 1 to t what it
+    gained then: ``human_per_generation`` new human rows and ``publish`` of generation u -
+    1's samples, each key at its value of year u (generation 0 trains on the real data,
+    so their value at generation 0 is not used)."""
     config_of = step.config_of or (lambda t: step.config)
     parts = [Items.of(step.real.train, REAL)]
     used = 0
-    for t in range(1, step.generation + 1):
-        k = human(config_of(t))
+    for year in range(1, step.generation + 1):
+        now = config_of(year)
+        k = human(now)
         if k:
-            # the rows added in generation t are the same in every later generation's web
-            rng = stream(step.config.experiment.seed, "web-human", t)
-            parts.append(Items.of(step.real.fresh(t, k, rng, used), REAL))
+            # the rows added in a year are the same in every later year's web
+            rng = stream(step.config.experiment.seed, "web-human", year)
+            parts.append(Items.of(step.real.fresh(year, k, rng, used), REAL))
             used += k
-    for t, synthetic in enumerate(step.history):
-        parts.append(data.head(synthetic, published(config_of(t))))
+        parts.append(data.head(step.history[year - 1], published(now)))
     return data.concat(parts)  # type: ignore[no-any-return]
 
 

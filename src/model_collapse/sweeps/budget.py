@@ -55,7 +55,7 @@ class Tolerance:
         return self.value * abs(baseline) if self.relative else self.value
 
     def __str__(self) -> str:
-        return f"{self.value:.0%}" if self.relative else f"{self.value:g}"
+        return f"{self.value * 100:g}%" if self.relative else f"{self.value:g}"
 
 
 def worse(read: Any, value: np.ndarray | float, baseline: np.ndarray | float) -> Any:
@@ -74,9 +74,11 @@ def crossing(shares: np.ndarray, excess: np.ndarray) -> float:
     """The share where ``excess`` (how far past the tolerance; <= 0 within it) first rises
     above 0, interpolated linearly from the last share within it; 1 where none does."""
     for i in range(1, len(shares)):
-        if excess[i] > 0:
+        if not excess[i] <= 0:  # past the tolerance, or undefined (NaN): not within it
             a, b = excess[i - 1], excess[i]
-            lost = 0.0 if not np.isfinite(a) else min(max(-a / (b - a), 0.0), 1.0)
+            if not (np.isfinite(a) and np.isfinite(b)):
+                return float(shares[i - 1])
+            lost = min(max(-a / (b - a), 0.0), 1.0)
             return float(shares[i - 1] + lost * (shares[i] - shares[i - 1]))
     return float(shares[-1])
 
@@ -194,6 +196,12 @@ def run_budget(
     run(budget_sweep(base, fixed, COARSE), out / "coarse")
     values, generation = share_values(out / "coarse", metric, at)
     stats = statistic_by_share(values, statistic)
+    if not np.isfinite(stats[0]):
+        raise UserInputError(
+            f"{metric} has no value at generation {generation} of the all-real run (a metric "
+            "computed every k-th generation, or undefined there); read another generation "
+            "with --at, or another metric"
+        )
     extra = finer(COARSE, worse(read, stats, stats[0]) - tolerance.allowed(stats[0]))
     if extra:
         run(budget_sweep(base, fixed, extra), out / "fine")
