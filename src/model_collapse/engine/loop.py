@@ -171,9 +171,9 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
         now = config_at(config, generation)  # every schedule at its value this generation
         new_model = functools.partial(plan.new_model, generation)
         step = Step(
-            generation, now, real, history, first_model, previous, new_model, reference, services
-        )
-        step.config_of = functools.partial(config_at, config)
+            generation, now, real, history, first_model, previous, new_model, reference, services,
+            config_of=functools.partial(config_at, config),
+        )  # fmt: skip
         with notes.watch(generation, "fit and sample"):
             train = Items.of(real.train, REAL) if generation == 0 else regime.training_set(step)
             model = new_model()

@@ -102,6 +102,16 @@ def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def last_generation(run: Finished) -> int:
+    return int(run.metrics["generation"].max())
+
+
+def checkpoints(run: Finished, *divisors: int) -> list[int]:
+    """The generations a recipe reads: 0, the last // d for each divisor, and the last."""
+    last = last_generation(run)
+    return sorted({0, *(last // d for d in divisors), last})
+
+
 def seeds_at(run: Finished, metric: str, generation: int) -> np.ndarray:
     """The seeds' values of a metric at one generation of a run."""
     rows = run.metrics[run.metrics["generation"] == generation]

@@ -16,6 +16,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    checkpoints,
     mean_interval,
     seeds_at,
 )
@@ -29,8 +30,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     for run in sorted(runs, key=lambda r: r.config.regime.real_fraction):
         share = run.config.regime.real_fraction
         ratio = (1 - share) / share
-        last = int(run.metrics["generation"].max())
-        for g in sorted({0, last // 2, last}):
+        for g in checkpoints(run, 2):
             drift = np.abs(np.log(seeds_at(run, "variance_ratio", g)))
             quantity = f"|log variance_ratio|, lambda = {ratio:.3g} (real share {share:g})"
             rows.append(Row(quantity, g, *mean_interval(drift), source=SOURCE))

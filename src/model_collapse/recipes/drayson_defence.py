@@ -15,6 +15,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    checkpoints,
     mean_interval,
     seeds_at,
 )
@@ -29,9 +30,8 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     rows = []
     for run in sorted(runs, key=lambda r: ORDER[r.config.regime.name]):
         arm = NAMES[run.config.regime.name]
-        last = int(run.metrics["generation"].max())
         for metric in READ:
-            for g in sorted({0, last // 2, last}):
+            for g in checkpoints(run, 2):
                 ours = mean_interval(seeds_at(run, metric, g))
                 rows.append(Row(f"{metric}, {arm}", g, *ours, source=SOURCE))
     return rows

@@ -14,6 +14,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    last_generation,
     mean_interval,
     seeds_at,
 )
@@ -42,7 +43,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     for run in sorted(runs, key=lambda r: r.config.regime.name, reverse=True):
         config = run.config
         regime, d, sigma = config.regime.name, config.source.dim, config.source.noise
-        generations = int(run.metrics["generation"].max()) + 1
+        generations = last_generation(run) + 1
         for g in sorted({0, 4, generations // 5, generations // 2, generations - 1}):
             ours = mean_interval(seeds_at(run, "excess_error", g))
             theirs = expected_excess(regime, g + 1, sigma, d, config.source.n_train)

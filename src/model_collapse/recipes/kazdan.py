@@ -14,6 +14,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    checkpoints,
     mean_interval,
     seeds_at,
 )
@@ -29,8 +30,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     for run in sorted(runs, key=lambda r: (r.config.family.name, order[r.config.regime.name])):
         family, regime = run.config.family.name, run.config.regime.name
         metric = MODELS[family]
-        last = int(run.metrics["generation"].max())
-        for g in sorted({0, last // 4, last // 2, last}):
+        for g in checkpoints(run, 4, 2):
             ours = mean_interval(seeds_at(run, metric, g))
             rows.append(Row(f"{family}: {metric}, {regime}", g, *ours, source=SOURCE))
     return rows

@@ -15,6 +15,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    checkpoints,
     mean_interval,
     seeds_at,
 )
@@ -37,8 +38,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     for run in order:
         bias, n = run.config.sampling.bias, run.config.sampling.n
         loop = LOOPS.get(run.config.regime.name, run.config.regime.name)
-        last = int(run.metrics["generation"].max())
-        for g in sorted({0, last // 2, last}):
+        for g in checkpoints(run, 2):
             ratio = mean_interval(seeds_at(run, "variance_ratio", g))
             if loop == "fully synthetic":
                 expected = ((n - 1) / n) ** (g + 1) * bias**g

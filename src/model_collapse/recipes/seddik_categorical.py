@@ -13,6 +13,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    checkpoints,
     mean_interval,
     seeds_at,
     share_interval,
@@ -37,9 +38,8 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     for run in sorted(runs, key=lambda r: r.config.sampling.n):
         n, n0 = run.config.sampling.n, run.config.source.n_train or run.config.sampling.n
         s_true = _true_square_sum(run)
-        last = int(run.metrics["generation"].max())
         collapsed = run.collapse["collapsed_at"].to_numpy(dtype=float)
-        for g in sorted({0, last // 10, last // 4, last // 2, last}):
+        for g in checkpoints(run, 10, 4, 2):
             square_sums = 1 - seeds_at(run, "heterozygosity_ratio", g) * (1 - s_true)
             # generation g was fitted after g + 1 draws: n0 real samples, then g of n
             expected = 1 - (1 - 1 / n0) * (1 - 1 / n) ** g * (1 - s_true)

@@ -14,6 +14,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    last_generation,
     mean_interval,
     seeds_at,
 )
@@ -31,7 +32,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     for run in sorted(runs, key=lambda r: (r.config.regime.name, r.config.sampling.n)):
         config = run.config
         n, regime = config.sampling.n, config.regime.name
-        generations = int(run.metrics["generation"].max()) + 1
+        generations = last_generation(run) + 1
         theory = gaussian_variance_theory(generations, n, config.source.n_train, "mle")
         for g in _checkpoints(generations):
             ours, low, high = mean_interval(np.log(seeds_at(run, "variance_ratio", g)))

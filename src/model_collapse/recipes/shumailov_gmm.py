@@ -16,6 +16,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    last_generation,
     mean_interval,
     seeds_at,
 )
@@ -27,7 +28,7 @@ SOURCE = "Shumailov et al. (2024): shown in a figure at this generation, no numb
 def _reproduce(runs: list[Finished]) -> list[Row]:
     rows = []
     for run in runs:
-        last = int(run.metrics["generation"].max())
+        last = last_generation(run)
         shown = [g for g in SNAPSHOTS if g <= last] + ([last] if last not in SNAPSHOTS else [])
         for g in shown:
             ratio = np.log(seeds_at(run, "variance_ratio", g))

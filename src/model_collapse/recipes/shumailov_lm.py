@@ -20,6 +20,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    last_generation,
     mean_interval,
     seeds_at,
 )
@@ -64,7 +65,7 @@ def shift(run: Finished) -> str:
 
     from model_collapse.output.reading import number
 
-    last = int(run.metrics["generation"].max())
+    last = last_generation(run)
     first, final = per_block(run, 1), per_block(run, last)
     test = mannwhitneyu(final, first, alternative="less")
     p, pairs = float(test.pvalue), 1 - float(test.statistic) / (len(first) * len(final))

@@ -11,6 +11,7 @@ from model_collapse.recipes.base import (
     Recipe,
     Row,
     Scale,
+    last_generation,
     mean_interval,
     seeds_at,
 )
@@ -27,7 +28,7 @@ def _reproduce(runs: list[Finished]) -> list[Row]:
     rows = []
     for run in sorted(runs, key=lambda r: r.config.sampling.n):
         n = run.config.sampling.n
-        generations = int(run.metrics["generation"].max()) + 1
+        generations = last_generation(run) + 1
         theory = theory_for(run.config, "heterozygosity_ratio")
         assert theory is not None  # the zipf source under replace: Wright-Fisher holds
         expected = theory.mean(run.config, generations)
