@@ -125,8 +125,14 @@ class Result:
     def plot(self, metrics: list[str] | None = None) -> Figure:
         """One panel per metric: median over seeds, 95% band of seeds, mean dashed, the
         real level dotted, and the closed form where one holds."""
+        from model_collapse.engine.lineages import split
         from model_collapse.output.plots import _pyplot, draw_panel
 
+        if len(split(self.metrics)) > 1:
+            raise UserInputError(
+                "Result.plot draws a run of one lineage; this run has several: read its "
+                "figures/ (one line per lineage), or plot each of engine.lineages.split(metrics)"
+            )
         names = metrics or list(self.metrics.columns[2:])
         plt = _pyplot()
         cols = min(3, len(names))  # a grid: many metrics stay readable

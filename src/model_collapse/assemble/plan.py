@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from model_collapse.assemble.checks import check_columns, check_memory_before_data, check_run
+from model_collapse.assemble.lineages import other_lineages
 from model_collapse.assemble.plugins import declared
 from model_collapse.config import Config, replace
 from model_collapse.config.schedules import config_at, scheduled_keys
@@ -67,9 +68,15 @@ def plan_run(config: Config) -> Plan:
     inputs = inputs_digest(real, family.inputs(config) if family.inputs is not None else [])
     metrics = {name: METRICS.get(name) for name in names}
     services = needed(regime.services, *(metric.services for metric in metrics.values()))
+    others, more_notes = other_lineages(config, real, names)
+    for lineage in others:  # a lineage's model files are inputs of the run too
+        files = lineage.family.inputs(lineage.config) if lineage.family.inputs else []
+        inputs = inputs_digest(real, [], inputs, files) if files else inputs
+    role = str(config.regime.params.get("role", "both"))
     return Plan(
-        config, saved, family, regime, real, reference, names, metrics, notes, inputs, services
-    )
+        config, saved, family, regime, real, reference, names, metrics, [*notes, *more_notes],
+        inputs, services, role, others,
+    )  # fmt: skip
 
 
 def generation_configs(config: Config) -> list[Config]:
@@ -89,9 +96,13 @@ def generation_configs(config: Config) -> list[Config]:
     return list(distinct.values())
 
 
-def inputs_digest(real: RealData, files: list[Path]) -> str:
-    """SHA-256 of what a run reads: its real data, and files such as a model's weights."""
-    digest = hashlib.sha256(real.digest().encode())
+def inputs_digest(
+    real: RealData, files: list[Path], before: str = "", more: list[Path] | None = None
+) -> str:
+    """SHA-256 of what a run reads: its real data, and files such as a model's weights
+    (``before`` and ``more``: another lineage's files, after the run's own digest)."""
+    digest = hashlib.sha256(before.encode() if before else real.digest().encode())
+    files = [*files, *(more or [])]
     for path in files:
         with open(path, "rb") as f:
             digest.update(hashlib.file_digest(f, "sha256").digest())

@@ -256,14 +256,20 @@ def print_summary(directory: Path) -> None:
     from rich.table import Table
 
     from model_collapse.api import open_run
+    from model_collapse.engine.lineages import split
 
     metrics = open_run(directory).metrics
+    lineages = split(metrics)
     last = metrics[metrics["generation"] == metrics["generation"].max()]
     table = Table(title=f"generation {int(last['generation'].iloc[0])}, median over seeds")
     table.add_column("metric")
-    table.add_column("median", justify="right")
-    for name in metrics.columns[2:]:
-        table.add_row(name, f"{last[name].median():.4g}")
+    for name, _ in lineages:  # one column per lineage (a run of one: "median")
+        table.add_column(name or "median", justify="right")
+    for name in lineages[0][1].columns[2:]:
+        medians = [
+            rows[rows["generation"] == rows["generation"].max()][name] for _, rows in lineages
+        ]
+        table.add_row(name, *(f"{m.median():.4g}" for m in medians))
     Console().print(table)
 
 

@@ -72,7 +72,8 @@ def type_name(kind: Any) -> str:
     if typing.get_origin(kind) is list:
         inner = type_name(typing.get_args(kind)[0]).split(" ", 1)[1]  # "a string" -> "string"
         return f"a list of {inner}s"
-    return {int: "an int", float: "a number", str: "a string", bool: "a boolean"}[kind]
+    names = {int: "an int", float: "a number", str: "a string", bool: "a boolean", dict: "a table"}
+    return names[kind]
 
 
 def coerce(value: Any, kind: Any) -> Any:

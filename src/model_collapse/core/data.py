@@ -29,16 +29,30 @@ class Items:
     data : (S, n, d) the items.
     origin : (S, n) REAL (-1) for real items, g >= 0 for items generation g generated.
     weight : (S, n) per-item weights, or None for all 1.
+    lineage : (S, n) REAL for real items, else the index of the lineage that wrote the
+        item (0, the run's own family, unless the run has several lineages); left out, it
+        is filled in from ``origin`` as lineage 0.
     """
 
     data: np.ndarray
     origin: np.ndarray
     weight: np.ndarray | None = None
+    lineage: np.ndarray = None  # type: ignore[assignment]  # filled in after init
+
+    def __post_init__(self) -> None:
+        if self.lineage is None:
+            filled = np.where(self.origin == REAL, REAL, 0).astype(np.int32)
+            object.__setattr__(self, "lineage", filled)
 
     @classmethod
-    def of(cls, data: np.ndarray, origin: int) -> Items:
-        """Items that all came from one place (the real data, or one generation)."""
-        return cls(data, np.full(data.shape[:2], origin, dtype=np.int32))
+    def of(cls, data: np.ndarray, origin: int, lineage: int = 0) -> Items:
+        """Items that all came from one place (the real data, or one generation of one
+        lineage)."""
+        shape = data.shape[:2]
+        wrote = REAL if origin == REAL else lineage
+        return cls(
+            data, np.full(shape, origin, dtype=np.int32), None, np.full(shape, wrote, np.int32)
+        )
 
     @property
     def count(self) -> int:
@@ -56,12 +70,22 @@ class Items:
             np.take_along_axis(self.data, rows[..., None], axis=1),
             np.take_along_axis(self.origin, rows, axis=1),
             weight,
+            np.take_along_axis(self.lineage, rows, axis=1),
         )
 
     def head(self, k: int) -> Items:
         """The first k items of each seed."""
         weight = None if self.weight is None else self.weight[:, :k]
-        return Items(self.data[:, :k], self.origin[:, :k], weight)
+        return Items(self.data[:, :k], self.origin[:, :k], weight, self.lineage[:, :k])
+
+    def head_of_each_lineage(self, k: int) -> Items:
+        """The first k items each lineage wrote (a concatenation keeps each lineage's items
+        together, in the same columns for every seed); one lineage's: :meth:`head`."""
+        wrote = self.lineage[0]
+        if len(wrote) == 0 or (wrote == wrote[0]).all():
+            return self.head(k)
+        columns = np.concatenate([np.flatnonzero(wrote == w)[:k] for w in np.unique(wrote)])
+        return self.take(np.broadcast_to(columns, (self.data.shape[0], len(columns))))
 
     def unlabeled(self) -> Unlabeled:
         """The items as a defence sees them: without where they came from."""
@@ -75,7 +99,7 @@ class Items:
                 f"the regime gave weights of shape {weight.shape} to items of shape "
                 f"{self.origin.shape}; give one weight per item and seed"
             )
-        return Items(self.data, self.origin, weight)
+        return Items(self.data, self.origin, weight, self.lineage)
 
 
 @dataclass(frozen=True)
@@ -206,6 +230,7 @@ def concat(parts: list[Any]) -> Any:
             np.concatenate([p.data for p in parts], axis=1),
             np.concatenate([p.origin for p in parts], axis=1),
             weight,
+            np.concatenate([p.lineage for p in parts], axis=1),
         )
     kind = type(stats[0])
     total = None

@@ -25,6 +25,12 @@ def stage_key(stage: str) -> int:
     return 1000 + int.from_bytes(hashlib.sha256(stage.encode()).digest()[:4], "big")
 
 
+def of_lineage(stage: str, lineage: str) -> str:
+    """A stage's name in one lineage: the first lineage ("") keeps the stage's own name, so a
+    run with one lineage draws what every run has always drawn; another's is its own."""
+    return f"{stage}@{lineage}" if lineage else stage
+
+
 def stream(root: int, stage: str, generation: int) -> np.random.Generator:
     """The generator for one stage of one generation (all seeds as array rows)."""
     key = (stage_key(stage), generation + 2)  # +2 keeps the source slots non-negative

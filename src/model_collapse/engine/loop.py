@@ -15,9 +15,10 @@ import numpy as np
 from model_collapse.config import Config
 from model_collapse.config.schedules import config_at
 from model_collapse.core.data import REAL, Items
-from model_collapse.core.rng import stream
+from model_collapse.core.rng import of_lineage, stream
 from model_collapse.engine import capabilities
 from model_collapse.engine.capabilities import WarmStarts, fit_items
+from model_collapse.engine.lineages import LINEAGE, Lineage, published
 from model_collapse.engine.notes import RunNotes
 from model_collapse.engine.observers import Observer, tell
 from model_collapse.engine.step import Step
@@ -32,15 +33,16 @@ if TYPE_CHECKING:  # the parts a plan holds, put together a layer above (assembl
 
 
 def generate(
-    model: Any, config: Config, regime: Regime, generation: int
+    model: Any, config: Config, regime: Regime, generation: int, lineage: Lineage | None = None
 ) -> tuple[np.ndarray | None, Any]:
     """The generation's samples (None on the exact path) and what the next regime step uses:
     the samples as items from this generation, or their sufficient statistics."""
-    rng = stream(config.experiment.seed, "sample", generation)
+    tag, index = (lineage.tag, lineage.index) if lineage is not None else ("", 0)
+    rng = stream(config.experiment.seed, of_lineage("sample", tag), generation)
     if config.family.exact:  # sufficient statistics of exactly the share the regime takes
         return None, model.sample_stats(regime.synthetic_share(config), rng)
     samples = model.sample(config.sampling.n, rng)
-    return samples, Items.of(samples, generation)
+    return samples, Items.of(samples, generation, index)
 
 
 def sample_files(step: Step, metrics: dict[str, Metric]) -> dict[str, bytes]:
@@ -88,7 +90,8 @@ class Plan:
     (the loop asks no registry itself).
 
     ``config`` has the data sizes filled in; ``saved`` is the config as given, which the
-    run directory keeps.
+    run directory keeps. ``role`` is the run's own family's role, ``others`` the other
+    lineages on its web (:mod:`model_collapse.engine.lineages`), if any.
     """
 
     config: Config
@@ -102,6 +105,8 @@ class Plan:
     notes: list[str]  # for the run log: metrics left out, and why
     inputs: str  # checksum of the real data and the model files the run reads
     services: list[str]  # run-scoped helpers the regime and the metrics declare
+    role: str = "both"
+    others: tuple[Lineage, ...] = ()
 
     def new_model(self, generation: int = 0) -> Model:
         """An unfitted model, made with that generation's config (a scheduled sampling
@@ -109,39 +114,65 @@ class Plan:
         return self.family.make(config_at(self.config, generation), self.real)
 
     @property
+    def lineages(self) -> list[Lineage]:
+        """Every lineage of the run, its own family's first."""
+        first = Lineage(
+            self.config.family.name, "", 0, self.role, self.config, self.family, self.real,
+            self.reference, self.metrics,
+        )  # fmt: skip
+        return [first, *self.others]
+
+    @property
     def columns(self) -> list[str]:
         """The columns of metrics.csv after seed and generation."""
-        return [*self.names, *self.regime.columns(self.config)]
+        named = [LINEAGE] if self.others else []
+        return [*named, *self.names, *self.regime.columns(self.config)]
 
 
-def restore(plan: Plan, store: RunStore) -> tuple[list[Any], Model | None, Model | None]:
-    """On resume: the synthetic sets the regime needs, generation 0's and the last model."""
-    start, config = store.start, plan.config
+@dataclass
+class Models:
+    """A lineage's fitted models the loop carries: generation 0's and the previous one."""
+
+    first: Any = None
+    previous: Any = None
+
+
+def restore(plan: Plan, store: RunStore) -> tuple[list[Any], list[Models]]:
+    """On resume: the synthetic sets the regime needs, and each lineage's generation 0 and
+    last models."""
+    start, config, lineages = store.start, plan.config, plan.lineages
     if start == 0 or start >= config.experiment.generations:
-        return [], None, None
+        return [], [Models() for _ in lineages]
     needed = range(start) if plan.regime.keeps(config) else range(start - 1, start)
-    models = {
-        t: plan.new_model(t).set_state(store.load_model_state(t)) for t in sorted({0, *needed})
-    }
-    history = [generate(models[t], config_at(config, t), plan.regime, t)[1] for t in needed]
-    return history, models[0], models[start - 1]
+    kept: list[dict[int, Any]] = []
+    for lineage in lineages:
+        states = {t: store.load_model_state(t, lineage.tag) for t in sorted({0, *needed})}
+        kept.append({t: lineage.new_model(t).set_state(state) for t, state in states.items()})
+    history = []
+    for t in needed:
+        synthetic = [
+            generate(models[t], config_at(lineage.config, t), plan.regime, t, lineage)[1]
+            for lineage, models in zip(lineages, kept, strict=True)
+        ]
+        history.append(published(lineages, synthetic))
+    return history, [Models(models[0], models[start - 1]) for models in kept]
 
 
-def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
+def measure(plan: Plan, lineage: Lineage, step: Step, notes: RunNotes) -> dict[str, Any]:
     """Every metric of the run and the regime's diagnostics, one value per seed; undefined
-    values go to the run log."""
+    values go to the run log (a metric another lineage's family lacks is NaN)."""
     values = {}
+    seeds = plan.config.experiment.seeds
     for name in plan.names:
-        metric = plan.metrics[name]
-        if metric.runs_at is not None and not metric.runs_at(step):
-            values[name] = np.full(plan.config.experiment.seeds, np.nan)
+        metric = lineage.metrics.get(name)
+        if metric is None or (metric.runs_at is not None and not metric.runs_at(step)):
+            values[name] = np.full(seeds, np.nan)
             continue
         compute = functools.partial(metric.compute, step)
         values[name] = notes.measure(step.generation, name, compute)
     if step.generation == 0:  # generation 0, fitted on real data, against its baselines
-        guards = {name: plan.metrics[name].guard for name in plan.names}
+        guards = {name: m.guard for name, m in lineage.metrics.items() if name in plan.names}
         notes.guard(0, values, {name: g for name, g in guards.items() if g is not None})
-    seeds = plan.config.experiment.seeds
     for name, diagnostic in plan.regime.columns(step.config).items():
         # generation 0 trains on the real data, before any regime: a regime's column about
         # what it chose (a defence's pool) is undefined there, which is no news for the log
@@ -155,49 +186,109 @@ def measure(plan: Plan, step: Step, notes: RunNotes) -> dict[str, Any]:
     return values
 
 
+@dataclass
+class Outcome:
+    """One lineage's generation: its values, model state, sample files and samples."""
+
+    values: dict[str, Any]
+    state: dict[str, np.ndarray]
+    files: dict[str, bytes]
+    synthetic: Any
+
+
+def fit(plan: Plan, lineage: Lineage, step: Step, models: Models) -> tuple[Any, Model]:
+    """This generation's training set and fitted model. Generation 0 learns from the real
+    data; a teacher keeps the model it learned then."""
+    real = Items.of(plan.real.train, REAL)
+    if step.generation > 0 and not lineage.learns:
+        return real, models.previous
+    train = real if step.generation == 0 else plan.regime.training_set(step)
+    model = step.new_model()
+    if step.generation > 0 and capabilities.can(model, WarmStarts):
+        cast(WarmStarts, model).start_from(models.first, models.previous)
+    need = lineage.family.min_samples(lineage.config, plan.real.train.shape[2])
+    return train, fit_items(model, train, step, need)  # a weighted set keeps ``need``
+
+
+def live(
+    plan: Plan, lineage: Lineage, models: Models, history: list[Any], generation: int,
+    notes: RunNotes, services: dict[str, Any],
+) -> Outcome:  # fmt: skip
+    """One lineage's generation: build its training set, fit, sample, measure."""
+    now = config_at(lineage.config, generation)  # every schedule at its value this generation
+    step = Step(
+        generation, now, plan.real, history, models.first, models.previous,
+        functools.partial(lineage.new_model, generation), lineage.reference, services,
+        config_of=functools.partial(config_at, lineage.config), lineage=lineage.tag,
+    )  # fmt: skip
+    with notes.watch(generation, "fit and sample"):
+        train, model = fit(plan, lineage, step, models)
+        samples, synthetic = generate(model, now, plan.regime, generation, lineage)
+    notes.check_model(generation, model)
+    models.first = model if generation == 0 else models.first
+    step.train, step.model, step.synthetic, step.first_model = train, model, samples, models.first
+    values = measure(plan, lineage, step, notes)
+    with notes.watch(generation, "samples"):
+        files = {lineage.file(k): v for k, v in sample_files(step, lineage.metrics).items()}
+    models.previous = model
+    return Outcome(values, model.get_state(), files, synthetic)
+
+
 def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] = ()) -> RunNotes:
-    """Run every generation not yet in ``store``, for all seeds at once."""
-    config, real, regime = plan.config, plan.real, plan.regime
+    """Run every generation not yet in ``store``, for all seeds at once, lineage by lineage."""
+    config, regime, lineages = plan.config, plan.regime, plan.lineages
     warn = functools.partial(tell, observers, "warning")
-    notes = RunNotes(config.experiment.seeds, plan.family.collapse, store.notes(), warn)
+    saved = store.notes() or {}
+    notes = [
+        RunNotes(config.experiment.seeds, lineage.family.collapse,
+                 saved if lineage.index == 0 else saved.get("lineages", {}).get(lineage.name),
+                 warn)
+        for lineage in lineages
+    ]  # fmt: skip
     if store.start == 0:
-        notes.lines += plan.notes
-    history, first_model, previous = restore(plan, store)
-    services = open_services(plan.services, config, real, store, notes.lines.append)
-    reference = plan.reference
-    need = plan.family.min_samples(config, real.train.shape[2])  # a weighted set keeps this
+        notes[0].lines += plan.notes
+    history, models = restore(plan, store)
+    services = open_services(plan.services, config, plan.real, store, notes[0].lines.append)
 
     for generation in range(store.start, config.experiment.generations):
-        now = config_at(config, generation)  # every schedule at its value this generation
-        new_model = functools.partial(plan.new_model, generation)
-        step = Step(
-            generation, now, real, history, first_model, previous, new_model, reference, services,
-            config_of=functools.partial(config_at, config),
-        )  # fmt: skip
-        with notes.watch(generation, "fit and sample"):
-            train = Items.of(real.train, REAL) if generation == 0 else regime.training_set(step)
-            model = new_model()
-            if generation > 0 and capabilities.can(model, WarmStarts):
-                cast(WarmStarts, model).start_from(first_model, previous)
-            model = fit_items(model, train, step, need)
-            samples, synthetic = generate(model, now, regime, generation)
-        notes.check_model(generation, model)
-        first_model = model if generation == 0 else first_model
-        step.train, step.model, step.synthetic, step.first_model = (
-            train,
-            model,
-            samples,
-            first_model,
-        )
-        values = measure(plan, step, notes)
-        with notes.watch(generation, "samples"):
-            files = sample_files(step, plan.metrics)
-        done = Completed(generation, values, model.get_state(), files, notes.take(), notes.state())
+        outcomes = [
+            live(plan, lineage, models[lineage.index], history, generation,
+                 notes[lineage.index], services)
+            for lineage in lineages
+        ]  # fmt: skip
         keeps = regime.keeps(config)
+        done = completed(generation, lineages, outcomes, notes)
         store.append(done, keep_models=keeps or config.experiment.keep_checkpoints)
+        synthetic = published(lineages, [outcome.synthetic for outcome in outcomes])
         history = [*history, synthetic] if keeps else [synthetic]
-        previous = model
         for observer in observers:
-            observer.generation(generation, values)
-    store.finish(notes.collapse_table())
-    return notes
+            observer.generation(generation, outcomes[0].values)  # the run's own family
+    store.finish(notes[0].collapse_table())
+    return notes[0]
+
+
+def completed(
+    generation: int, lineages: list[Lineage], outcomes: list[Outcome], notes: list[RunNotes]
+) -> Completed:
+    """What the store saves of a generation: a single lineage's as it always was; several
+    lineages' rows one after another, each other lineage's log lines, checkpoint and
+    sample files under its name."""
+    first = outcomes[0]
+    if len(lineages) == 1:
+        return Completed(generation, first.values, first.state, first.files, notes[0].take(),
+                         notes[0].state())  # fmt: skip
+    values = {
+        name: np.concatenate([np.asarray(o.values[name]) for o in outcomes])
+        for name in first.values
+    }
+    log = notes[0].take() + "".join(
+        f"lineage {lineage.name}: {line}\n"
+        for lineage, note in zip(lineages[1:], notes[1:], strict=True)
+        for line in note.take().splitlines()
+    )
+    others = zip(lineages[1:], notes[1:], strict=True)
+    memory = {**notes[0].state(), "lineages": {lineage.name: n.state() for lineage, n in others}}
+    files = {name: payload for outcome in outcomes for name, payload in outcome.files.items()}
+    states = {lineage.tag: o.state for lineage, o in zip(lineages[1:], outcomes[1:], strict=True)}
+    return Completed(generation, values, first.state, files, log, memory,
+                     [lineage.name for lineage in lineages], states)  # fmt: skip

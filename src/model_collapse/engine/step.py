@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model_collapse.config import Config
-from model_collapse.core.rng import stream
+from model_collapse.core.rng import of_lineage, stream
 
 if TYPE_CHECKING:
     from model_collapse.metrics.base import Reference
@@ -46,6 +46,8 @@ class Step:
         defence's pool and scores, the samples' image features (computed once).
     config_of : any generation's config (``config.schedules.config_at``): what a regime
         needs of earlier generations' scheduled values (the fresh rows they took).
+    lineage : the lineage this step fits ("" for the run's own family, whose streams are
+        the ones every run has always drawn; another lineage's streams carry its name).
     """
 
     generation: int
@@ -62,7 +64,9 @@ class Step:
     synthetic: np.ndarray | None = None
     found: dict[str, Any] = field(default_factory=dict)  # shared work of this generation
     config_of: Callable[[int], Config] | None = None
+    lineage: str = ""
 
     def rng(self, stage: str) -> np.random.Generator:
-        """The random stream of ``stage`` in this generation (:mod:`model_collapse.core.rng`)."""
-        return stream(self.config.experiment.seed, stage, self.generation)
+        """The random stream of ``stage`` in this generation (:mod:`model_collapse.core.rng`),
+        this lineage's own."""
+        return stream(self.config.experiment.seed, of_lineage(stage, self.lineage), self.generation)

@@ -26,6 +26,7 @@ import numpy as np
 
 from model_collapse.config import Config, config_to_toml
 from model_collapse.core.errors import DifferentRunError, SaveError, UserInputError, refuse_special
+from model_collapse.engine.lineages import LINEAGE
 from model_collapse.engine.lock import RunLock
 from model_collapse.engine.provenance import now, provenance
 from model_collapse.engine.state import (
@@ -85,6 +86,10 @@ class Completed:
     samples: dict[str, bytes] = field(default_factory=dict)  # paths under samples/
     log: str = ""  # lines for run.log
     notes: dict[str, Any] = field(default_factory=dict)  # what the run log needs to resume
+    # several lineages: each one's name (values hold their seeds one lineage after another)
+    # and the model states of all but the first, by the folder their checkpoints go in
+    lineages: list[str] = field(default_factory=list)
+    more_states: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 class RunStore:
@@ -263,7 +268,10 @@ class RunStore:
         """Checkpoints a kill left behind after a newer state, and half-written temp files."""
         out = self.directory
         assert out is not None
-        for stale in out.glob("checkpoints/*.safetensors"):
+        for stale in [
+            *out.glob("checkpoints/*.safetensors"),
+            *out.glob("checkpoints/*/*.safetensors"),
+        ]:
             if f"checkpoints/{stale.name}" not in state.files:
                 stale.unlink()
         for temporary in [*out.glob(".*.tmp"), *out.glob("*/.*.tmp"), *out.glob("*/*/.*.tmp")]:
@@ -288,10 +296,12 @@ class RunStore:
     def append(self, done: Completed, keep_models: bool) -> None:
         """Record one completed generation: samples, model, rows, log lines, then the state."""
         lines = []
-        columns = [done.values[name] for name in self.columns[2:]]
-        for seed in range(len(columns[0]) if columns else self.config.experiment.seeds):
-            cells = [repr(float(col[seed])) for col in columns]
-            lines.append(",".join([str(seed), str(done.generation), *cells]) + "\n")
+        seeds = self.config.experiment.seeds
+        columns = [done.values[name] for name in self.columns[2:] if name != LINEAGE]
+        for row in range(len(columns[0]) if columns else seeds):
+            named = [done.lineages[row // seeds]] if done.lineages else []
+            cells = [repr(float(col[row])) for col in columns]
+            lines.append(",".join([str(row % seeds), str(done.generation), *named, *cells]) + "\n")
         if self.directory is None:
             self.rows.extend(lines)
             self.log_lines.append(done.log)
@@ -309,20 +319,22 @@ class RunStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, payload)
             files[f"samples/{name}"] = sha256_bytes(payload)
-        arrays = {k: np.require(v, requirements="C") for k, v in done.model_state.items()}
-        payload = save(arrays)
-        model = f"checkpoints/model-{done.generation:05d}.safetensors"
-        atomic_write(self.path(model), payload)
-        files[model] = sha256_bytes(payload)
-        if not keep_models:  # resuming needs generation 0's model and the latest
-            latest = f"checkpoints/model-{done.generation:05d}.safetensors"
-            first = "checkpoints/model-00000.safetensors"
-            stale = [
-                n for n in files if n.startswith("checkpoints/model-") and n not in (first, latest)
-            ]
-            files = {n: h for n, h in files.items() if n not in stale}
-        else:
-            stale = []
+        stale = []
+        for tag, model_state in {"": done.model_state, **done.more_states}.items():
+            folder = f"checkpoints/{tag}/" if tag else "checkpoints/"
+            arrays = {k: np.require(v, requirements="C") for k, v in model_state.items()}
+            payload = save(arrays)
+            latest = f"{folder}model-{done.generation:05d}.safetensors"
+            if tag:
+                self.path(folder).mkdir(exist_ok=True)
+            atomic_write(self.path(latest), payload)
+            files[latest] = sha256_bytes(payload)
+            if not keep_models:  # resuming needs generation 0's model and the latest
+                first = f"{folder}model-00000.safetensors"
+                stale += [
+                    n for n in files if n.startswith(f"{folder}model-") and n not in (first, latest)
+                ]
+        files = {n: h for n, h in files.items() if n not in stale}
         metrics_bytes = self._append_text("metrics.csv", "metrics", rows)
         log_bytes = self._append_text("run.log", "log", done.log)
         self.state = State(
@@ -385,11 +397,13 @@ class RunStore:
         self.state = dataclasses.replace(state, files={**state.files, key: sha256_bytes(payload)})
         atomic_write(self.path(STATE), self.state.to_json())
 
-    def load_model_state(self, generation: int) -> dict[str, np.ndarray]:
-        """A saved model's arrays (safetensors: no code runs on load; checksum verified)."""
+    def load_model_state(self, generation: int, lineage: str = "") -> dict[str, np.ndarray]:
+        """A saved model's arrays (safetensors: no code runs on load; checksum verified), of
+        the run's own lineage or of the one whose folder is ``lineage``."""
         from safetensors.numpy import load_file
 
-        name = f"checkpoints/model-{generation:05d}.safetensors"
+        folder = f"checkpoints/{lineage}/" if lineage else "checkpoints/"
+        name = f"{folder}model-{generation:05d}.safetensors"
         if self.state is None or name not in self.state.files:
             assert self.directory is not None
             raise damaged(self.directory, name, "is not among the checkpoints the state lists")

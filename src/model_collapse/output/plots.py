@@ -158,6 +158,27 @@ def draw_panel(ax: Axes, metrics: pd.DataFrame, metric: str, config: Config) -> 
     draw_schedules(ax, config)
 
 
+def draw_lineages(
+    ax: Axes, lineages: list[tuple[str, pd.DataFrame]], metric: str, config: Config
+) -> None:
+    """Each lineage's median and band of seeds (its role in the legend), the real level and
+    the schedules."""
+    roles = lineage_roles(config)
+    palette = colours([name for name, _ in lineages])
+    for name, rows in lineages:
+        ax.set_prop_cycle(color=[palette[name]])
+        draw_metric(ax, rows, metric, label=f"{name} ({roles.get(name, 'both')})")
+    draw_level(ax, metric)
+    draw_schedules(ax, config)
+
+
+def lineage_roles(config: Config) -> dict[str, str]:
+    """Each lineage's role, by the name metrics.csv gives it."""
+    tables = config.regime.params.get("lineages") or {}
+    roles = {name: str(table.get("role", "both")) for name, table in tables.items()}
+    return {config.family.name: str(config.regime.params.get("role", "both")), **roles}
+
+
 def run_label(config: Config) -> str:
     """The regime as a figure names it: with its real share where it has one."""
     from model_collapse.regimes import REGIMES
@@ -238,11 +259,19 @@ def plot_metrics(
     plt = _pyplot()
     figures.mkdir(parents=True, exist_ok=True)
     paths = []
+    from model_collapse.engine.lineages import split
+
+    lineages = split(metrics)
     title = f"{config.family.name} on {config.source.name}, {run_label(config)}"
-    for metric in metrics.columns[2:]:
+    if len(lineages) > 1:
+        title = f"{len(lineages)} lineages on {config.source.name}, {run_label(config)}"
+    for metric in lineages[0][1].columns[2:]:
         fig: Figure = plt.figure(figsize=(6, 4))
         ax = fig.add_subplot()
-        draw_panel(ax, metrics, metric, config)
+        if len(lineages) == 1:
+            draw_panel(ax, metrics, metric, config)
+        else:  # one line per lineage, coloured by its name as everywhere
+            draw_lineages(ax, lineages, metric, config)
         if collapse is not None:
             mark_collapse(ax, collapse)
         draw_guard(ax, metrics, metric)

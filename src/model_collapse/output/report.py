@@ -59,10 +59,11 @@ def gather(directory: Path, ends_only: bool = False) -> Gathered:
     if (directory / "sweep.csv").is_file():
         return _sweep(directory, ends_only)
     if (directory / "config.toml").is_file():
-        return _complete("run", directory, [], [_run(directory, None)], ends_only)
+        return _complete("run", directory, [], _run(directory, None), ends_only)
     found = sorted(p for p in directory.iterdir() if (p / "config.toml").is_file())
     if found:  # a folder of runs: a suite from before suites kept tables, or any runs
-        return _complete("suite", directory, [], [_run(p, p.name) for p in found], ends_only)
+        parts = [part for p in found for part in _run(p, p.name)]
+        return _complete("suite", directory, [], parts, ends_only)
     raise UserInputError(
         f"{directory} is not a run, a suite or a sweep directory (no config.toml or sweep.csv); "
         "give the --out of model-collapse run or sweep"
@@ -95,28 +96,36 @@ def _complete(
 
 def _run(
     directory: Path, label: str | None, name: str | None = None, result: Any = None
-) -> RunPart:
-    """One run read back; labelled as its figures label it (``mix 0.1 real``) by default."""
+) -> list[RunPart]:
+    """One run read back; labelled as its figures label it (``mix 0.1 real``) by default.
+    A run of several lineages is read as one part per lineage, named after it."""
     import pandas as pd
 
     from model_collapse.api import open_run
-    from model_collapse.output.plots import run_label
+    from model_collapse.engine.lineages import split
+    from model_collapse.output.plots import lineage_roles, run_label
 
     result = open_run(directory) if result is None else result  # read once, verified
     label = label or run_label(result.config)
     collapse_path = directory / "collapse.csv"
-    part = RunPart(
-        name or directory.name,
-        label,
-        directory,
-        (directory / "config.toml").read_text(encoding="utf-8", errors="replace"),
-        result.metrics,
-        collapse=pd.read_csv(collapse_path) if collapse_path.is_file() else None,
-        family=result.config.family.name,
-    )
-    generations = int(result.metrics["generation"].max()) + 1
-    part.theory = theory_curves(result.config, list(result.metrics.columns[2:]), generations)
-    return part
+    lineages = split(result.metrics)
+    roles = lineage_roles(result.config)
+    parts: list[RunPart] = []
+    for lineage, metrics in lineages:
+        part = RunPart(
+            f"{name or directory.name}/{lineage}" if len(lineages) > 1 else name or directory.name,
+            f"{label}: {lineage} ({roles[lineage]})" if len(lineages) > 1 else label,
+            directory,
+            (directory / "config.toml").read_text(encoding="utf-8", errors="replace"),
+            metrics,
+            collapse=pd.read_csv(collapse_path) if collapse_path.is_file() and not parts else None,
+            family=result.config.family.name,
+        )
+        if len(lineages) == 1:  # the closed forms are of a run of one family
+            generations = int(metrics["generation"].max()) + 1
+            part.theory = theory_curves(result.config, list(metrics.columns[2:]), generations)
+        parts.append(part)
+    return parts
 
 
 def _sweep(directory: Path, ends_only: bool = False) -> Gathered:
@@ -130,7 +139,7 @@ def _sweep(directory: Path, ends_only: bool = False) -> Gathered:
         label = group_label({key: row[key] for key in keys})
         if row["status"] == "done":
             name = str(row["run"])
-            runs.append(_run(directory / name, label, name, tables.runs[name]))
+            runs += _run(directory / name, label, name, tables.runs[name])
         else:
             part = RunPart(str(row["run"]), label, directory / str(row["run"]), "", None)
             part.status, part.error = str(row["status"]), str(row["error"])

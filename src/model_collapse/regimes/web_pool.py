@@ -15,6 +15,7 @@ from model_collapse.config.params import MANY, param
 from model_collapse.core import data
 from model_collapse.core.data import REAL, Items
 from model_collapse.core.rng import stream
+from model_collapse.engine.lineages import ROLES
 from model_collapse.engine.step import Step
 from model_collapse.sources.base import RealData
 
@@ -46,7 +47,8 @@ def web_pool(step: Step) -> Items:
             rng = stream(step.config.experiment.seed, "web-human", year)
             parts.append(Items.of(step.real.fresh(year, k, rng, used), REAL))
             used += k
-        parts.append(data.head(step.history[year - 1], published(now)))
+        # each lineage that writes publishes that many of its own samples
+        parts.append(step.history[year - 1].head_of_each_lineage(published(now)))
     return data.concat(parts)  # type: ignore[no-any-return]
 
 
@@ -74,6 +76,18 @@ WEB_KEYS: dict[str, Any] = {
         low=0,
         high=MANY,
         schedulable=True,
+    ),
+    "role": param(
+        "both",
+        "what the run's own family does on the web: learns from it and writes into it (both), "
+        "only writes (teacher: fitted once on the real data) or only learns (student)",
+        choices=ROLES,
+    ),
+    "lineages": param(
+        {},
+        "other model lineages on the same web, each {role = ..., family = {name = ..., ...}, "
+        "sampling = {...}}",
+        dict,
     ),
 }
 

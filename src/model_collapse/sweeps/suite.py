@@ -15,6 +15,7 @@ from model_collapse.api import Result, Suite, open_run, read_raw, read_suite, ru
 from model_collapse.assemble.validate import config_from_dict
 from model_collapse.config import Config, apply_overrides, config_to_dict, override_keys
 from model_collapse.core.errors import UserInputError
+from model_collapse.engine.lineages import refuse_several
 
 
 def run_suite(
@@ -120,12 +121,15 @@ def suite_configs(raw: dict[str, Any], suite: Suite, overrides: list[str]) -> di
                 f"{clash[0]} itself; drop that --set, or change the variant in the suite"
             )
     base = {k: v for k, v in raw.items() if k != "suite"}
-    return {
+    configs = {
         name: config_from_dict(
             apply_overrides(base, [*changes, *overrides]), override_keys(overrides)
         )
         for name, changes in suite.variants.items()
     }
+    for name, config in configs.items():
+        refuse_several(config, f"the suite's variant {name!r}")
+    return configs
 
 
 def _in_process(

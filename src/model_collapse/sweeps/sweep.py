@@ -35,6 +35,7 @@ from typing import Any
 
 from model_collapse.config import toml_value
 from model_collapse.core.errors import UserInputError, refuse_special
+from model_collapse.engine.lineages import refuse_several
 
 SECTIONS = ("base", "set", "grid", "zip")
 MAX_NAME = 255  # bytes of a folder name on common file systems
@@ -163,9 +164,11 @@ def sweep_from(raw: dict[str, Any], where: str, folder: Path) -> Sweep:
                 f"{where}: {err}; give numbers, strings, true/false or lists"
             ) from None
         try:  # refused here, with the key named, before any runs
-            config = config_to_dict(load_config(base, overrides))
+            checked = load_config(base, overrides)
         except UserInputError as err:
             raise UserInputError(f"{where}: {err}") from None
+        refuse_several(checked, where)
+        config = config_to_dict(checked)
         used = used_keys(varied, config)  # real_fraction under replace: the same run again
         if not used:
             raise UserInputError(

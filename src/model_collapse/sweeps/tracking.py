@@ -226,7 +226,9 @@ class MlflowTracker(Observer):
         """Generations saved before this tracker watched (an earlier, untracked attempt)."""
         import pandas as pd
 
-        table = pd.read_csv(directory / "metrics.csv")
+        from model_collapse.engine.lineages import split
+
+        table = split(pd.read_csv(directory / "metrics.csv"))[0][1]  # the run's own family
         earlier = table[table["generation"] < first]
         for generation in sorted(set(earlier["generation"].tolist()) - logged):
             rows = earlier[earlier["generation"] == generation]

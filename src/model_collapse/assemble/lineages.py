@@ -1,0 +1,125 @@
+"""The other lineages of a run on a shared web (``regime.lineages``), checked and put
+together like the run's own family: each table names a role, a family section and,
+optionally, sampling keys of that family; the rest of its config is the run's.
+
+    [regime.lineages.writer]
+    role = "teacher"
+    family = {name = "ngram", order = 3, smoothing = "none"}
+
+Each lineage's config is built by the one path every config takes (``config_from_dict``),
+so its keys are refused in one line like any others, with the lineage named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model_collapse.assemble.checks import check_run
+from model_collapse.assemble.validate import config_from_dict
+from model_collapse.config import Config, config_to_dict
+from model_collapse.config.schedules import config_at
+from model_collapse.core.errors import UserInputError
+from model_collapse.engine import capabilities
+from model_collapse.engine.lineages import ROLES, Lineage
+from model_collapse.families import FAMILIES
+from model_collapse.metrics import METRICS, choose_metrics, make_reference
+from model_collapse.sources import RealData
+
+KEYS = ("role", "family", "sampling")
+
+
+def tables_of(config: Config) -> dict[str, Any]:
+    """The other lineages' tables a config names (none where its regime has no web)."""
+    return dict(config.regime.params.get("lineages") or {})
+
+
+def other_lineages(
+    config: Config, real: RealData, names: list[str]
+) -> tuple[tuple[Lineage, ...], list[str]]:
+    """Each other lineage of a run (``config`` with its data sizes filled in), checked
+    against the real data and the run's columns ``names``, and a note for each of those
+    columns a lineage's family does not measure."""
+    others, notes = [], []
+    first = config.family.name
+    for index, (name, table) in enumerate(tables_of(config).items(), start=1):
+        where = f"regime.lineages.{name}"
+        if not name.isidentifier() or name == first:
+            raise UserInputError(
+                f"{where}: a lineage's name must be a word other than {first!r}, the run's "
+                "own family's lineage; rename it"
+            )
+        lineage = one_lineage(where, name, index, lineage_config(where, config, table), real)
+        lineage, missing = with_columns(lineage, config, names)
+        notes += [f"lineage {name}: {metric} does not apply to it; NaN" for metric in missing]
+        others.append(lineage)
+    return tuple(others), notes
+
+
+def lineage_config(where: str, config: Config, table: Any) -> Config:
+    """The run's config with the lineage's family and sampling keys (and no lineages)."""
+    if not isinstance(table, dict) or not isinstance(table.get("family"), dict):
+        raise UserInputError(
+            f'{where} must be a table with a family table: {{role = "teacher", family = '
+            f'{{name = "ngram"}}}}, got {table!r}'
+        )
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise UserInputError(f"{where}.{unknown[0]} is not a lineage's key; it has {KEYS}")
+    if table.get("role", "both") not in ROLES:
+        raise UserInputError(f"{where}.role must be one of {ROLES}, got {table['role']!r}")
+    raw = config_to_dict(config)
+    sampling = table.get("sampling", {})
+    if not isinstance(sampling, dict) or "n" in sampling:
+        raise UserInputError(
+            f"{where}.sampling must be a table of its family's sampling keys; every lineage "
+            "draws the run's sampling.n"
+        )
+    raw["family"] = dict(table["family"])
+    raw["sampling"] = {"n": raw["sampling"]["n"], **sampling}
+    raw["regime"] = {**raw["regime"], "lineages": {}, "role": table.get("role", "both")}
+    raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
+    try:
+        return config_from_dict(raw)
+    except UserInputError as err:
+        raise UserInputError(f"{where}: {err}") from None
+
+
+def one_lineage(where: str, name: str, index: int, config: Config, real: RealData) -> Lineage:
+    """A lineage put together and checked as a run's own family is (assemble.plan)."""
+    family = FAMILIES.get(config.family.name)
+    config = family.resolve(config) if family.resolve is not None else config
+    if real.kind != family.kind:
+        raise UserInputError(
+            f"{where}: family {config.family.name!r} models {family.kind}, but the run's real "
+            f"data are {real.kind}; give it a family of the same kind"
+        )
+    try:
+        check_run(config_at(config, 0), family, _regime(config), real)
+        first = config_at(config, 0)
+        capabilities.check(first, family.make(first, real))
+    except UserInputError as err:
+        raise UserInputError(f"{where}: {err}") from None
+    role = str(config.regime.params.get("role", "both"))
+    reference = make_reference(config, real)
+    return Lineage(name, name, index, role, config, family, real, reference, {})
+
+
+def with_columns(lineage: Lineage, config: Config, names: list[str]) -> tuple[Lineage, list[str]]:
+    """The lineage with its metrics among the run's columns; the columns it lacks."""
+    first = config_at(lineage.config, 0)
+    probe = lineage.family.make(first, lineage.real)
+    own, _ = choose_metrics(first, lineage.reference, probe, lineage.config.family.exact)
+    metrics = {name: METRICS.get(name) for name in names if name in own}
+    return _replace(lineage, metrics=metrics), [name for name in names if name not in own]
+
+
+def _regime(config: Config) -> Any:
+    from model_collapse.regimes import REGIMES
+
+    return REGIMES.get(config.regime.name)
+
+
+def _replace(lineage: Lineage, **changes: Any) -> Lineage:
+    import dataclasses
+
+    return dataclasses.replace(lineage, **changes)
