@@ -82,6 +82,25 @@ def test_the_polluted_web_preset_reads_each_year_against_its_web(tmp_path: Path)
     assert (tmp_path / "figures/first_mover.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow  # a GPT each year and seed: make test-slow
+def test_the_polluted_web_preset_runs_a_teacher_and_two_students(tmp_path: Path):
+    """The text web, cut to 3 years of 2 seeds: three lineages, each with its rows; the
+    teacher, fitted once, scores the real test blocks the same every year; the students
+    learn from a web the teacher writes into, so their synthetic share rises from 0."""
+    small = [
+        "experiment.generations=3", "experiment.seeds=2", "family.epochs=1",
+        "source.n_train=300", "sampling.n=300",
+    ]  # fmt: skip
+    metrics = run(load_config("polluted-web", small), tmp_path / "w").metrics
+    lineages = metrics.groupby("lineage", sort=False)
+    assert list(lineages.groups) == ["gpt", "teacher", "ngram_student"]
+    teacher = metrics[metrics["lineage"] == "teacher"]
+    assert teacher.groupby("seed")["test_perplexity"].nunique().eq(1).all()
+    share = metrics[metrics["generation"] == 2].groupby("lineage")["web_synthetic_share"]
+    assert share.min()["teacher"] == 0
+    assert share.min()["gpt"] > 0 and share.min()["ngram_student"] > 0
+
+
 @pytest.mark.parametrize(
     "regime",
     ["pool", "oracle", pytest.param("weight", marks=pytest.mark.slow)],  # a detector

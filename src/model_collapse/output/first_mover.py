@@ -47,7 +47,8 @@ def first_mover(gathered: Any, metric: str, directory: Path) -> list[str]:
     exposed = [
         (run, column)
         for run in gathered.runs
-        if (column := exposure_of(run)) and metric in run.metrics
+        # a teacher never learns from the web: its one model has no year to be read by
+        if (column := exposure_of(run)) and metric in run.metrics and run.role != "teacher"
     ]
     if not exposed:
         return []
@@ -67,29 +68,51 @@ def first_mover(gathered: Any, metric: str, directory: Path) -> list[str]:
 
 
 def plot_first_mover(exposed: list[tuple[Any, str]], metric: str, path: Path) -> Path:
-    import pandas as pd
-
+    """Each group's years against their exposure: one panel, or one per group where their
+    ranges do not overlap (a GPT's and an n-gram's perplexities), so no line is flattened."""
     from model_collapse.output.colours import colours
     from model_collapse.output.plots import _pyplot, draw_level, finish
-    from model_collapse.sweeps.compare import interval_table
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    points = [year_points(run, column, metric) for run, column in exposed]
+    panels = len(points) if apart([(lo.min(), hi.max()) for _, _, lo, hi in points]) else 1
+    fig, axes = plt.subplots(
+        panels, 1, figsize=(6.2, 2.2 + 2.0 * panels), sharex=True, squeeze=False
+    )
     palette = colours([run.label for run, _ in exposed])
-    for run, column in exposed:
-        table = run.metrics[["seed", "generation", metric]].assign(run=run.name)
-        rows = interval_table(pd.DataFrame(table), [])
-        rows = rows[rows["metric"] == metric].sort_values("generation")
-        x = run.metrics.groupby("generation")[column].mean().to_numpy(float)
-        y = rows["value"].to_numpy(float)
-        error = np.clip(
-            [y - rows["low"].to_numpy(float), rows["high"].to_numpy(float) - y], 0, None
-        )
+    for i, ((run, _), (x, y, low, high)) in enumerate(zip(exposed, points, strict=True)):
+        ax = axes[min(i, panels - 1), 0]
+        error = np.clip([y - low, high - y], 0, None)
         ax.errorbar(x, y, yerr=error, fmt="o-", ms=3, capsize=2, color=palette[run.label],
                     label=f"{run.label}: one point a year")  # fmt: skip
-    draw_level(ax, metric)
-    ax.set_xlabel(f"{exposed[0][1]} of the year's training data")
-    ax.set_ylabel(f"{metric} (95% interval over seeds)")
-    ax.set_title("The first movers' advantage: each year's model against its web", fontsize=9)
-    ax.legend(fontsize=7)
+    for ax in axes[:, 0]:
+        draw_level(ax, metric)
+        ax.set_ylabel(f"{metric}\n(95% interval over seeds)", fontsize=8)
+        ax.legend(fontsize=7)
+    axes[-1, 0].set_xlabel(f"{exposed[0][1]} of the year's training data")
+    axes[0, 0].set_title(
+        "The first movers' advantage: each year's model against its web", fontsize=9
+    )
     return finish(fig, path)
+
+
+def year_points(run: Any, column: str, metric: str) -> tuple[np.ndarray, ...]:
+    """Per year: the exposure (mean over seeds), the metric's statistic and its interval."""
+    import pandas as pd
+
+    from model_collapse.sweeps.compare import interval_table
+
+    table = run.metrics[["seed", "generation", metric]].assign(run=run.name)
+    rows = interval_table(pd.DataFrame(table), [])
+    rows = rows[rows["metric"] == metric].sort_values("generation")
+    x = run.metrics.groupby("generation")[column].mean().to_numpy(float)
+    return x, *(rows[c].to_numpy(float) for c in ("value", "low", "high"))
+
+
+def apart(ranges: list[tuple[float, float]]) -> bool:
+    """Whether some two groups' ranges do not overlap at all."""
+    return any(
+        a_high < b_low or b_high < a_low
+        for i, (a_low, a_high) in enumerate(ranges)
+        for b_low, b_high in ranges[i + 1 :]
+    )

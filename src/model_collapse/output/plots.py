@@ -164,9 +164,13 @@ def draw_lineages(
     """Each lineage's median and band of seeds (its role in the legend), the real level and
     the schedules."""
     roles = lineage_roles(config)
-    palette = colours([name for name, _ in lineages])
+    # keyed as the report and the verdict name each lineage's group: the same colour there
+    keys = {
+        name: f"{run_label(config)}: {name} ({roles.get(name, 'both')})" for name, _ in lineages
+    }
+    palette = colours(list(keys.values()))
     for name, rows in lineages:
-        ax.set_prop_cycle(color=[palette[name]])
+        ax.set_prop_cycle(color=[palette[keys[name]]])
         draw_metric(ax, rows, metric, label=f"{name} ({roles.get(name, 'both')})")
     draw_level(ax, metric)
     draw_schedules(ax, config)

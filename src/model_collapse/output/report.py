@@ -38,6 +38,7 @@ class RunPart:
     status: str = "done"
     error: str = ""
     family: str = ""  # the family it ran
+    role: str = "both"  # its lineage's role on a web: a teacher only writes
 
 
 @dataclass
@@ -120,6 +121,7 @@ def _run(
             metrics,
             collapse=pd.read_csv(collapse_path) if collapse_path.is_file() and not parts else None,
             family=result.config.family.name,
+            role=roles.get(lineage or result.config.family.name, "both"),
         )
         if len(lineages) == 1:  # the closed forms are of a run of one family
             generations = int(metrics["generation"].max()) + 1

@@ -8,6 +8,11 @@ the web as it stands, so its synthetic share is a consequence, not a knob: the c
 ``web_synthetic_share`` records it. A model trained from scratch each generation on this
 sample is the model of that year of the web: its metrics against the web's synthetic
 share are the first-mover curve (models trained before the pollution do better).
+
+Several model lineages can share one web (``regime.lineages``, :mod:`model_collapse.
+engine.lineages`): a teacher that only writes, a student that only learns, or both; the
+web then holds what every writing lineage published, and each lineage draws its own
+sample of it. ``regime.role`` is the run's own family's role.
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ from model_collapse.config import Config
 from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import Family
 from model_collapse.regimes.base import REGIMES, Regime
-from model_collapse.regimes.web_pool import WEB_KEYS, check_human_rows, synthetic_share, web_sample
+from model_collapse.regimes.web_pool import (
+    LINEAGE_KEYS,
+    WEB_KEYS,
+    check_human_rows,
+    synthetic_share,
+    web_sample,
+)
 from model_collapse.sources.base import RealData
 
 
@@ -38,6 +49,6 @@ REGIMES.register("web")(
         diagnostics={"web_synthetic_share": synthetic_share},
         exposure="web_synthetic_share",
         check=check_web,
-        params=WEB_KEYS,
+        params={**WEB_KEYS, **LINEAGE_KEYS},
     )
 )

@@ -77,6 +77,9 @@ WEB_KEYS: dict[str, Any] = {
         high=MANY,
         schedulable=True,
     ),
+}
+# the web regime's own: who writes into it and who learns from it (engine.lineages)
+LINEAGE_KEYS: dict[str, Any] = {
     "role": param(
         "both",
         "what the run's own family does on the web: learns from it and writes into it (both), "
