@@ -117,6 +117,10 @@ def test_the_landed_defences_sort_a_sample_of_the_web(tmp_path: Path, regime):
     config = load_config("gmm-2d", [*sets, f"regime.detector={detector}"])
     metrics = run(config, tmp_path / regime).metrics
     last = metrics[metrics["generation"] == 5]
+    # the first movers' exposure: the web sample's synthetic share, before any choice
+    assert (last["web_synthetic_share"] > 0.5).all()
+    if regime == "pool":  # the pool is the sample as it comes
+        np.testing.assert_allclose(last["web_synthetic_share"], 1 - last["real_share"])
     if regime == "oracle":
         assert (last["real_share"] == 1.0).all()
     if regime == "pool":

@@ -33,7 +33,7 @@ from model_collapse.engine.step import Step
 from model_collapse.families.base import Family
 from model_collapse.regimes.base import REGIMES, Diagnostic, Regime, defended
 from model_collapse.regimes.builtin import REAL_SHARE, rest
-from model_collapse.regimes.web_pool import WEB_KEYS, check_human_rows, web_sample
+from model_collapse.regimes.web_pool import WEB_KEYS, check_human_rows, synthetic_share, web_sample
 from model_collapse.sources.base import RealData
 
 
@@ -134,7 +134,22 @@ def _measured_oracle(step: Step) -> Any:
 
 
 def _columns(config: Config) -> dict[str, Diagnostic]:
-    return DEFENCE_COLUMNS if config.regime.params.get("detector") != "none" else {}
+    return {
+        **(DEFENCE_COLUMNS if config.regime.params.get("detector") != "none" else {}),
+        **_web_columns(config),
+    }
+
+
+def _web_columns(config: Config) -> dict[str, Diagnostic]:
+    """A pool drawn from the web records the web's synthetic share, as the web regime does
+    (what the defence was offered, before it chose): the first movers' exposure."""
+    if config.regime.real_from != "web":
+        return {}
+    return {
+        "web_synthetic_share": lambda step, train: synthetic_share(
+            step, step.found.get("pool", train)
+        )
+    }
 
 
 def check_pool(config: Config, family: Family, real: RealData) -> None:
@@ -258,6 +273,8 @@ def defence(
         diagnostics={**REAL_SHARE, **DEFENCE_COLUMNS},
         check=check,
         params=params,
+        measured=_web_columns,
+        exposure="web_synthetic_share",
         history_when=from_the_web,
     )
 
@@ -272,6 +289,7 @@ REGIMES.register("pool")(
         params=pool_keys(**detector_keys("none")),
         check=check_detector,
         measured=_columns,
+        exposure="web_synthetic_share",
         history_when=from_the_web,
     )
 )
@@ -285,6 +303,7 @@ REGIMES.register("oracle")(
         params=pool_keys(**detector_keys("none")),
         check=_check_oracle,
         measured=_columns,
+        exposure="web_synthetic_share",
         history_when=from_the_web,
     )
 )
