@@ -125,6 +125,20 @@ def test_the_web_records_which_lineage_wrote_each_item():
             r"regime\.lineages\.writer: family 'ngram' models text",
         ),
         ({"writer": {**writer(), "sampling": {"n": 5}}}, r"every lineage draws the run's"),
+        ({"nan": writer()}, r"regime\.lineages\.nan: a lineage's name must be a word"),
+        ({"None": writer()}, r"reads back as itself"),
+        ({"inf": writer()}, r"reads back as itself"),
+        (
+            {
+                "writer": {
+                    "role": "teacher",
+                    "family": {"name": "gmm"},
+                    "sampling": {"bias": {"schedule": "linear", "start": 1.0, "end": 0.5}},
+                }
+            },
+            r"regime\.lineages\.writer: its role = teacher keeps its generation-0 model, which "
+            r"sampling\.bias's schedule",
+        ),
     ],
 )
 def test_a_bad_lineage_is_refused_naming_it(lineages: dict[str, Any], message: str):
@@ -171,3 +185,32 @@ def test_the_report_reads_each_lineage_as_a_group(tmp_path: Path):
     lines = write_verdict(out)
     assert any("gmm (student), each later year's model" in line for line in lines)
     assert (out / "figures" / "first_mover.png").is_file()
+
+
+def test_a_teacher_with_a_scheduled_sampling_key_is_refused():
+    """The run's own family as a teacher: its generation-0 model would never see it."""
+    from model_collapse.assemble.plan import plan_run
+
+    config = web("teacher", probe={**writer(), "role": "student"})
+    config["sampling"] = {**config["sampling"], "bias": [1.0, 0.9, 0.8, 0.7]}
+    with pytest.raises(UserInputError, match=r"regime\.role = teacher keeps its generation-0"):
+        plan_run(load_config(config))
+
+
+def test_decompose_refuses_several_lineages():
+    from model_collapse.sweeps.decompose import decompose_configs
+
+    with pytest.raises(UserInputError, match=r"--decompose: a run with several model lineages"):
+        decompose_configs(load_config(web("both", teacher=writer())))
+
+
+def test_a_lineage_measures_the_run_s_columns_that_apply_to_it():
+    """A kde lineage beside a Gaussian run: kl_true, asked for by name, is the Gaussian's
+    (its closed form); the kde's column is NaN, noted, not refused."""
+    from model_collapse.assemble.plan import plan_run
+
+    config = {**web("both", writer=writer()), "metrics": {"names": ["kl_true", "wasserstein"]}}
+    config["family"] = {"name": "gaussian"}
+    plan = plan_run(load_config(config))
+    assert list(plan.others[0].metrics) == ["wasserstein"]
+    assert "lineage writer: kl_true is not measured for it; NaN" in plan.notes

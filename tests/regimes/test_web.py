@@ -99,6 +99,12 @@ def test_the_polluted_web_preset_runs_a_teacher_and_two_students(tmp_path: Path)
     share = metrics[metrics["generation"] == 2].groupby("lineage")["web_synthetic_share"]
     assert share.min()["teacher"] == 0
     assert share.min()["gpt"] > 0 and share.min()["ngram_student"] > 0
+    from model_collapse.output.report import gather, text_samples
+
+    parts = gather(tmp_path / "w").runs  # each lineage its own family and text samples
+    assert [part.family for part in parts] == ["gpt", "ngram", "ngram"]
+    texts = [text_samples(part)[2] for part in parts]
+    assert len(set(texts)) == 3
 
 
 @pytest.mark.parametrize(

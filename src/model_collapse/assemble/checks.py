@@ -7,6 +7,7 @@ plug-in's own ``check``; this module asks each in turn and checks what they shar
 from __future__ import annotations
 
 from model_collapse.config import Config
+from model_collapse.config.schedules import config_at, scheduled_keys
 from model_collapse.config.sizes import Need, Shape, check_memory
 from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import Family, check_sizes
@@ -59,3 +60,20 @@ def check_memory_before_data(config: Config, family: Family, history: bool) -> N
     shape = declared_shape(config, family.kind)
     n_train = config.sampling.n if config.source.n_train is None else config.source.n_train
     check_memory(config, family, n_train, shape, history, metric_needs(config, shape))
+
+
+def generation_configs(config: Config) -> list[Config]:
+    """Each distinct generation's config: the config itself where nothing is scheduled."""
+    if not scheduled_keys(config):
+        return [config]
+    distinct: dict[str, Config] = {}
+    for g in range(config.experiment.generations):
+        now = config_at(config, g)
+        values = repr(
+            sorted(
+                (k, getattr(now, k.split(".")[0]).params[k.split(".", 1)[1]])
+                for k in scheduled_keys(config)
+            )
+        )
+        distinct.setdefault(values, now)
+    return list(distinct.values())

@@ -10,11 +10,16 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from model_collapse.assemble.checks import check_columns, check_memory_before_data, check_run
+from model_collapse.assemble.checks import (
+    check_columns,
+    check_memory_before_data,
+    check_run,
+    generation_configs,
+)
 from model_collapse.assemble.lineages import other_lineages
 from model_collapse.assemble.plugins import declared
 from model_collapse.config import Config, replace
-from model_collapse.config.schedules import config_at, scheduled_keys
+from model_collapse.config.schedules import config_at
 from model_collapse.engine import capabilities
 from model_collapse.engine.loop import Plan
 from model_collapse.families import FAMILIES
@@ -77,23 +82,6 @@ def plan_run(config: Config) -> Plan:
         config, saved, family, regime, real, reference, names, metrics, [*notes, *more_notes],
         inputs, services, role, others,
     )  # fmt: skip
-
-
-def generation_configs(config: Config) -> list[Config]:
-    """Each distinct generation's config: the config itself where nothing is scheduled."""
-    if not scheduled_keys(config):
-        return [config]
-    distinct: dict[str, Config] = {}
-    for g in range(config.experiment.generations):
-        now = config_at(config, g)
-        values = repr(
-            sorted(
-                (k, getattr(now, k.split(".")[0]).params[k.split(".", 1)[1]])
-                for k in scheduled_keys(config)
-            )
-        )
-        distinct.setdefault(values, now)
-    return list(distinct.values())
 
 
 def inputs_digest(

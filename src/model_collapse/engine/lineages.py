@@ -109,5 +109,5 @@ def refuse_several(config: Config, where: str) -> None:
     if config.regime.params.get("lineages"):
         raise UserInputError(
             f"{where}: a run with several model lineages (regime.lineages) runs on its own, "
-            "not in a sweep, a suite or a budget; run it with `model-collapse run`"
+            "not in a sweep, a suite or --decompose; run it with `model-collapse run`"
         )

@@ -272,7 +272,7 @@ class RunStore:
             *out.glob("checkpoints/*.safetensors"),
             *out.glob("checkpoints/*/*.safetensors"),
         ]:
-            if f"checkpoints/{stale.name}" not in state.files:
+            if stale.relative_to(out).as_posix() not in state.files:
                 stale.unlink()
         for temporary in [*out.glob(".*.tmp"), *out.glob("*/.*.tmp"), *out.glob("*/*/.*.tmp")]:
             temporary.unlink()

@@ -276,7 +276,7 @@ def plot_metrics(
             draw_panel(ax, metrics, metric, config)
         else:  # one line per lineage, coloured by its name as everywhere
             draw_lineages(ax, lineages, metric, config)
-        if collapse is not None:
+        if collapse is not None and len(lineages) == 1:  # collapse.csv: the run's own family
             mark_collapse(ax, collapse)
         draw_guard(ax, metrics, metric)
         n = config.sampling.n or "all rows"  # 0: as many as the real data have

@@ -39,6 +39,7 @@ class RunPart:
     error: str = ""
     family: str = ""  # the family it ran
     role: str = "both"  # its lineage's role on a web: a teacher only writes
+    samples: str = "samples"  # its sample files' folder (another lineage's: samples/NAME)
 
 
 @dataclass
@@ -111,8 +112,10 @@ def _run(
     collapse_path = directory / "collapse.csv"
     lineages = split(result.metrics)
     roles = lineage_roles(result.config)
+    tables = result.config.regime.params.get("lineages") or {}
     parts: list[RunPart] = []
     for lineage, metrics in lineages:
+        other = lineage in tables  # not the run's own family's: its own family and samples
         part = RunPart(
             f"{name or directory.name}/{lineage}" if len(lineages) > 1 else name or directory.name,
             f"{label}: {lineage} ({roles[lineage]})" if len(lineages) > 1 else label,
@@ -120,8 +123,9 @@ def _run(
             (directory / "config.toml").read_text(encoding="utf-8", errors="replace"),
             metrics,
             collapse=pd.read_csv(collapse_path) if collapse_path.is_file() and not parts else None,
-            family=result.config.family.name,
+            family=str(tables[lineage]["family"]["name"]) if other else result.config.family.name,
             role=roles.get(lineage or result.config.family.name, "both"),
+            samples=f"samples/{lineage}" if other else "samples",
         )
         if len(lineages) == 1:  # the closed forms are of a run of one family
             generations = int(metrics["generation"].max()) + 1
@@ -207,7 +211,7 @@ def text_samples(run: RunPart) -> dict[int, str]:
     """Text excerpts of up to MAX_SAMPLE_GENERATIONS generations, spread over the run."""
     from model_collapse.core.errors import check_regular_file
 
-    files = sorted((run.directory / "samples" / "text").glob("generation-*.txt"))
+    files = sorted((run.directory / run.samples / "text").glob("generation-*.txt"))
     if not files:
         return {}
     picks = np.unique(np.linspace(0, len(files) - 1, MAX_SAMPLE_GENERATIONS).round().astype(int))

@@ -35,9 +35,11 @@ EMPIRICAL = {"continuous": "empirical", "text": "empirical-text"}
 def decompose_configs(config: Config) -> dict[str, Config]:
     """The three arms' checked configs; a config without a truth to draw from, one line."""
     from model_collapse.assemble.validate import config_from_dict
+    from model_collapse.engine.lineages import refuse_several
     from model_collapse.families import FAMILIES
     from model_collapse.sources.base import HeldByFamily, load_real_data
 
+    refuse_several(config, "--decompose")
     family = FAMILIES.get(config.family.name)
     real = load_real_data(config, family.kind)
     n = config.sampling.n or real.train.shape[1]  # 0: as many as the real training rows
