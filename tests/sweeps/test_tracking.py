@@ -196,3 +196,24 @@ def test_an_mlflow_server_that_does_not_answer_is_named_in_one_line(tmp_path: Pa
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run")])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert "cannot reach the MLflow tracking server at 127.0.0.1:1" in result.output
+
+
+def test_a_run_of_several_lineages_logs_each_lineage_s_own_series(tmp_path: Path):
+    """The run's own family under its metrics' names, another lineage as NAME/metric."""
+    config = tmp_path / "web.toml"
+    config.write_text(
+        '[experiment]\ngenerations = 3\nseeds = 3\n[source]\nname = "gaussian"\ndim = 2\n'
+        '[family]\nname = "gmm"\n[regime]\nname = "web"\nrole = "student"\n'
+        'publish = 100\n[regime.lineages.writer]\nrole = "teacher"\n'
+        'family = {name = "kde"}\n[sampling]\nn = 200\n'
+    )
+    store = tmp_path / "mlruns"
+    args = ["run", str(config), "--track", f"mlflow:{store.as_uri()}"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    (run,) = _runs(store)
+    metrics = pd.read_csv(tmp_path / "run/metrics.csv")
+    for lineage, name in (("gmm", "wasserstein"), ("writer", "writer/wasserstein")):
+        rows = metrics[metrics["lineage"] == lineage]
+        expected = rows.groupby("generation")["wasserstein"].mean().to_numpy()
+        assert np.allclose([value for _, value in _history(store, run, name)], expected)

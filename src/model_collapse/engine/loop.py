@@ -261,10 +261,20 @@ def run_generations(plan: Plan, store: RunStore, observers: Sequence[Observer] =
         store.append(done, keep_models=keeps or config.experiment.keep_checkpoints)
         synthetic = published(lineages, [outcome.synthetic for outcome in outcomes])
         history = [*history, synthetic] if keeps else [synthetic]
+        told = by_lineage(lineages, [outcome.values for outcome in outcomes])
         for observer in observers:
-            observer.generation(generation, outcomes[0].values)  # the run's own family
+            observer.generation(generation, told)
     store.finish(notes[0].collapse_table())
     return notes[0]
+
+
+def by_lineage(lineages: list[Lineage], values: list[dict[str, Any]]) -> dict[str, Any]:
+    """What observers are told of a generation: the run's own family's values by their
+    names, another lineage's as ``NAME/metric`` (an experiment tracker's own series)."""
+    told = dict(values[0])
+    for lineage, more in zip(lineages[1:], values[1:], strict=True):
+        told.update({f"{lineage.name}/{name}": value for name, value in more.items()})
+    return told
 
 
 def completed(

@@ -228,11 +228,15 @@ class MlflowTracker(Observer):
 
         from model_collapse.engine.lineages import split
 
-        table = split(pd.read_csv(directory / "metrics.csv"))[0][1]  # the run's own family
-        earlier = table[table["generation"] < first]
-        for generation in sorted(set(earlier["generation"].tolist()) - logged):
-            rows = earlier[earlier["generation"] == generation]
-            self.log_generation(generation, {c: rows[c].to_numpy() for c in table.columns[2:]})
+        lineages = split(pd.read_csv(directory / "metrics.csv"))
+        generations = set(lineages[0][1]["generation"].tolist())
+        for generation in sorted({g for g in generations if g < first} - logged):
+            values = {}
+            for i, (name, table) in enumerate(lineages):  # as the run tells observers
+                rows = table[table["generation"] == generation]
+                prefix = f"{name}/" if i else ""
+                values.update({f"{prefix}{c}": rows[c].to_numpy() for c in table.columns[2:]})
+            self.log_generation(generation, values)
 
     def generation(self, generation: int, values: Mapping[str, np.ndarray]) -> None:
         self.log_generation(generation, values)
