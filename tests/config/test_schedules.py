@@ -100,8 +100,67 @@ def test_a_bad_schedule_is_refused_in_one_line(tmp_path: Path, value, message):
 
 
 def test_a_key_that_takes_one_value_refuses_a_schedule():
-    with pytest.raises(UserInputError, match=r"sampling\.n takes one value; it cannot follow a"):
-        load_config("gaussian-1d", ['sampling.n={schedule = "linear", start = 10, end = 20}'])
+    with pytest.raises(UserInputError, match=r"source\.n_test takes one value; it cannot follow"):
+        load_config("gaussian-1d", ['source.n_test={schedule = "linear", start = 10, end = 20}'])
+
+
+def test_each_generation_draws_its_scheduled_sample_size(tmp_path: Path):
+    """sampling.n = [1000, 5, 1000, 1000] under replace: generation 2 is fitted on 5
+    samples, generation 1 on 1,000. The log variance of a fit on n points has standard
+    deviation about sqrt(2 / (n - 1)): 0.045 at 1,000 and 0.71 at 5, so over 200 seeds
+    generation 2's spread is far above five times generation 1's (a false alarm needs the
+    200-seed standard deviations off by factors no sample of that size gives)."""
+    from model_collapse.engine.loop import generate
+    from model_collapse.regimes import REGIMES
+
+    sets = ["experiment.generations=4", "experiment.seeds=200", "sampling.n=[1000, 5, 1000, 1000]"]
+    config = load_config("gaussian-1d", sets)
+    model = run(config).metrics
+    spread = np.log(model.pivot(index="seed", columns="generation", values="variance_ratio")).std()
+    assert spread[2] > 5 * spread[1]
+    from model_collapse.assemble.plan import plan_run
+
+    plan = plan_run(config)
+    fitted = plan.new_model(0).fit(plan.real.train, np.random.default_rng(0))
+    shapes = [generate(fitted, config_at(config, g), REGIMES.get("replace"), g)[0].shape[1]
+              for g in range(4)]  # fmt: skip
+    assert shapes == [1000, 5, 1000, 1000]
+
+
+def test_a_constant_sample_size_schedule_gives_the_constant_s_bytes(tmp_path: Path):
+    sets = ["experiment.generations=5", "experiment.seeds=20", "regime.name=accumulate-subsample"]
+    constant = run(load_config("gaussian-1d", [*sets, "sampling.n=300"]), tmp_path / "c")
+    line = 'sampling.n={schedule = "linear", start = 300, end = 300}'
+    scheduled = run(load_config("gaussian-1d", [*sets, line]), tmp_path / "s")
+    assert (tmp_path / "c/metrics.csv").read_bytes() == (tmp_path / "s/metrics.csv").read_bytes()
+    assert list(constant.metrics.columns) == list(scheduled.metrics.columns)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            '{schedule = "linear", start = 0, end = 300}',
+            "sampling.n at generation 0 must be at least 1",
+        ),
+        ("[100, 200]", "a schedule list gives one value per generation: 6 generations, 2 values"),
+        (
+            '{schedule = "linear", start = 100, end = -5}',
+            "sampling.n at generation 5 must be in the range",
+        ),
+    ],
+)
+def test_a_bad_sample_size_schedule_is_refused_naming_the_generation(value: str, message: str):
+    with pytest.raises(UserInputError, match=message):
+        load_config("gaussian-1d", ["experiment.generations=6", f"sampling.n={value}"])
+
+
+def test_decompose_takes_one_sample_size():
+    from model_collapse.sweeps.decompose import decompose_configs
+
+    config = load_config("gaussian-1d", ["sampling.n=[100, 200, 300]", "experiment.generations=3"])
+    with pytest.raises(UserInputError, match=r"--decompose sizes its arms from one sampling\.n"):
+        decompose_configs(config)
 
 
 def test_fresh_rows_follow_a_changing_share(tmp_path: Path):

@@ -7,7 +7,7 @@ plug-in's own ``check``; this module asks each in turn and checks what they shar
 from __future__ import annotations
 
 from model_collapse.config import Config
-from model_collapse.config.schedules import config_at, scheduled_keys
+from model_collapse.config.schedules import config_at, scheduled_keys, value_at
 from model_collapse.config.sizes import Need, Shape, check_memory
 from model_collapse.core.errors import UserInputError
 from model_collapse.families.base import Family, check_sizes
@@ -69,11 +69,6 @@ def generation_configs(config: Config) -> list[Config]:
     distinct: dict[str, Config] = {}
     for g in range(config.experiment.generations):
         now = config_at(config, g)
-        values = repr(
-            sorted(
-                (k, getattr(now, k.split(".")[0]).params[k.split(".", 1)[1]])
-                for k in scheduled_keys(config)
-            )
-        )
+        values = repr(sorted((k, value_at(now, k)) for k in scheduled_keys(config)))
         distinct.setdefault(values, now)
     return list(distinct.values())

@@ -136,8 +136,8 @@ def one_lineage(name: str, index: int, config: Config, run: Config, real: RealDa
                 "for the run, or give the lineage a family that reads the data as the run does"
             )
     check_teacher(config, "its role")
-    check_memory_before_data(config, family, True)
     for now in generation_configs(config):  # a schedule's every value, as a constant
+        check_memory_before_data(now, family, True)
         check_run(now, family, _regime(config), real)
     first = config_at(config, 0)
     capabilities.check(first, family.make(first, real))

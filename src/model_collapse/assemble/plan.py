@@ -59,8 +59,9 @@ def plan_run(config: Config) -> Plan:
     family = FAMILIES.get(config.family.name)
     regime = REGIMES.get(config.regime.name)
     config = family.resolve(config) if family.resolve is not None else config
-    check_memory_before_data(config, family, regime.keeps(config))
-    real = load_real_data(config, family.kind)
+    for now in generation_configs(config):  # a scheduled sampling.n: its largest sets
+        check_memory_before_data(now, family, regime.keeps(config))
+    real = load_real_data(config_at(config, 0), family.kind)  # generation 0's rows
     saved, config = config, with_data_sizes(config, real)
     for now in generation_configs(config):  # a schedule's every value, checked as a constant
         check_run(now, family, regime, real)

@@ -30,6 +30,7 @@ from model_collapse.config import (
 )
 from model_collapse.config.params import Param, describe, validated
 from model_collapse.config.registry import did_you_mean
+from model_collapse.config.schedules import config_at
 from model_collapse.core.errors import UserInputError
 
 
@@ -161,9 +162,15 @@ def check_schedules(config: Config) -> None:
     for dotted, table in scheduled.items():
         section, key = dotted.split(".", 1)
         owner = getattr(config, OWNED_BY[section]).name if section in OWNED_BY else ""
-        spec = plugin_params(section, config_to_dict(config)[section], owner)[0][key]
+        own = plugin_params(section, config_to_dict(config)[section], owner)[0]
+        spec = {**generic_params(section), **own}[key]
         for g, value in enumerate(values_of(dotted, table, generations)):
             check_value(f"{dotted} at generation {g}", value, spec)
+            if dotted == "sampling.n" and round(value) < 1:  # 0 (all rows) is one value
+                raise UserInputError(
+                    f"sampling.n at generation {g} must be at least 1 in a schedule, got "
+                    f"{value:g} (0, as many as the real rows, is one value for every generation)"
+                )
 
 
 def resolve(config: Config) -> Config:
@@ -181,8 +188,9 @@ def resolve(config: Config) -> Config:
             elif spec.path and isinstance(value, str):
                 changes[key] = absolute_path(value)
         sections[section] = replace(body, **changes)
-    if config.source.n_train is None:
-        sections["source"] = replace(sections["source"], n_train=config.sampling.n)
+    if config.source.n_train is None:  # generation 0's real rows: its sampling.n
+        first = config_at(config, 0).sampling.n
+        sections["source"] = replace(sections["source"], n_train=first)
     plugins = [absolute_path(p) if p.endswith(".py") else p for p in config.experiment.plugins]
     sections["experiment"] = dataclasses.replace(config.experiment, plugins=plugins)
     return dataclasses.replace(config, **sections)

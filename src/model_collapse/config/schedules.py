@@ -1,6 +1,7 @@
 """Values that change over generations: a numeric key that its plug-in marks schedulable
 (``Param(..., schedulable=True)``: ``regime.real_fraction``, ``sampling.bias``,
-``sampling.temperature``) takes a schedule instead of one number:
+``sampling.temperature``; a section's own count ``sampling.n``, whose values are rounded
+to whole numbers) takes a schedule instead of one number:
 
 - ``{schedule = "linear", start = 1.0, end = 0.2}``: a straight line from generation 0 to
   the last;
@@ -122,14 +123,32 @@ def describe(table: dict[str, Any]) -> str:
 
 
 def scheduled_keys(config: Any) -> dict[str, dict[str, Any]]:
-    """Every scheduled key of a config, as "section.key": its table."""
+    """Every scheduled key of a config, as "section.key": its table (a plug-in's key, or a
+    section's own, as sampling.n)."""
     found = {}
     for section in dataclasses.fields(config):
         body = getattr(config, section.name)
-        for key, value in getattr(body, "params", {}).items():
+        own = {
+            f.name: getattr(body, f.name) for f in dataclasses.fields(body) if f.name != "params"
+        }
+        for key, value in {**own, **getattr(body, "params", {})}.items():
             if isinstance(value, dict) and "schedule" in value:
                 found[f"{section.name}.{key}"] = value
     return found
+
+
+def value_at(config: Any, dotted: str) -> Any:
+    """A key's value in a config: a section's own field, or its plug-in's."""
+    section, key = dotted.split(".", 1)
+    body = getattr(config, section)
+    return body.params[key] if key in getattr(body, "params", {}) else getattr(body, key)
+
+
+def fewest(value: Any, generations: int) -> Any:
+    """A count's smallest value over the run: a schedule's, or the count itself."""
+    if isinstance(value, dict) and "schedule" in value:
+        return round(min(values_of("", value, generations)))
+    return value
 
 
 def config_at(config: Any, generation: int) -> Any:
@@ -144,5 +163,10 @@ def config_at(config: Any, generation: int) -> Any:
         section, key = dotted.split(".", 1)
         body = sections.get(section, getattr(config, section))
         value = values_of(dotted, table, generations)[generation]
-        sections[section] = dataclasses.replace(body, params={**body.params, key: value})
+        own = {f.name: f.type for f in dataclasses.fields(body)}
+        if key in own:  # a section's own field: a count (sampling.n) takes whole values
+            whole = str(own[key]) in ("int", "<class 'int'>")
+            sections[section] = dataclasses.replace(body, **{key: round(value) if whole else value})
+        else:
+            sections[section] = dataclasses.replace(body, params={**body.params, key: value})
     return dataclasses.replace(config, **sections)

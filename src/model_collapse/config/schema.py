@@ -91,7 +91,11 @@ class SamplingConfig(PluginParams):
     the family declares them (``Family.sampling``), as it declares its family.* keys."""
 
     n: int = _spec(
-        1000, "samples each generation draws per seed (0: as many as real rows)", 0, MANY
+        1000,
+        "samples each generation draws per seed (0: as many as real rows)",
+        0,
+        MANY,
+        schedulable=True,
     )
     params: dict[str, Any] = field(default_factory=dict)
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config.params import param
+from model_collapse.config.schedules import fewest
 from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.metrics.distances import (
@@ -181,7 +182,8 @@ def needs_items(least: int) -> Callable[[Reference], str]:
         assert labels is not None  # applies only with labels
         if len(np.unique(labels)) < 2:
             return "the real training images hold a single class"
-        test, samples = len(reference.real.test), reference.config.sampling.n
+        test = len(reference.real.test)
+        samples = fewest(reference.config.sampling.n, reference.config.experiment.generations)
         if min(test, samples) < least:
             return f"it needs {least} real test images and samples at least ({test}, {samples})"
         return ""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from model_collapse.config.params import param
+from model_collapse.config.schedules import fewest
 from model_collapse.engine.step import Step
 from model_collapse.metrics.base import METRICS, Metric, Reference
 from model_collapse.metrics.classes import NEIGHBOURS
@@ -54,7 +55,8 @@ def _applies(reference: Reference, model: Any, exact: bool) -> bool:
 
 
 def _too_small(reference: Reference) -> str:
-    test, samples = len(reference.real.test), reference.config.sampling.n
+    test = len(reference.real.test)
+    samples = fewest(reference.config.sampling.n, reference.config.experiment.generations)
     if min(test, samples) <= NEIGHBOURS:
         return f"it needs more than {NEIGHBOURS} real test points and samples ({test}, {samples})"
     return ""

@@ -280,6 +280,10 @@ def plot_metrics(
             mark_collapse(ax, collapse)
         draw_guard(ax, metrics, metric)
         n = config.sampling.n or "all rows"  # 0: as many as the real data have
+        if isinstance(n, dict):  # a schedule (config.schedules)
+            from model_collapse.config.schedules import describe
+
+            n = describe(n)
         ax.set_title(f"{title}\n{config.experiment.seeds} seeds, n = {n}", fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()

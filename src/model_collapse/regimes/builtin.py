@@ -31,7 +31,7 @@ def _accumulate(step: Step) -> Any:
 
 def _accumulate_subsample(step: Step) -> Any:
     pool = _accumulate(step)
-    k = min(step.config.regime.size or 0, data.size(pool))
+    k = min(round(step.config.regime.size or 0), data.size(pool))  # a schedule's: whole
     if isinstance(pool, Items):
         return data.subsample(pool, k, step.rng("regime"))
     model = cast(SubsamplesStatistics, step.previous_model)  # the exact path: statistics
@@ -78,7 +78,8 @@ def _check_subsample(config: Config, family: Family, real: RealData) -> None:
             f"regime 'accumulate-subsample' has no exact path for the {config.family.name} "
             "family; set family.exact = false"
         )
-    check_sizes(config, family, real, {"regime.size": config.regime.size or config.sampling.n})
+    size = round(config.regime.size or config.sampling.n)  # a schedule's value: whole
+    check_sizes(config, family, real, {"regime.size": size})
 
 
 def check_mix(config: Config, family: Family, real: RealData) -> None:
@@ -141,6 +142,7 @@ REGIMES.register("accumulate-subsample")(
                 low=0,
                 high=MANY,
                 default_from="sampling.n",
+                schedulable=True,  # as sampling.n, which it follows by default
             )
         },
     )

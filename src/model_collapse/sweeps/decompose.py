@@ -40,6 +40,10 @@ def decompose_configs(config: Config) -> dict[str, Config]:
     from model_collapse.sources.base import HeldByFamily, load_real_data
 
     refuse_several(config, "--decompose")
+    if isinstance(config.sampling.n, dict):  # the arms are sized from one n
+        raise UserInputError(
+            "--decompose sizes its arms from one sampling.n; give it one value, not a schedule"
+        )
     family = FAMILIES.get(config.family.name)
     real = load_real_data(config, family.kind)
     n = config.sampling.n or real.train.shape[1]  # 0: as many as the real training rows
