@@ -105,6 +105,18 @@ def test_recipes_list_names_every_recipe_with_its_scales_and_times():
         (["no-such-recipe"], "unknown recipe 'no-such-recipe'"),
         (["wright-fisher", "--scale", "huge"], "has the scales small, paper; got --scale 'huge'"),
         (["wright-fisher", "--jobs", "0"], "--jobs must be at least 1, got 0"),
+        (
+            ["mad-bias", "--set", 'sampling.n={schedule = "linear", start = 500, end = 50}'],
+            "recipe mad-bias: sampling.n follows a schedule, but a recipe reproduces",
+        ),
+        (
+            [
+                "gerstgrasser-linear",
+                "--set",
+                'sampling.n={schedule = "linear", start = 100, end = 60}',
+            ],
+            "sampling.n follows a schedule",
+        ),
     ],
 )
 def test_a_bad_recipe_or_scale_is_refused_in_one_line(tmp_path: Path, args, message):

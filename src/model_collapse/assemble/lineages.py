@@ -79,7 +79,12 @@ def check_teacher(config: Config, where: str) -> None:
     of its family's or sampling keys would never reach that model."""
     if config.regime.params.get("role") != "teacher":
         return
-    own = [k for k in scheduled_keys(config) if k.split(".")[0] in ("family", "sampling")]
+    # sampling.n is drawn afresh each year: a teacher's samples follow it
+    own = [
+        k
+        for k in scheduled_keys(config)
+        if k.split(".")[0] in ("family", "sampling") and k != "sampling.n"
+    ]
     if own:
         raise UserInputError(
             f"{where} = teacher keeps its generation-0 model, which {own[0]}'s schedule would "

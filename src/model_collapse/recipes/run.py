@@ -49,10 +49,19 @@ def run_recipe(
 ) -> list[str]:
     """Run a recipe into ``out``; write reproduction.csv, figures/reproduction.png and the
     matches into verdict.txt; return the lines that say how many references ours matches."""
+    from model_collapse.assemble.validate import config_from_dict
+    from model_collapse.config.schedules import scheduled_keys
     from model_collapse.sweeps.sweep import run_all_or_refuse, sweep_from
 
     recipe, spec = recipe_scale(name, scale, overrides)
     sweep = sweep_from(spec, f"recipe {name} ({scale})", Path.cwd())
+    for run in sweep.runs:  # the published numbers and closed forms hold one value each
+        scheduled = scheduled_keys(config_from_dict(run.config))
+        if scheduled:
+            raise UserInputError(
+                f"recipe {name}: {next(iter(scheduled))} follows a schedule, but a recipe "
+                "reproduces published settings, which give it one value; give it one value"
+            )
     options = {"jobs": jobs, "tell": tell, "backend": backend, "address": address}
     run_all_or_refuse(sweep, out, f"recipe {name}", "run the recipe again", **options)
     finished = [finished_run(run.name, run.varied, out / run.name) for run in sweep.runs]

@@ -25,10 +25,11 @@ def human(config: Config) -> int:
     return round(config.regime.human_per_generation)
 
 
-def published(config: Config) -> int:
-    """Of this generation's samples, how many join the web (a schedule's value rounded)."""
+def published(config: Config, drawn: int) -> int:
+    """Of the ``drawn`` samples a writing lineage drew the year before, how many join the
+    web this year (a schedule's value rounded; all of them by default)."""
     publish = config.regime.publish
-    return config.sampling.n if publish is None else min(round(publish), config.sampling.n)
+    return drawn if publish is None else min(round(publish), drawn)
 
 
 def web_pool(step: Step) -> Items:
@@ -48,7 +49,8 @@ def web_pool(step: Step) -> Items:
             parts.append(Items.of(step.real.fresh(year, k, rng, used), REAL))
             used += k
         # each lineage that writes publishes that many of its own samples
-        parts.append(step.history[year - 1].head_of_each_lineage(published(now)))
+        written = step.history[year - 1]  # what the writing lineages drew that year
+        parts.append(written.head_of_each_lineage(published(now, written.count)))
     return data.concat(parts)  # type: ignore[no-any-return]
 
 
