@@ -66,6 +66,7 @@ def test_a_diffusion_model_samples_images_deterministically_and_restores_exactly
     assert np.array_equal(again.decode_codes(noise), images)
 
 
+@pytest.mark.slow  # torch training: make test-slow, for make test's 8 minutes
 def test_training_brings_the_samples_to_the_digits_pixels():
     """Untrained, the denoiser's samples are noise clipped to [0, 1], about 0.5 per pixel;
     trained 150 epochs on 400 digits, their mean image nears the real one (measured: mean

@@ -128,6 +128,7 @@ def test_inverse_cdf_draws_follow_the_probabilities():
     assert freq[1] == 0 and np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / len(tokens)))
 
 
+@pytest.mark.slow  # torch training: make test-slow, for make test's 8 minutes
 def test_device_cpu_and_auto_agree_and_a_missing_device_is_refused(tmp_path):
     import model_collapse
     from model_collapse.core.errors import UserInputError

@@ -43,6 +43,7 @@ def test_a_vae_fits_samples_images_and_restores_itself_exactly():
     assert np.array_equal(again.sample(50, np.random.default_rng(1)), images)
 
 
+@pytest.mark.slow  # torch training: make test-slow, for make test's 8 minutes
 def test_replace_shrinks_the_pixel_variance():
     frame = model_collapse.run(_config(epochs=30)).metrics
     ratio = frame.pivot(index="generation", columns="seed", values="pixel_variance_ratio")
@@ -51,6 +52,7 @@ def test_replace_shrinks_the_pixel_variance():
     assert (ratio.loc[1] < 0.5 * ratio.loc[0]).all() and (ratio.loc[2] < 0.5 * ratio.loc[0]).all()
 
 
+@pytest.mark.slow  # torch training: make test-slow, for make test's 8 minutes
 def test_a_vae_run_resumes_byte_identically(tmp_path: Path):
     config = _config(generations=2)
     model_collapse.run(config, tmp_path / "whole")
@@ -73,6 +75,7 @@ def test_a_run_shows_its_images_and_the_same_codes_through_the_generations(tmp_p
         assert (tmp_path / "r/figures" / figure).stat().st_size > 10_000
 
 
+@pytest.mark.slow  # torch training: make test-slow, for make test's 8 minutes
 def test_cpu_and_auto_agree_and_a_missing_device_is_refused():
     """auto picks the CPU where torch finds no GPU, and then gives the CPU's bytes (where
     it finds one, auto runs there, and a GPU's last bits may differ from the CPU's)."""
@@ -118,6 +121,7 @@ def test_the_regimes_suite_compares_the_vae_digits_preset_itself():
     assert base == load_config("vae-digits")
 
 
+@pytest.mark.slow  # torch training: make test-slow, for make test's 8 minutes
 def test_the_convolutional_vae_learns_the_digits_and_restores_itself_exactly():
     """Measured (400 digits, Bernoulli, 2 seeds): after 1 epoch the mean image is 0.17
     from the real one per pixel and the samples hold 0.016 of the real pixel variance;

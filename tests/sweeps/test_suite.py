@@ -68,6 +68,7 @@ def test_lm_paper_asks_for_the_files_it_needs(tmp_path: Path):
     assert not (tmp_path / "p").exists()  # refused before any variant ran: nothing left
 
 
+@pytest.mark.slow  # torch training: make test-slow, for make test's 8 minutes
 def test_lm_paper_runs_on_a_tiny_model_and_tiny_wikitext(tiny_hf: Path, tmp_path: Path):
     from model_collapse.sources.text import wikipedia_documents
 
