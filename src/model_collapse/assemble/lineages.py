@@ -4,7 +4,7 @@ optionally, sampling keys of that family; the rest of its config is the run's.
 
     [regime.lineages.writer]
     role = "teacher"
-    family = {name = "ngram", order = 3, smoothing = "none"}
+    family = {name = "FAMILY", ...}      # its family's keys, as in [family]
 
 Each lineage's config is built by the one path every config takes (``config_from_dict``),
 so its keys are refused in one line like any others, with the lineage named.
@@ -97,7 +97,7 @@ def lineage_config(where: str, config: Config, table: Any) -> Config:
     if not isinstance(table, dict) or not isinstance(table.get("family"), dict):
         raise UserInputError(
             f'{where} must be a table with a family table: {{role = "teacher", family = '
-            f'{{name = "ngram"}}}}, got {table!r}'
+            f'{{name = "..."}}}}, got {table!r}'
         )
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
