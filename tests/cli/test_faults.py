@@ -57,6 +57,7 @@ def one_line(stderr: str) -> str:
     return lines[-1]
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 @needs_root
 def test_a_full_disk_says_what_is_saved_and_resumes(disk: Path, uninterrupted: bytes):
     out = disk / "r"

@@ -88,6 +88,7 @@ def test_the_audit_interval_covers_the_true_share(
     assert sum(covered) >= 50
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_audit_and_detect_from_the_command_line(run: Path, texts: dict[str, Path], tmp_path):
     human = [json.loads(line) for line in texts["human"].read_text().splitlines()]
     machine = [json.loads(line) for line in texts["machine"].read_text().splitlines()]

@@ -208,6 +208,7 @@ def test_checkpoints_kept(tmp_path: Path, keep: bool, expected: list[int]):
     assert names == [f"model-{g:05d}.safetensors" for g in expected]
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 @pytest.mark.parametrize(
     ("family", "source"),
     [

@@ -53,6 +53,7 @@ def test_one_ddim_step_denoises_from_the_noisiest_step():
     assert np.allclose(ddim(net, noise, 10, 1), (expected + 1) / 2, atol=1e-6)
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_a_diffusion_model_samples_images_deterministically_and_restores_exactly():
     from model_collapse.assemble.plan import plan_run
 
@@ -84,6 +85,7 @@ def test_training_brings_the_samples_to_the_digits_pixels():
     assert errors[1] < 0.1 < errors[0]
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_a_diffusion_run_resumes_byte_identically(tmp_path: Path):
     config = _config()
     model_collapse.run(config, tmp_path / "whole")
@@ -95,6 +97,7 @@ def test_a_diffusion_run_resumes_byte_identically(tmp_path: Path):
     assert (tmp_path / "whole/figures/strip.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_cpu_and_auto_agree_and_a_missing_device_is_refused():
     cpu = model_collapse.run(_config(generations=1, device="cpu")).metrics
     assert torch.cuda.is_available() or cpu.equals(

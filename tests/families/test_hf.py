@@ -53,6 +53,7 @@ def test_hf_runs_end_to_end_and_resumes(tiny_hf: Path, tmp_path: Path):
     ).read_bytes()
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_beam_search_decoding(tiny_hf: Path):
     config = make_config(
         source=SMALL,
@@ -105,6 +106,7 @@ def test_bad_model_directories(tiny_hf: Path, tmp_path: Path):
         model_collapse.run(make_config(source=SMALL, family={"name": "hf"}))
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_hf_writes_the_watermark_and_binoculars_refuses_two_tokenizers(tiny_hf: Path, tmp_path):
     from typer.testing import CliRunner
 

@@ -123,6 +123,7 @@ def test_feature_every_leaves_other_generations_empty_and_computes_the_last():
     assert frame["class_entropy"].notna().all()
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_the_classifier_is_trained_once_and_read_back_on_resume(tmp_path: Path, monkeypatch):
     config = _config()
     fits = []

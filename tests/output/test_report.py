@@ -146,6 +146,7 @@ def test_group_labels_say_the_plug_in_and_the_settings():
     )
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_runs_of_different_lengths_and_one_seed_are_read_without_false_claims(tmp_path):
     """One seed has no interval and no test: it 'ends at', never 'falls'; runs of different
     lengths are each read at their own last generation, and not ranked against each other;
@@ -167,6 +168,7 @@ def test_runs_of_different_lengths_and_one_seed_are_read_without_false_claims(tm
     assert "the mean of its 1 seeds is" in reading and "95% band for such a mean" in reading
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_an_unfinished_sweep_is_reported_with_its_runs_to_do(tmp_path: Path):
     """sweep.csv is written as runs end: a sweep stopped midway reads as one, with the
     runs still to do named, and compare says it has not finished."""
@@ -225,6 +227,7 @@ def test_a_figure_that_is_a_fifo_or_no_png_is_refused_not_embedded(tmp_path, mak
     assert not (run / "report.html").exists()
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_a_folder_of_suites_gets_an_index_and_each_suite_its_report(tmp_path: Path):
     """The demo's folder: a suite per setting. Before, report refused it."""
     import model_collapse

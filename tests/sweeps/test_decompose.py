@@ -30,6 +30,7 @@ def _decompose(tmp_path: Path, *sets: str):
     return result.output.strip().splitlines()
 
 
+@pytest.mark.slow  # make test's 8 minutes: make test-slow runs it
 def test_a_gaussian_refitted_on_its_own_samples_collapses_by_sampling_error(tmp_path: Path):
     """The Gaussian family holds a Gaussian truth: its functional-only arm (n x 100) all
     but stands still, its statistical-only arm falls as the ordinary loop does."""
