@@ -43,7 +43,7 @@ def budget_command(
     METRIC within TOLERANCE of the all-real baseline: a coarse grid of shares, then a finer
     one where the tolerance is crossed, each a sweep. Writes budget.csv (the answer last),
     figures/budget.png and the verdict. Run it again to resume."""
-    from model_collapse.cli.sweeps import SweepStop, check_address, check_backend, sweep_options
+    from model_collapse.cli.sweeps import SweepStop, check_sweep_options, sweep_options
     from model_collapse.output.budget import plot_budget
     from model_collapse.sweeps.budget import Tolerance, check_budget, run_budget
     from model_collapse.sweeps.sweep import run_all_or_refuse, sweep_from
@@ -53,9 +53,7 @@ def budget_command(
     with bad_input_exits_2():
         limit = Tolerance.parse(tolerance)
         check_budget(config, overrides, metric, at)  # before anything is written
-        check_backend(backend, jobs)
-        if address is not None:
-            check_address(backend, address)
+        check_sweep_options(backend, jobs, address)
 
     def run(spec: dict[str, Any], where: Path) -> None:
         sweep = sweep_from(spec, f"budget of {config}", Path.cwd())

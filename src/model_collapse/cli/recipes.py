@@ -55,16 +55,14 @@ def run_command(
     """Run a recipe's sweep, then write reproduction.csv (ours beside the published
     numbers, each with its source), figures/reproduction.png and the verdict: how many of
     the published numbers ours matches. Run it again to resume."""
-    from model_collapse.cli.sweeps import SweepStop, check_address, check_backend, sweep_options
+    from model_collapse.cli.sweeps import SweepStop, check_sweep_options, sweep_options
     from model_collapse.output.verdict import add_to_verdict
     from model_collapse.recipes.run import recipe_scale, run_recipe
 
     folder = out or Path("runs") / f"recipe-{name}-{scale}"
     with bad_input_exits_2():
         recipe_scale(name, scale, set_)  # an unknown recipe, scale or key: one line
-        check_backend(backend, jobs)
-        if address is not None:
-            check_address(backend, address)
+        check_sweep_options(backend, jobs, address)
     words = ["model-collapse", "recipes", "run", name, "--scale", scale, "--out", str(folder)]
     words += [word for text in set_ or [] for word in ("--set", text)]
     stop = SweepStop(words + sweep_options(backend, address, jobs), folder)

@@ -348,7 +348,7 @@ def run_command(
 ) -> None:
     """Run an experiment from a config file or a bundled preset; resumes an interrupted run.
     A preset or file with a suite table runs each variant, as a sweep runs its runs."""
-    from model_collapse.cli.sweeps import check_address, check_backend, sweep_options
+    from model_collapse.cli.sweeps import check_sweep_options, sweep_options
 
     name = Path(config).stem if config.endswith(".toml") else config
     overrides = set_ or []
@@ -358,9 +358,7 @@ def run_command(
     session = Session(words, restart, backend=backend, jobs=jobs, address=address)
     session.decompose = decompose
     with bad_input_exits_2():
-        check_backend(backend, 1 if jobs is None else jobs)
-        if address is not None:
-            check_address(backend, address)
+        check_sweep_options(backend, 1 if jobs is None else jobs, address)
     with stops_explained(session), bad_input_exits_2():
         if track is not None:
             from model_collapse.sweeps.tracking import open_store

@@ -223,6 +223,14 @@ def check_backend(backend: str, jobs: int) -> None:
         raise UserInputError(f"--jobs must be at least 1, got {jobs}")
 
 
+def check_sweep_options(backend: str, jobs: int, address: str | None) -> None:
+    """--backend and --jobs, and --address where one is given (check_backend,
+    check_address): what every command that runs a sweep checks first."""
+    check_backend(backend, jobs)
+    if address is not None:
+        check_address(backend, address)
+
+
 def check_address(backend: str, address: str) -> None:
     """A cluster's address answers, or one line naming it (within 30 s)."""
     from model_collapse.core.network import reach
